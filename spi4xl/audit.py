@@ -1,0 +1,55 @@
+"""The audit: what an auditor typed, in canonical codes, independent of any workbook or language."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+META_FIELDS = ("organization", "country", "auditor", "assessment_type", "start_date", "end_date")
+ASSESSMENT_TYPES = ("self", "accompanied", "qualified", "external")
+META_DATES = ("start_date", "end_date")
+
+
+@dataclass
+class Audit:
+    """Answers keyed by indicator or detail-item code; texts kept exactly as typed.
+
+    `unparsed` keeps what could not be understood (an answer outside the scale, a number typed as
+    words) under (code or field id, column id), so converting a workbook never drops it.
+    """
+
+    edition: str
+    catalog_version: str = ""
+    language: str = "en"
+    profile: str = "full"
+    modules: tuple[str, ...] | None = None  # None: every module of the catalog
+    metadata: dict[str, Any] = field(default_factory=dict)
+    answers: dict[str, str] = field(default_factory=dict)
+    comments: dict[str, str] = field(default_factory=dict)
+    evidence: dict[str, str] = field(default_factory=dict)
+    flags: dict[str, str] = field(default_factory=dict)
+    org: dict[str, Any] = field(default_factory=dict)
+    unparsed: dict[tuple[str, str], str] = field(default_factory=dict)
+
+    def typed_codes(self) -> set[str]:
+        """Every indicator or detail code that holds something the auditor typed."""
+        keys = set(self.answers) | set(self.comments) | set(self.evidence) | set(self.flags)
+        return keys | {code for code, column in self.unparsed if column in ("answer", "evidence")}
+
+
+def answer_key(text: str) -> str:
+    """How a typed answer is compared, the same way as the workbook's TRIM + case-insensitive MATCH."""
+    return re.sub(" +", " ", text.strip(" ")).lower()
+
+
+def as_text(value: Any) -> str:
+    """A cell value as the text an auditor would say they typed."""
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if isinstance(value, (dt.date, dt.datetime)):
+        return value.isoformat()
+    return str(value)

@@ -1,0 +1,238 @@
+"""The catalog as an immutable, typed model: structure and codes, with texts kept apart by language."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import Iterable, Mapping
+
+SOURCE_LANGUAGE = "en"
+PROFILES = ("full", "alinus", "cp")
+TextKey = tuple[str, str]  # (object key, field), e.g. ("1A.1.1", "text")
+
+
+@dataclass(frozen=True)
+class Answer:
+    code: str
+    value: float | None  # None marks the not-applicable answer
+
+    @property
+    def is_na(self) -> bool:
+        return self.value is None
+
+
+@dataclass(frozen=True)
+class Scale:
+    id: str
+    answers: tuple[Answer, ...]
+    allow_na: bool
+
+    def answer(self, code: str) -> Answer | None:
+        return next((a for a in self.answers if a.code == code), None)
+
+    @property
+    def codes(self) -> tuple[str, ...]:
+        return tuple(a.code for a in self.answers)
+
+
+@dataclass(frozen=True)
+class Term:
+    """A coded, named term: principle, module, department or evidence type."""
+
+    kind: str
+    code: str
+
+    @property
+    def key(self) -> str:
+        return f"{self.kind}.{self.code}"
+
+
+@dataclass(frozen=True)
+class DetailItem:
+    code: str
+    indicator: str
+    scale: str
+
+
+@dataclass(frozen=True)
+class Indicator:
+    code: str
+    practice: str
+    standard: str
+    dimension: str
+    kind: str  # "answer" or "checklist"
+    scale: str
+    mandatory: bool
+    principles: tuple[str, ...]
+    alinus: bool
+    module: str
+    department: str
+    evidence: tuple[str, ...]
+    details: tuple[DetailItem, ...] = ()
+
+    @property
+    def is_checklist(self) -> bool:
+        return self.kind == "checklist"
+
+
+@dataclass(frozen=True)
+class Practice:
+    code: str
+    standard: str
+    indicators: tuple[Indicator, ...]
+
+
+@dataclass(frozen=True)
+class Standard:
+    code: str
+    dimension: str
+    practices: tuple[Practice, ...]
+
+
+@dataclass(frozen=True)
+class Dimension:
+    code: str
+    standards: tuple[Standard, ...]
+
+
+@dataclass(frozen=True)
+class Choice:
+    code: str
+
+
+@dataclass(frozen=True)
+class OrgField:
+    id: str
+    type: str  # integer, number, percent, currency, date, choice, text
+    mandatory: bool
+    dashboard: bool
+    min: float | None = None
+    max: float | None = None
+    choices: tuple[str, ...] = ()
+    has_unit: bool = False
+    has_help: bool = False
+
+
+@dataclass(frozen=True)
+class OrgRule:
+    id: str
+    left: str
+    op: str
+    right: str
+
+
+@dataclass(frozen=True)
+class Scoring:
+    method: str  # "pooled_mean" or "mean_of_children"
+    checklist: str  # "share_met"
+
+
+@dataclass(frozen=True)
+class Source:
+    title: str
+    link: str
+
+
+@dataclass(frozen=True)
+class Catalog:
+    id: str
+    edition: str
+    version: str
+    date: str
+    licence: str
+    languages: tuple[str, ...]
+    sources: tuple[Source, ...]
+    scales: Mapping[str, Scale]
+    default_scale: str
+    detail_scale: str
+    scoring: Scoring
+    principles: tuple[Term, ...]
+    modules: tuple[Term, ...]
+    departments: tuple[Term, ...]
+    evidence_types: tuple[Term, ...]
+    dimensions: tuple[Dimension, ...]
+    org_fields: tuple[OrgField, ...]
+    org_rules: tuple[OrgRule, ...]
+    texts: Mapping[str, Mapping[TextKey, str]]  # language -> key -> text (English complete)
+    _index: Mapping[str, object] = field(default_factory=lambda: MappingProxyType({}), init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        index: dict[str, object] = {}
+        for dim in self.dimensions:
+            index[dim.code] = dim
+            for std in dim.standards:
+                index[std.code] = std
+                for ep in std.practices:
+                    index[ep.code] = ep
+                    for ind in ep.indicators:
+                        index[ind.code] = ind
+                        for det in ind.details:
+                            index[det.code] = det
+        object.__setattr__(self, "_index", MappingProxyType(index))
+
+    # --- structure -----------------------------------------------------------------------
+    @property
+    def standards(self) -> tuple[Standard, ...]:
+        return tuple(s for d in self.dimensions for s in d.standards)
+
+    @property
+    def practices(self) -> tuple[Practice, ...]:
+        return tuple(p for s in self.standards for p in s.practices)
+
+    def all_indicators(self) -> tuple[Indicator, ...]:
+        return tuple(i for p in self.practices for i in p.indicators)
+
+    def indicators(self, profile: str = "full", modules: Iterable[str] | None = None) -> tuple[Indicator, ...]:
+        """Indicators of a profile (full, alinus, cp); `modules` limits optional modules (None: all)."""
+        if profile not in PROFILES:
+            raise ValueError(f"unknown profile {profile!r}; choose one of {', '.join(PROFILES)}")
+        wanted = None if modules is None else {"core", *modules}
+        keep = {
+            "full": lambda i: True,
+            "alinus": lambda i: i.alinus,
+            "cp": lambda i: bool(i.principles),
+        }[profile]
+        return tuple(i for i in self.all_indicators() if keep(i) and (wanted is None or i.module in wanted))
+
+    def node(self, code: str) -> object | None:
+        """The dimension, standard, practice, indicator or detail item with this code."""
+        return self._index.get(code)
+
+    def indicator(self, code: str) -> Indicator:
+        node = self._index.get(code)
+        if not isinstance(node, Indicator):
+            raise KeyError(f"no indicator {code!r} in catalog {self.id} {self.version}")
+        return node
+
+    def scale_of(self, item: Indicator | DetailItem) -> Scale:
+        return self.scales[item.scale]
+
+    @property
+    def module_codes(self) -> tuple[str, ...]:
+        return tuple(m.code for m in self.modules)
+
+    # --- texts ---------------------------------------------------------------------------
+    def text(self, key: str, field_: str = "name", lang: str = SOURCE_LANGUAGE) -> str:
+        """The text of `key`'s field in `lang`, falling back to English when not translated."""
+        found = self.texts.get(lang, {}).get((key, field_))
+        if found is None:
+            found = self.texts[SOURCE_LANGUAGE].get((key, field_), "")
+        return found
+
+    def answer_label(self, scale: str, answer: str, lang: str = SOURCE_LANGUAGE) -> str:
+        return self.text(f"scale.{scale}.{answer}", "label", lang)
+
+    @property
+    def content_hash(self) -> str:
+        """A short hash of structure and every text: changes whenever a template would change."""
+        payload = json.dumps(
+            {
+                "structure": repr((self.dimensions, self.scales, self.scoring, self.org_fields, self.org_rules)),
+                "texts": {lang: sorted(f"{k}|{f}={v}" for (k, f), v in t.items()) for lang, t in self.texts.items()},
+                "version": self.version,
+            },
+            sort_keys=True,
+        ).encode()
+        return hashlib.sha256(payload).hexdigest()[:16]

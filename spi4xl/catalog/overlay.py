@@ -1,0 +1,67 @@
+"""Bring your own wording: replace catalog texts from a spreadsheet or PO file, never the structure.
+
+Spreadsheet: a first row with `code`, `field` and one column per language (`en`, `fr`, `es`);
+PO file: msgctxt `code|field`, msgstr the text, the language from its `Language` header.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from pathlib import Path
+from types import MappingProxyType
+
+from spi4xl.catalog.i18n import parse_msgctxt, read_po
+from spi4xl.catalog.model import Catalog, TextKey
+from spi4xl.errors import Spi4xlError
+from spi4xl.workbook.values import read_sheet_values
+
+
+def _rows_from_sheet(path: Path, catalog: Catalog) -> list[tuple[int, TextKey, str, str]]:
+    rows = read_sheet_values(path)
+    header = [str(c or "").strip().lower() for c in (rows[0] if rows else [])]
+    if "code" not in header or "field" not in header:
+        raise Spi4xlError(f"{path}: an overlay sheet needs a first row with 'code', 'field' and language columns ({', '.join(catalog.languages)})")
+    langs = [(i, h) for i, h in enumerate(header) if h in catalog.languages]
+    if not langs:
+        raise Spi4xlError(f"{path}: no language column; name columns {', '.join(catalog.languages)}")
+    ci, fi = header.index("code"), header.index("field")
+    out = []
+    for number, cells in enumerate(rows[1:], start=2):
+        cells = list(cells) + [None] * len(header)
+        if cells[ci] is None:
+            continue
+        for i, lang in langs:
+            if cells[i] is not None and str(cells[i]).strip():
+                out.append((number, (str(cells[ci]).strip(), str(cells[fi] or "").strip()), lang, str(cells[i]).strip()))
+    return out
+
+
+def _rows_from_po(path: Path, catalog: Catalog) -> list[tuple[int, TextKey, str, str]]:
+    po = read_po(path)
+    lang = po.metadata.get("Language", "")
+    if lang not in catalog.languages:
+        raise Spi4xlError(f"{path}: set the PO header 'Language' to one of {', '.join(catalog.languages)}")
+    return [(entry.linenum, parse_msgctxt(entry.msgctxt) or (entry.msgctxt or "", ""), lang, entry.msgstr)
+            for entry in po if entry.msgstr and not entry.obsolete]
+
+
+def apply_overlay(catalog: Catalog, overlay: str | os.PathLike) -> Catalog:
+    """A new catalog whose texts are replaced by the overlay's; unknown codes are refused by row."""
+    path = Path(overlay)
+    if not path.is_file():
+        raise Spi4xlError(f"{path}: overlay file not found")
+    reader = _rows_from_po if path.suffix.lower() == ".po" else _rows_from_sheet
+    rows = reader(path, catalog)
+    known = catalog.texts["en"]
+    unknown = [(n, key) for n, key, _, _ in rows if key not in known]
+    if unknown:
+        listed = "; ".join(f"row {n}: {k[0]}|{k[1]}" for n, k in unknown[:10])
+        more = f" and {len(unknown) - 10} more" if len(unknown) > 10 else ""
+        raise Spi4xlError(f"{path}: {len(unknown)} unknown code/field pair(s) refused ({listed}{more}); "
+                          "use the codes of 'spi4xl catalog show' and fields name, text, guidance, label")
+    texts = {lang: dict(t) for lang, t in catalog.texts.items()}
+    for _, key, lang, text in rows:
+        texts[lang][key] = text
+    frozen = MappingProxyType({lang: MappingProxyType(t) for lang, t in texts.items()})
+    return dataclasses.replace(catalog, texts=frozen)

@@ -1,0 +1,119 @@
+"""Strict YAML reading: YAML 1.2 booleans, no duplicate keys, and typed access that names the key path."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any, Callable
+
+import yaml
+
+from spi4xl.errors import CatalogError
+
+
+class _StrictLoader(yaml.SafeLoader):
+    """SafeLoader where only true/false are booleans (so yes/no stay strings) and keys must be unique."""
+
+
+_StrictLoader.yaml_implicit_resolvers = {
+    first: [(tag, rx) for tag, rx in resolvers if tag != "tag:yaml.org,2002:bool"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+_StrictLoader.add_implicit_resolver("tag:yaml.org,2002:bool", re.compile(r"^(?:true|false)$"), list("tf"))
+
+
+class DuplicateKey(Exception):
+    def __init__(self, key: object, line: int) -> None:
+        super().__init__(key, line)
+        self.key, self.line = key, line
+
+
+def _unique_mapping(loader: _StrictLoader, node: yaml.MappingNode, deep: bool = False) -> dict:
+    seen: set = set()
+    for key_node, _ in node.value:
+        key = loader.construct_object(key_node, deep=deep)
+        if key in seen:
+            raise DuplicateKey(key, key_node.start_mark.line + 1)
+        seen.add(key)
+    return loader.construct_mapping(node, deep)
+
+
+_StrictLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _unique_mapping)
+
+
+def load_yaml(path: Path, shown: str) -> Any:
+    """Parse one YAML file; syntax errors and duplicate keys become CatalogError naming the file."""
+    try:
+        with path.open(encoding="utf-8") as fh:
+            return yaml.load(fh, Loader=_StrictLoader)
+    except FileNotFoundError:
+        raise CatalogError(shown, "", "file is missing", "restore it or check the edition folder") from None
+    except DuplicateKey as dup:
+        raise CatalogError(shown, f"line {dup.line}", f"duplicate key {dup.key!r}", "keep one of the two entries") from None
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"line {mark.line + 1}" if mark else ""
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        raise CatalogError(shown, where, f"not valid YAML: {problem}", "check indentation and quote strings with ':'") from None
+    except UnicodeDecodeError:
+        raise CatalogError(shown, "", "not UTF-8 text", "save the file as UTF-8") from None
+
+
+class Node:
+    """A mapping being read: every read names its key path, and `close()` refuses unknown keys."""
+
+    def __init__(self, data: Any, file: str, path: str = "") -> None:
+        if not isinstance(data, dict):
+            raise CatalogError(file, path or "(top)", f"expected a mapping, found {type(data).__name__}",
+                               "write key: value pairs")
+        self.data, self.file, self.path = data, file, path
+        self.used: set[str] = set()
+
+    def sub(self, key: str | int) -> str:
+        if isinstance(key, int):
+            return f"{self.path}[{key}]"
+        return f"{self.path}.{key}" if self.path else key
+
+    def fail(self, key: str | int, message: str, hint: str = "") -> CatalogError:
+        return CatalogError(self.file, self.sub(key), message, hint)
+
+    def get(self, key: str, kind: type | tuple[type, ...], default: Any = ..., check: Callable[[Any], str] | None = None) -> Any:
+        """Read `key` as `kind`; missing keys use `default` or fail; `check` returns an error text or ''."""
+        self.used.add(key)
+        if key not in self.data or self.data[key] is None and default is not ...:
+            if default is ...:
+                raise self.fail(key, "is required", f"add '{key}:'")
+            return default
+        value = self.data[key]
+        kinds = kind if isinstance(kind, tuple) else (kind,)
+        if float in kinds and isinstance(value, int) and not isinstance(value, bool):
+            value = float(value)
+        if not isinstance(value, kinds) or (bool not in kinds and isinstance(value, bool)):
+            names = " or ".join(k.__name__ for k in kinds)
+            raise self.fail(key, f"expected {names}, found {value!r}", "quote text values; write numbers bare")
+        if check and (problem := check(value)):
+            raise self.fail(key, problem)
+        return value
+
+    def text(self, key: str, default: Any = ...) -> Any:
+        value = self.get(key, str, default)
+        if isinstance(value, str) and not value.strip():
+            raise self.fail(key, "is empty", "write the text or remove the key")
+        return value.strip() if isinstance(value, str) else value
+
+    def items(self, key: str, default: Any = ...) -> list["Node"]:
+        """A list of mappings under `key`, each as a Node with its index in the path."""
+        values = self.get(key, list, default)
+        return [Node(v, self.file, f"{self.sub(key)}[{i}]") for i, v in enumerate(values)]
+
+    def strings(self, key: str, default: Any = ...) -> tuple[str, ...]:
+        values = self.get(key, list, default)
+        for i, v in enumerate(values):
+            if not isinstance(v, str):
+                raise CatalogError(self.file, f"{self.sub(key)}[{i}]", f"expected text, found {v!r}", "quote it")
+        return tuple(values)
+
+    def close(self) -> None:
+        extra = sorted(set(self.data) - self.used, key=str)
+        if extra:
+            raise self.fail(extra[0], "unknown key", f"remove it or check its spelling (known: {', '.join(sorted(self.used))})")

@@ -1,0 +1,47 @@
+"""User-interface strings (sheet names, headers, messages) in English, translated through PO files."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from types import MappingProxyType
+from typing import Mapping
+
+from spi4xl.catalog.i18n import TextKey, Translations, read_translations
+from spi4xl.catalog.strict import Node, load_yaml
+
+UI_DIR = Path(__file__).resolve().parent
+LANGUAGES = ("en", "fr", "es")
+
+
+@lru_cache(maxsize=1)
+def ui_source() -> Mapping[TextKey, str]:
+    """English UI strings from en.yaml, keyed like catalog texts: ("ui.<id>", "text")."""
+    node = Node(load_yaml(UI_DIR / "en.yaml", "spi4xl/ui/en.yaml"), "spi4xl/ui/en.yaml")
+    out = {(f"ui.{key}", "text"): node.text(key) for key in node.data}
+    node.close()
+    return MappingProxyType(out)
+
+
+@lru_cache(maxsize=4)
+def ui_translations(lang: str) -> Translations:
+    return read_translations(UI_DIR / f"{lang}.po", lang, ui_source())
+
+
+@lru_cache(maxsize=4)
+def _table(lang: str) -> Mapping[str, str]:
+    texts = {key[0][3:]: text for key, text in ui_source().items()}
+    if lang != "en":
+        texts.update({key[0][3:]: text for key, text in ui_translations(lang).usable.items()})
+    return MappingProxyType(texts)
+
+
+def ui(key: str, lang: str = "en", **values: object) -> str:
+    """A UI string in `lang` (English when untranslated), with {placeholders} filled from `values`."""
+    text = _table(lang if lang in LANGUAGES else "en")[key]
+    return text.format(**values) if values else text
+
+
+def ui_all(key: str) -> dict[str, str]:
+    """The string in every language: readers use it to recognise labels whatever the workbook language."""
+    return {lang: ui(key, lang) for lang in LANGUAGES}

@@ -1,0 +1,1 @@
+"""Workbooks as a view of the catalog and the audit: layout contract, renderer, readers."""

@@ -1,0 +1,66 @@
+"""Fast value reading with python-calamine, with its floats and dates normalised and its errors made plain."""
+
+from __future__ import annotations
+
+import datetime as dt
+import zipfile
+from pathlib import Path
+from typing import Any
+
+import python_calamine as pc
+
+from spi4xl.errors import Spi4xlError
+
+MAX_FILE_BYTES = 50 * 1024 * 1024
+WORKBOOK_SUFFIXES = (".xlsx", ".xlsm")
+
+
+def normalise(value: Any) -> Any:
+    """Integral floats become ints, midnight datetimes become dates, empty strings None."""
+    if isinstance(value, float) and value.is_integer() and abs(value) < 2**53:
+        return int(value)
+    if isinstance(value, dt.datetime) and value.time() == dt.time(0):
+        return value.date()
+    if value == "":
+        return None
+    return value
+
+
+def open_book(path: str | Path, max_bytes: int = MAX_FILE_BYTES) -> pc.CalamineWorkbook:
+    """Open a workbook for reading, turning every way a file can be wrong into one clear error."""
+    path = Path(path)
+    if not path.exists():
+        raise Spi4xlError(f"{path}: no such file")
+    if path.is_dir():
+        raise Spi4xlError(f"{path}: is a folder, not a workbook")
+    size = path.stat().st_size
+    if size > max_bytes:
+        raise Spi4xlError(f"{path}: {size / 1e6:.1f} MB is over the {max_bytes / 1e6:.0f} MB limit for an audit workbook")
+    if path.suffix.lower() not in WORKBOOK_SUFFIXES:
+        raise Spi4xlError(f"{path}: not an Excel workbook (.xlsx or .xlsm expected)")
+    if not zipfile.is_zipfile(path):
+        with path.open("rb") as fh:
+            magic = fh.read(8)
+        if magic.startswith(b"\xd0\xcf\x11\xe0"):
+            raise Spi4xlError(f"{path}: the workbook is password-protected (encrypted) or in the old .xls format: save an unprotected .xlsx copy")
+        raise Spi4xlError(f"{path}: not a valid workbook (the file is corrupt or is not an Excel file)")
+    try:
+        return pc.CalamineWorkbook.from_path(str(path))
+    except pc.PasswordError:
+        raise Spi4xlError(f"{path}: the workbook is password-protected: save an unprotected copy") from None
+    except (pc.CalamineError, pc.ZipError, pc.XmlError, OSError, ValueError) as exc:
+        raise Spi4xlError(f"{path}: not a readable workbook ({str(exc).splitlines()[0][:120]})") from None
+
+
+def sheet_rows(book: pc.CalamineWorkbook, name: str) -> list[list[Any]]:
+    """Every row of a sheet from A1, values normalised."""
+    try:
+        rows = book.get_sheet_by_name(name).to_python(skip_empty_area=False)
+    except (pc.CalamineError, pc.XmlError, ValueError) as exc:
+        raise Spi4xlError(f"sheet {name!r} cannot be read ({str(exc).splitlines()[0][:120]})") from None
+    return [[normalise(v) for v in row] for row in rows]
+
+
+def read_sheet_values(path: str | Path, sheet: int = 0) -> list[list[Any]]:
+    book = open_book(path)
+    return sheet_rows(book, book.sheet_names[sheet])
