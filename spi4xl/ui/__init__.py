@@ -16,10 +16,16 @@ LANGUAGES = ("en", "fr", "es")
 
 @lru_cache(maxsize=1)
 def ui_source() -> Mapping[TextKey, str]:
-    """English UI strings from en.yaml, keyed like catalog texts: ("ui.<id>", "text")."""
-    node = Node(load_yaml(UI_DIR / "en.yaml", "spi4xl/ui/en.yaml"), "spi4xl/ui/en.yaml")
-    out = {(f"ui.{key}", "text"): node.text(key) for key in node.data}
-    node.close()
+    """English UI strings from en/*.yaml, keyed like catalog texts: ("ui.<id>", "text")."""
+    out: dict[TextKey, str] = {}
+    for path in sorted((UI_DIR / "en").glob("*.yaml")):
+        shown = f"spi4xl/ui/en/{path.name}"
+        node = Node(load_yaml(path, shown), shown)
+        for key in node.data:
+            if (f"ui.{key}", "text") in out:
+                raise node.fail(key, "defined in another file of spi4xl/ui/en too", "keep one")
+            out[(f"ui.{key}", "text")] = node.text(key)
+        node.close()
     return MappingProxyType(out)
 
 

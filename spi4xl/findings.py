@@ -1,0 +1,34 @@
+"""Findings as data: a code, a severity, where it is, and a message and fix hint in the workbook's language."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Mapping
+
+from spi4xl.ui import ui
+
+SEVERITIES = ("error", "warning", "info")
+
+
+@dataclass(frozen=True)
+class Finding:
+    code: str  # e.g. "answer.invalid"; its texts are UI strings finding.<code> and finding.<code>.hint
+    severity: str
+    item: str = ""  # indicator or detail code, Organization Information field id, or metadata key
+    sheet: str = ""  # sheet role (questionnaire, organization, start)
+    cell: str = ""  # A1 address in the workbook the finding was read from, when known
+    values: Mapping[str, Any] = field(default_factory=dict)
+
+    def message(self, lang: str = "en") -> str:
+        return ui(f"finding.{self.code}", lang, item=self.item, **self.values)
+
+    def hint(self, lang: str = "en") -> str:
+        return ui(f"finding.{self.code}.hint", lang, item=self.item, **self.values)
+
+    def as_dict(self, lang: str = "en") -> dict[str, Any]:
+        return {"code": self.code, "severity": self.severity, "item": self.item, "sheet": self.sheet,
+                "cell": self.cell, "message": self.message(lang), "hint": self.hint(lang)}
+
+
+def count_by_severity(findings: list[Finding]) -> dict[str, int]:
+    return {s: sum(f.severity == s for f in findings) for s in SEVERITIES}
