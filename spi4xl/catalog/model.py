@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass, field
+from pathlib import Path
 from types import MappingProxyType
 from typing import Iterable, Mapping
 
@@ -135,7 +136,7 @@ class Source:
     link: str
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # compared and hashed by identity: caches key on the loaded catalog
 class Catalog:
     id: str
     edition: str
@@ -157,6 +158,7 @@ class Catalog:
     org_rules: tuple[OrgRule, ...]
     texts: Mapping[str, Mapping[TextKey, str]]  # language -> key -> text (English complete)
     _index: Mapping[str, object] = field(default_factory=lambda: MappingProxyType({}), init=False, repr=False, compare=False)
+    root: Path | None = field(default=None, repr=False, compare=False)  # the folder it was loaded from
 
     def __post_init__(self) -> None:
         index: dict[str, object] = {}

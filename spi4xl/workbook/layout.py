@@ -72,6 +72,12 @@ QUESTIONNAIRE = SheetRole("questionnaire", "sheet.questionnaire", _cols(
     ("module_code", None, 8, "q_module"),
     *((f"cp{n}", None, 4, f"q_cp{n}") for n in range(1, 8)),
     ("match", None, 4),  # row of the answer in the lists' answer table, 0 when not understood
+    # detail rows: their own result, which checklist indicators aggregate (separate columns, no cycles)
+    ("ddone", None, 4, "q_ddone"),
+    ("dna", None, 4, "q_dna"),
+    ("dscored", None, 4, "q_dscored"),
+    ("dvalue", None, 4, "q_dvalue"),
+    # indicator rows: what the Results sheet aggregates
     ("done", None, 4, "q_done"),  # 1: answered validly (N/A included)
     ("na", None, 4, "q_na"),  # 1: not applicable
     ("scored", None, 4, "q_scored"),  # 1: has a numeric value

@@ -1,0 +1,60 @@
+"""What typed text means: answer labels of any language or codes, compared like the workbook compares them.
+
+One table serves both sides: the renderer writes it to the lists sheet for the workbook's MATCH
+formulas, and the readers use it to turn typed text into canonical codes.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+from spi4xl.audit import ASSESSMENT_TYPES, answer_key
+from spi4xl.catalog.model import Catalog
+from spi4xl.ui import ui_all
+
+
+@lru_cache(maxsize=8)
+def answer_table(catalog: Catalog) -> tuple[tuple[str, str, str, float | None], ...]:
+    """Rows (scale id, typed key, answer code, value): every label in every language, and every code.
+
+    Order matters: the first row of a key wins, in Python as in the workbook's MATCH.
+    """
+    rows: list[tuple[str, str, str, float | None]] = []
+    seen: set[tuple[str, str]] = set()
+    for scale in catalog.scales.values():
+        for answer in scale.answers:
+            keys = [answer.code] + [catalog.answer_label(scale.id, answer.code, lang) for lang in catalog.languages]
+            for key in map(answer_key, keys):
+                if (scale.id, key) not in seen:
+                    seen.add((scale.id, key))
+                    rows.append((scale.id, key, answer.code, answer.value))
+    return tuple(rows)
+
+
+@lru_cache(maxsize=8)
+def _answer_lookup(catalog: Catalog) -> dict[tuple[str, str], str]:
+    return {(scale, key): code for scale, key, code, _ in answer_table(catalog)}
+
+
+def parse_answer(catalog: Catalog, scale: str, raw: object) -> str | None:
+    """The answer code typed as `raw` on `scale`, or None when it is not an answer of that scale."""
+    return _answer_lookup(catalog).get((scale, answer_key(str(raw))))
+
+
+def term_lookup(catalog: Catalog, kind: str) -> dict[str, str]:
+    """Typed key -> code for evidence types, assessment types or a choice field ('org.<id>')."""
+    if kind == "evidence":
+        pairs = [(t.code, [catalog.text(t.key, "name", lang) for lang in catalog.languages]) for t in catalog.evidence_types]
+    elif kind == "assessment":
+        pairs = [(code, list(ui_all(f"assessment.{code}").values())) for code in ASSESSMENT_TYPES]
+    elif kind.startswith("org."):
+        fid = kind[4:]
+        choices = next(f.choices for f in catalog.org_fields if f.id == fid)
+        pairs = [(c, [catalog.text(f"org.{fid}.{c}", "label", lang) for lang in catalog.languages]) for c in choices]
+    else:
+        raise KeyError(kind)
+    table: dict[str, str] = {}
+    for code, labels in pairs:
+        for key in map(answer_key, [code, *labels]):
+            table.setdefault(key, code)
+    return table

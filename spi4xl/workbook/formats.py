@@ -1,0 +1,64 @@
+"""Cell formats, made once per workbook: colours by level, unlocked inputs, highlights for findings."""
+
+from __future__ import annotations
+
+from typing import Any
+
+FONT = {"font_name": "Calibri", "font_size": 10, "valign": "top"}
+LEVEL_FILLS = {"dimension": "#1F4E78", "standard": "#2E75B6", "practice": "#DDEBF7"}
+SEVERITY_FILLS = {"error": "#F8CBAD", "warning": "#FFE699"}
+INPUT_FILL = "#FFFDE7"
+NUMBER_FORMATS = {"integer": "#,##0", "number": "#,##0.00", "percent": "0.0%", "currency": "#,##0.00", "date": "yyyy-mm-dd"}
+
+
+class Formats:
+    def __init__(self, book, password: str | None = None) -> None:
+        self.book, self.password = book, password
+        add = self.add
+        self.key = add(font_color="#808080", font_size=8)
+        self.plain = add()
+        self.bold = add(bold=True)
+        self.wrap = add(text_wrap=True)
+        self.center = add(align="center")
+        self.title = add(bold=True, font_size=16, font_color="#1F4E78")
+        self.subtitle = add(italic=True, font_size=11, text_wrap=True)
+        self.paragraph = add(text_wrap=True)
+        self.header = add(bold=True, text_wrap=True, bg_color="#D9D9D9", border=1)
+        self.guidance = add(text_wrap=True, font_color="#595959", font_size=9)
+        self.detail = add(text_wrap=True, italic=True, indent=2, font_color="#404040")
+        self.level = {
+            "dimension": add(bold=True, font_color="#FFFFFF", bg_color=LEVEL_FILLS["dimension"], text_wrap=True),
+            "standard": add(bold=True, font_color="#FFFFFF", bg_color=LEVEL_FILLS["standard"], text_wrap=True),
+            "practice": add(bold=True, bg_color=LEVEL_FILLS["practice"], text_wrap=True),
+            "indicator": add(bold=True),
+            "detail": add(italic=True, indent=1, font_color="#404040"),
+        }
+        self.input = self.input_fmt()
+        self.input_wrap = self.input_fmt(text_wrap=True)
+        self.input_date = self.input_fmt(num_format="yyyy-mm-dd")
+        self.input_highlight = {sev: self.input_fmt(bg_color=fill, text_wrap=True) for sev, fill in SEVERITY_FILLS.items()}
+        self.locked_grey = add(bg_color="#EDEDED")
+        self.percent_cell = add(num_format="0%", align="center")
+        self.invalid = book.add_format({"bg_color": "#F8CBAD", "font_color": "#9C0006"})
+        self.result_int = add(num_format="0", align="center")
+        self.result_pct = add(num_format="0.0%", align="center")
+        result_levels = ("overall", "dimension", "standard", "practice", "principle", "alinus", "module")
+        self.level_result = {lvl: add(bold=lvl in ("overall", "dimension")) for lvl in result_levels}
+        self.level_result_text = {lvl: add(bold=lvl in ("overall", "dimension"), indent={"standard": 1, "practice": 2}.get(lvl, 0))
+                                  for lvl in result_levels}
+        self._org: dict[tuple[str, str | None], Any] = {}
+
+    def add(self, **props: Any):
+        return self.book.add_format({**FONT, **props})
+
+    def input_fmt(self, **props: Any):
+        return self.add(**{"locked": False, "bg_color": INPUT_FILL, "border": 1, "border_color": "#BFBFBF", **props})
+
+    def org_input(self, ftype: str, severity: str | None):
+        key = (ftype, severity)
+        if key not in self._org:
+            props: dict[str, Any] = {"num_format": NUMBER_FORMATS.get(ftype, "@")}
+            if severity:
+                props["bg_color"] = SEVERITY_FILLS[severity]
+            self._org[key] = self.input_fmt(**props)
+        return self._org[key]

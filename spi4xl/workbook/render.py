@@ -1,0 +1,663 @@
+"""Render a catalog and an audit as a questionnaire workbook (.xlsx, or .xlsm with buttons).
+
+The workbook computes its scores with its own formulas (English names, commas), and every
+formula is written with the value Python computed for it as its cached result, so viewers that
+do not recalculate and fast readers still see the right numbers.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterable
+
+import xlsxwriter
+from xlsxwriter.utility import xl_col_to_name, xl_rowcol_to_cell
+
+from spi4xl.answers import answer_table
+from spi4xl.audit import ASSESSMENT_TYPES, META_DATES, META_FIELDS, Audit, answer_key
+from spi4xl.catalog.model import Catalog, Indicator
+from spi4xl.findings import Finding
+from spi4xl.scoring import Scores, UnitScore, indicator_result, score
+from spi4xl.ui import ui
+from spi4xl.workbook import layout as L
+from spi4xl.workbook.formats import Formats
+
+FORMATS = ("xlsx", "xlsm")
+
+
+@dataclass(frozen=True)
+class ConversionEntry:
+    """One indicator a conversion could not carry over as is (removed, or changed meaning)."""
+
+    status: str  # "removed" or "changed"
+    old_code: str
+    new_code: str = ""
+    answer: str = ""
+    comment: str = ""
+    evidence: str = ""
+    flag: str = ""
+
+
+@dataclass
+class _Ctx:
+    catalog: Catalog
+    lang: str
+    audit: Audit
+    scores: Scores
+    findings: list[Finding]
+    fmt: Formats
+    indicators: tuple[Indicator, ...]
+    sheet_names: dict[str, str] = field(default_factory=dict)
+    highlights: dict[tuple[str, str], str] = field(default_factory=dict)  # (role, item) -> severity
+    cells: dict[tuple[str, str], str] = field(default_factory=dict)  # (role, item) -> 'Sheet'!A1 of its input
+
+    def t(self, key: str, **values: object) -> str:
+        return ui(key, self.lang, **values)
+
+    def ct(self, key: str, field_: str = "name") -> str:
+        return self.catalog.text(key, field_, self.lang)
+
+
+def _key_row(ws, role: L.SheetRole, fmt: Formats, ncols: int | None = None) -> None:
+    """The hidden first row that names the role and the columns: what readers look for."""
+    ws.write_string(0, 0, role.marker, fmt.key)
+    for i, col in enumerate(role.columns[1:], start=1):
+        ws.write_string(0, i, col.id, fmt.key)
+    ws.set_row(0, None, None, {"hidden": True})
+
+
+def _define_column(book, sheet_name: str, col: int, name: str, first: int, last: int) -> None:
+    letter = xl_col_to_name(col)
+    book.define_name(name, f"='{sheet_name}'!${letter}${first + 1}:${letter}${last + 1}")
+
+
+def _setup_columns(ws, role: L.SheetRole, fmt: Formats) -> None:
+    for i, col in enumerate(role.columns):
+        ws.set_column(i, i, col.width, None, {"hidden": col.header is None})
+
+
+# --- lists --------------------------------------------------------------------------------------
+def _write_lists(book, ctx: _Ctx) -> None:
+    """The hidden lists sheet: the answer lookup table and every dropdown list, behind defined names."""
+    name = ctx.sheet_names["lists"]
+    ws = book.add_worksheet(name)
+    ws.write_string(0, 0, L.LISTS.marker, ctx.fmt.key)
+    table = answer_table(ctx.catalog)
+    ws.write_row(1, 0, ["key", "value", "na", "code"], ctx.fmt.bold)
+    for i, (scale, key, code, value) in enumerate(table, start=2):
+        ws.write_string(i, 0, f"{scale}|{key}")
+        if value is None:
+            ws.write_string(i, 1, "")
+        else:
+            ws.write_number(i, 1, value)
+        ws.write_number(i, 2, 1 if value is None else 0)
+        ws.write_string(i, 3, code)
+    last = 1 + len(table)
+    for col, defined in enumerate(("l_key", "l_value", "l_na", "l_code")):
+        _define_column(book, name, col, defined, 2, last)
+    lists: list[tuple[str, list[str]]] = []
+    for scale in ctx.catalog.scales.values():
+        lists.append((f"list_{scale.id}", [ctx.catalog.answer_label(scale.id, a.code, ctx.lang) for a in scale.answers]))
+    lists.append(("list_evidence", [ctx.ct(t.key) for t in ctx.catalog.evidence_types]))
+    lists.append(("list_assessment", [ctx.t(f"assessment.{c}") for c in ASSESSMENT_TYPES]))
+    lists.append(("list_language", list(ctx.catalog.languages)))
+    lists.append(("list_profile", ["full", "alinus", "cp"]))
+    for f in ctx.catalog.org_fields:
+        if f.choices:
+            lists.append((f"list_org_{f.id}", [ctx.ct(f"org.{f.id}.{c}", "label") for c in f.choices]))
+    for col, (defined, values) in enumerate(lists, start=5):
+        ws.write_string(1, col, defined, ctx.fmt.bold)
+        for i, value in enumerate(values, start=2):
+            ws.write_string(i, col, value)
+        _define_column(book, name, col, defined, 2, 1 + len(values))
+    ws.hide()
+
+
+# --- questionnaire ------------------------------------------------------------------------------
+def _rows(ctx: _Ctx) -> Iterable[tuple[str, Any]]:
+    """(level, node) in reading order, limited to the indicators in scope."""
+    in_scope = {i.code for i in ctx.indicators}
+    for dim in ctx.catalog.dimensions:
+        dim_rows = []
+        for std in dim.standards:
+            std_rows = []
+            for ep in std.practices:
+                inds = [i for i in ep.indicators if i.code in in_scope]
+                if inds:
+                    std_rows.append(("practice", ep))
+                    for ind in inds:
+                        std_rows.append(("indicator", ind))
+                        std_rows += [("detail", d) for d in ind.details]
+            if std_rows:
+                dim_rows += [("standard", std), *std_rows]
+        if dim_rows:
+            yield ("dimension", dim)
+            yield from dim_rows
+
+
+def _fingerprint(ctx: _Ctx, code: str, field_: str) -> str:
+    """A short hash of the English text and scale: conversion uses it to spot indicators that changed meaning."""
+    node = ctx.catalog.node(code)
+    basis = ctx.catalog.text(code, field_, "en") + "|" + getattr(node, "scale", "")
+    return hashlib.sha1(basis.encode()).hexdigest()[:10]
+
+
+def _write_questionnaire(book, ctx: _Ctx) -> None:
+    role, fmt, audit = L.QUESTIONNAIRE, ctx.fmt, ctx.audit
+    name = ctx.sheet_names["questionnaire"]
+    ws = book.add_worksheet(name)
+    _setup_columns(ws, role, fmt)
+    _key_row(ws, role, fmt)
+    ws.set_row(1, 30)
+    for i, col in enumerate(role.columns):
+        if col.header:
+            ws.write_string(1, i, ctx.t(col.header), fmt.header)
+    c = {col.id: i for i, col in enumerate(role.columns)}
+    A = lambda r, cid: f"${xl_col_to_name(c[cid])}{r + 1}"  # same-row reference, safe under sorting
+    valid: dict[str, list[str]] = {}
+    evidence_cells: list[str] = []
+    scale_of = {}
+    r = L.FIRST_DATA_ROW
+    for level, node in _rows(ctx):
+        code = node.code
+        ws.write_string(r, c["code"], code, fmt.level[level])
+        ws.write_string(r, c["level"], level)
+        if level in ("dimension", "standard", "practice"):
+            ws.write_string(r, c["text"], ctx.ct(code), fmt.level[level])
+            for cid in ("guidance", "answer", "comment", "evidence", "flag", "score", "department", "principles",
+                        "alinus", "module", "mandatory"):
+                ws.write_blank(r, c[cid], None, fmt.level[level])
+            ws.set_row(r, None, None, {"level": 0})
+            r += 1
+            continue
+        is_detail = level == "detail"
+        ind = ctx.catalog.indicator(node.indicator if is_detail else code)
+        scale = node.scale if is_detail else ind.scale
+        scale_of[code] = scale
+        ws.write_string(r, c["text"], ctx.ct(code, "text"), fmt.detail if is_detail else fmt.wrap)
+        ws.write_string(r, c["parent"], ind.code if is_detail else ind.practice)
+        ws.write_string(r, c["dimension"], f"D:{ind.dimension}")
+        ws.write_string(r, c["standard"], f"S:{ind.standard}")
+        ws.write_string(r, c["practice"], f"P:{ind.practice}")
+        ws.write_string(r, c["scale"], scale)
+        ws.write_string(r, c["fingerprint"], _fingerprint(ctx, code, "text"))
+        counted = not is_detail and ind.module == "core"
+        ws.write_number(r, c["unit"], 1 if counted else 0)
+        ws.write_number(r, c["indicator"], 0 if is_detail else 1)
+        ws.write_number(r, c["alinus01"], 1 if ind.alinus and not is_detail else 0)
+        ws.write_string(r, c["module_code"], ind.module)
+        for n in range(1, 8):
+            ws.write_number(r, c[f"cp{n}"], 1 if f"CP{n}" in ind.principles and not is_detail else 0)
+        severity = ctx.highlights.get(("questionnaire", code))
+        answer_fmt = fmt.input_highlight[severity] if severity else fmt.input
+        ctx.cells[("questionnaire", code)] = f"{xl_col_to_name(c['answer'])}{r + 1}"
+        if not is_detail:
+            ws.write_string(r, c["guidance"], ctx.ct(code, "guidance"), fmt.guidance)
+            ws.write_string(r, c["department"], ctx.ct(f"department.{ind.department}"), fmt.wrap)
+            ws.write_string(r, c["principles"], ", ".join(ind.principles), fmt.center)
+            ws.write_string(r, c["alinus"], "ALINUS" if ind.alinus else "", fmt.center)
+            ws.write_string(r, c["module"], "" if ind.module == "core" else ctx.ct(f"module.{ind.module}"), fmt.center)
+            ws.write_string(r, c["mandatory"], ctx.t("mark.mandatory") if ind.mandatory else "", fmt.center)
+            evidence = audit.evidence.get(code)
+            raw_ev = audit.unparsed.get((code, "evidence"))
+            ev_text = ctx.ct(f"evidence.{evidence}") if evidence else (raw_ev or "")
+            ws.write_string(r, c["evidence"], ev_text, fmt.input) if ev_text else ws.write_blank(r, c["evidence"], None, fmt.input)
+            evidence_cells.append(xl_rowcol_to_cell(r, c["evidence"]))
+        else:
+            for cid in ("guidance", "evidence", "department", "principles", "alinus", "module", "mandatory"):
+                ws.write_blank(r, c[cid], None, fmt.detail)
+        for cid, source in (("comment", audit.comments), ("flag", audit.flags)):
+            text = source.get(code, "")
+            ws.write_string(r, c[cid], text, fmt.input_wrap) if text else ws.write_blank(r, c[cid], None, fmt.input_wrap)
+        result = _row_result(ctx, code, scale, ind, is_detail)
+        if ind.is_checklist and not is_detail:
+            ws.write_blank(r, c["answer"], None, fmt.locked_grey)
+            n = len(ind.details)
+            crit = f"q_parent,{A(r, 'code')}"
+            ws.write_number(r, c["match"], 0)
+            for cid, formula, value in (
+                ("done", f"=IF(COUNTIFS({crit},q_ddone,1)={n},1,0)", int(result.done)),
+                ("na", f"=IF(COUNTIFS({crit},q_dna,1)={n},1,0)", int(result.na)),
+                ("scored", f"=IF(COUNTIFS({crit},q_dscored,1)>0,1,0)", int(result.value is not None)),
+                ("value", f"=IF({A(r, 'scored')}=1,AVERAGEIFS(q_dvalue,{crit},q_dscored,1),\"\")", _cached(result.value)),
+            ):
+                ws.write_formula(r, c[cid], formula, None, value)
+        else:
+            answer = audit.answers.get(code)
+            typed = ctx.catalog.answer_label(scale, answer, ctx.lang) if answer else audit.unparsed.get((code, "answer"), "")
+            ws.write_string(r, c["answer"], typed, answer_fmt) if typed else ws.write_blank(r, c["answer"], None, answer_fmt)
+            valid.setdefault(scale, []).append(xl_rowcol_to_cell(r, c["answer"]))
+            lookup = _escape_wildcards(f'{A(r, "scale")}&"|"&TRIM({A(r, "answer")})')
+            ws.write_formula(r, c["match"], f"=IFERROR(MATCH({lookup},l_key,0),0)", None, result.match)
+            m = A(r, "match")
+            prefix = "d" if is_detail else ""
+            cols = {k: (f"{prefix}{k}" if is_detail else k) for k in ("done", "na", "scored", "value")}
+            for key, formula, value in (
+                ("done", f"=IF({m}>0,1,0)", int(result.done)),
+                ("na", f"=IF({m}>0,INDEX(l_na,{m}),0)", int(result.na)),
+                ("value", f"=IF({m}>0,IF(INDEX(l_na,{m})=1,\"\",INDEX(l_value,{m})),\"\")", _cached(result.value)),
+                ("scored", f"=IF(ISNUMBER({A(r, cols['value'])}),1,0)", int(result.value is not None)),
+            ):
+                ws.write_formula(r, c[cols[key]], formula, None, value)
+        if not is_detail:
+            ws.write_formula(r, c["score"], f"=IF({A(r, 'scored')}=1,{A(r, 'value')},\"\")", fmt.percent_cell,
+                             _cached(result.value))
+        ws.set_row(r, None, None, {"level": 2 if is_detail else 1})
+        r += 1
+    last = r - 1
+    for col in role.columns:
+        if col.name:
+            _define_column(book, name, c[col.id], col.name, L.FIRST_DATA_ROW, max(last, L.ROW_LIMIT))
+    for scale, cells in valid.items():
+        _list_validation(ws, cells, f"=list_{scale}", ctx, "warning")
+    if evidence_cells:
+        _list_validation(ws, evidence_cells, "=list_evidence", ctx, "warning")
+    answer_col = xl_col_to_name(c["answer"])
+    top = L.FIRST_DATA_ROW + 1
+    ws.conditional_format(f"{answer_col}{top}:{answer_col}{last + 1}", {
+        "type": "formula", "format": fmt.invalid,
+        "criteria": f'=AND(TRIM(${answer_col}{top})<>"",${xl_col_to_name(c["match"])}{top}=0)',
+    })
+    last_visible = max(i for i, col in enumerate(role.columns) if col.header)
+    ws.autofilter(1, 0, last, last_visible)
+    ws.freeze_panes(L.FIRST_DATA_ROW, 2)
+    ws.outline_settings(True, False, True, False)
+    _print_setup(ws, last, last_visible)
+    _protect(ws, ctx)
+
+
+def _escape_wildcards(expr: str) -> str:
+    """MATCH treats * ? ~ as wildcards; escape them so typed text matches exactly, as in Python."""
+    return f'SUBSTITUTE(SUBSTITUTE(SUBSTITUTE({expr},"~","~~"),"*","~*"),"?","~?")'
+
+
+@dataclass(frozen=True)
+class _RowResult:
+    match: int
+    done: bool
+    na: bool
+    value: float | None
+
+
+def _row_result(ctx: _Ctx, code: str, scale: str, ind: Indicator, is_detail: bool) -> _RowResult:
+    """What the row's formulas evaluate to, computed in Python for their cached values."""
+    if not is_detail:
+        res = ctx.scores.indicators[code]
+        return _RowResult(0 if ind.is_checklist else _match_row(ctx, scale, ctx.audit.answers.get(code)), res.done, res.na, res.value)
+    answer = ctx.audit.answers.get(code)
+    sc = ctx.catalog.scales[scale]
+    a = sc.answer(answer) if answer else None
+    return _RowResult(_match_row(ctx, scale, answer), a is not None, bool(a and a.is_na), a.value if a else None)
+
+
+def _match_row(ctx: _Ctx, scale: str, answer: str | None) -> int:
+    if not answer or ctx.catalog.scales[scale].answer(answer) is None:
+        return 0
+    table = answer_table(ctx.catalog)
+    key = answer_key(ctx.catalog.answer_label(scale, answer, ctx.lang))
+    return next(i for i, row in enumerate(table, start=1) if row[0] == scale and row[1] == key)
+
+
+def _cached(value: float | None) -> Any:
+    return "" if value is None else value
+
+
+def _list_validation(ws, cells: list[str], source: str, ctx: _Ctx, error_type: str) -> None:
+    first, rest = cells[0], " ".join(cells)
+    ws.data_validation(first, {
+        "validate": "list", "source": source, "multi_range": rest, "error_type": error_type,
+        "error_title": ctx.t("col.answer"), "error_message": ctx.t("finding.answer.invalid.hint"),
+        "ignore_blank": True,
+    })
+
+
+def _print_setup(ws, last_row: int, last_col: int) -> None:
+    ws.set_landscape()
+    ws.set_paper(9)
+    ws.fit_to_pages(1, 0)
+    ws.repeat_rows(1)
+    ws.print_area(1, 0, last_row, last_col)
+
+
+def _protect(ws, ctx: _Ctx) -> None:
+    """Locked structure and formulas, editable inputs, sorting and filtering allowed; no password by default."""
+    ws.protect(ctx.fmt.password or "", {
+        "sort": True, "autofilter": True, "format_columns": True, "format_rows": True,
+        "select_locked_cells": True, "select_unlocked_cells": True,
+    })
+
+
+# --- organization -------------------------------------------------------------------------------
+def _write_organization(book, ctx: _Ctx) -> None:
+    role, fmt = L.ORGANIZATION, ctx.fmt
+    name = ctx.sheet_names["organization"]
+    ws = book.add_worksheet(name)
+    _setup_columns(ws, role, fmt)
+    _key_row(ws, role, fmt)
+    c = {col.id: i for i, col in enumerate(role.columns)}
+    for i, col in enumerate(role.columns):
+        if col.header:
+            ws.write_string(1, i, ctx.t(col.header), fmt.header)
+    for r, f in enumerate(ctx.catalog.org_fields, start=L.FIRST_DATA_ROW):
+        ws.write_string(r, c["field"], f.id)
+        ws.write_string(r, c["label"], ctx.ct(f"org.{f.id}", "label"), fmt.wrap)
+        ws.write_string(r, c["unit"], ctx.ct(f"org.{f.id}", "unit") if f.has_unit else "", fmt.wrap)
+        ws.write_string(r, c["mandatory"], ctx.t("mark.mandatory") if f.mandatory else "", fmt.center)
+        ws.write_string(r, c["help"], ctx.ct(f"org.{f.id}", "help") if f.has_help else "", fmt.guidance)
+        severity = ctx.highlights.get(("organization", f.id))
+        cell_fmt = fmt.org_input(f.type, severity)
+        value = ctx.audit.org.get(f.id)
+        raw = ctx.audit.unparsed.get((f.id, "value"))
+        if value is None and raw:
+            ws.write_string(r, c["value"], raw, cell_fmt)
+        elif value is None:
+            ws.write_blank(r, c["value"], None, cell_fmt)
+        elif f.type == "choice":
+            ws.write_string(r, c["value"], ctx.ct(f"org.{f.id}.{value}", "label"), cell_fmt)
+        elif f.type == "date":
+            ws.write_datetime(r, c["value"], _as_datetime(value), cell_fmt)
+        elif f.type == "text":
+            ws.write_string(r, c["value"], str(value), cell_fmt)
+        else:
+            ws.write_number(r, c["value"], value, cell_fmt)
+        cell = xl_rowcol_to_cell(r, c["value"])
+        ctx.cells[("organization", f.id)] = cell
+        book.define_name(f"org_{f.id}", f"='{name}'!{xl_rowcol_to_cell(r, c['value'], True, True)}")
+        _org_validation(ws, cell, f, ctx)
+    ws.freeze_panes(L.FIRST_DATA_ROW, 2)
+    _protect(ws, ctx)
+
+
+def _org_validation(ws, cell: str, f, ctx: _Ctx) -> None:
+    kind = {"integer": "integer", "number": "decimal", "percent": "decimal", "currency": "decimal", "date": "date"}.get(f.type)
+    opts: dict[str, Any] = {"error_type": "stop", "error_title": ctx.ct(f"org.{f.id}", "label")[:32]}
+    if f.type == "choice":
+        opts.update(validate="list", source=f"=list_org_{f.id}", error_type="warning")
+    elif kind == "date":
+        opts.update(validate="date", criteria=">=", value=dt.date(1900, 1, 1))
+    elif kind:
+        lo, hi = f.min, f.max
+        if lo is not None and hi is not None:
+            opts.update(validate=kind, criteria="between", minimum=lo, maximum=hi)
+        elif lo is not None:
+            opts.update(validate=kind, criteria=">=", value=lo)
+        elif hi is not None:
+            opts.update(validate=kind, criteria="<=", value=hi)
+        else:
+            opts.update(validate=kind, criteria="between", minimum=-1e15, maximum=1e15)
+    else:
+        return
+    opts["error_message"] = ctx.t("finding.org.invalid.hint", kind=f.type)[:255]
+    ws.data_validation(cell, opts)
+
+
+def _as_datetime(value: Any) -> dt.datetime:
+    return value if isinstance(value, dt.datetime) else dt.datetime(value.year, value.month, value.day)
+
+
+# --- start and settings -------------------------------------------------------------------------
+def _write_start(book, ctx: _Ctx, fmt_name: str) -> Any:
+    fmt = ctx.fmt
+    name = ctx.sheet_names["start"]
+    ws = book.add_worksheet(name)
+    _setup_columns(ws, L.START, fmt)
+    ws.write_string(0, 0, L.START.marker, fmt.key)
+    ws.set_row(0, None, None, {"hidden": True})
+    ws.write_string(1, 1, ctx.t("start.title"), fmt.title)
+    ws.write_string(2, 1, ctx.ct("catalog", "title"), fmt.subtitle)
+    for r, key in ((3, "start.purpose"), (4, "start.howto"), (5, "start.buttons")):
+        ws.merge_range(r, 1, r, 2, ctx.t(key), fmt.paragraph)
+        ws.set_row(r, 62)
+    ws.write_string(7, 1, ctx.t("start.metadata"), fmt.header)
+    ws.write_blank(7, 2, None, fmt.header)
+    r = 8
+    for key in META_FIELDS:
+        ws.write_string(r, 0, key)
+        ws.write_string(r, 1, ctx.t(f"meta.{key}"), fmt.bold)
+        value = ctx.audit.metadata.get(key)
+        raw = ctx.audit.unparsed.get((key, "value"))
+        severity = ctx.highlights.get(("start", key))
+        cell_fmt = fmt.input_highlight[severity] if severity else (fmt.input_date if key in META_DATES else fmt.input)
+        if value is None and raw:
+            ws.write_string(r, 2, raw, cell_fmt)
+        elif value is None:
+            ws.write_blank(r, 2, None, cell_fmt)
+        elif key in META_DATES:
+            ws.write_datetime(r, 2, _as_datetime(value), cell_fmt)
+        elif key == "assessment_type":
+            ws.write_string(r, 2, ctx.t(f"assessment.{value}"), cell_fmt)
+        else:
+            ws.write_string(r, 2, str(value), cell_fmt)
+        ctx.cells[("start", key)] = xl_rowcol_to_cell(r, 2)
+        if key == "assessment_type":
+            ws.data_validation(r, 2, r, 2, {"validate": "list", "source": "=list_assessment", "error_type": "warning"})
+        if key in META_DATES:
+            ws.data_validation(r, 2, r, 2, {"validate": "date", "criteria": ">=", "value": dt.date(1900, 1, 1)})
+        r += 1
+    r += 1
+    ws.write_string(r, 1, ctx.t("start.about"), fmt.header)
+    ws.write_blank(r, 2, None, fmt.header)
+    for key in L.SETTINGS_KEYS:
+        r += 1
+        ws.write_string(r, 1, ctx.t(f"meta.{key}"), fmt.bold)
+        ws.write_formula(r, 2, f"={L.SETTING_NAME[key]}", fmt.plain, _setting_values(ctx)[key])
+    _protect(ws, ctx)
+    ws.activate()
+    return ws
+
+
+def _setting_values(ctx: _Ctx) -> dict[str, str]:
+    modules = ctx.audit.modules
+    return {
+        "language": ctx.lang,
+        "edition": ctx.catalog.edition,
+        "catalog_version": ctx.catalog.version,
+        "content_hash": ctx.catalog.content_hash,
+        "profile": ctx.audit.profile,
+        "modules": "all" if modules is None else ",".join(modules) or "core",
+    }
+
+
+def _write_settings(book, ctx: _Ctx) -> None:
+    fmt, name = ctx.fmt, ctx.sheet_names["settings"]
+    ws = book.add_worksheet(name)
+    _setup_columns(ws, L.SETTINGS, fmt)
+    ws.write_string(0, 0, L.SETTINGS.marker, fmt.key)
+    ws.set_row(0, None, None, {"hidden": True})
+    ws.write_string(1, 1, ctx.t("settings.title"), fmt.bold)
+    for r, (key, value) in enumerate(_setting_values(ctx).items(), start=2):
+        ws.write_string(r, 0, key)
+        ws.write_string(r, 1, ctx.t(f"meta.{key}"))
+        ws.write_string(r, 2, value, fmt.input if key in ("language", "profile", "modules") else fmt.plain)
+        book.define_name(L.SETTING_NAME[key], f"='{name}'!$C${r + 1}")
+        if key in ("language", "profile"):
+            ws.data_validation(r, 2, r, 2, {"validate": "list", "source": f"=list_{key}"})
+    _protect(ws, ctx)
+
+
+# --- results ------------------------------------------------------------------------------------
+def _unit_rows(ctx: _Ctx) -> list[tuple[str, str, str, str, str, UnitScore]]:
+    """(level, code, label, COUNTIFS criteria, parent, python score) for every unit, in sheet order."""
+    s, cat = ctx.scores, ctx.catalog
+    rows = [("overall", "", ctx.t("results.overall"), "q_unit,1", "", s.overall)]
+    for dim in cat.dimensions:
+        if dim.code not in s.dimensions:
+            continue
+        rows.append(("dimension", dim.code, ctx.ct(dim.code), f'q_unit,1,q_dim,"D:{dim.code}"', "", s.dimensions[dim.code]))
+    for std in cat.standards:
+        if std.code in s.standards:
+            rows.append(("standard", std.code, ctx.ct(std.code), f'q_unit,1,q_std,"S:{std.code}"', std.dimension, s.standards[std.code]))
+    for ep in cat.practices:
+        if ep.code in s.essential_practices:
+            rows.append(("practice", ep.code, ctx.ct(ep.code), f'q_unit,1,q_ep,"P:{ep.code}"', ep.standard, s.essential_practices[ep.code]))
+    for p in cat.principles:
+        if p.code in s.client_protection:
+            rows.append(("principle", p.code, ctx.ct(p.key), f"q_unit,1,q_cp{p.code[2:]},1", "", s.client_protection[p.code]))
+    rows.append(("alinus", "ALINUS", ctx.t("results.alinus"), "q_unit,1,q_alinus,1", "", s.alinus))
+    for mo in cat.modules:
+        if mo.code in s.modules:
+            rows.append(("module", mo.code, ctx.ct(mo.key), f'q_ind,1,q_module,"{mo.code}"', "", s.modules[mo.code]))
+    return rows
+
+
+def _write_results(book, ctx: _Ctx) -> dict[str, tuple[int, int]]:
+    """Scores computed by formulas over the questionnaire; returns first/last row per level for charts."""
+    role, fmt, name = L.RESULTS, ctx.fmt, ctx.sheet_names["results"]
+    ws = book.add_worksheet(name)
+    _setup_columns(ws, role, fmt)
+    _key_row(ws, role, fmt)
+    c = {col.id: i for i, col in enumerate(role.columns)}
+    for i, col in enumerate(role.columns):
+        if col.header:
+            ws.write_string(1, i, ctx.t(col.header) if col.id != "name" else "", fmt.header)
+    rows = _unit_rows(ctx)
+    first = L.FIRST_DATA_ROW
+    child_rows: dict[tuple[str, str], list[int]] = {}
+    for r, (level, code, _, _, parent, _) in enumerate(rows, start=first):
+        child_rows.setdefault((level, parent), []).append(r)
+    child_level = {"overall": "dimension", "dimension": "standard", "standard": "practice"}
+    spans: dict[str, tuple[int, int]] = {}
+    for r, (level, code, label, crit, parent, unit) in enumerate(rows, start=first):
+        spans[level] = (spans.get(level, (r, r))[0], r)
+        A = lambda cid: xl_rowcol_to_cell(r, c[cid])
+        ws.write_string(r, c["level"], level)
+        ws.write_string(r, c["code"], code, fmt.level_result[level])
+        ws.write_string(r, c["name"], label, fmt.level_result_text[level])
+        ws.write_string(r, c["parent"], parent)
+        ws.write_formula(r, c["total"], f"=COUNTIFS({crit})", fmt.result_int, unit.total)
+        ws.write_formula(r, c["answered"], f"=COUNTIFS({crit},q_done,1)", fmt.result_int, unit.answered)
+        ws.write_formula(r, c["applicable"], f"={A('total')}-COUNTIFS({crit},q_na,1)", fmt.result_int, unit.applicable)
+        ws.write_formula(r, c["scored"], f"=COUNTIFS({crit},q_scored,1)", fmt.result_int, unit.scored)
+        if ctx.catalog.scoring.method == "mean_of_children" and level in child_level:
+            kids = child_rows.get((child_level[level], code if level != "overall" else ""), [])
+            refs = ",".join(xl_rowcol_to_cell(k, c["score"]) for k in kids)
+            formula = f'=IFERROR(AVERAGE({refs}),"")' if refs else '=""'
+        else:
+            formula = f'=IF({A("scored")}>0,AVERAGEIFS(q_value,{crit},q_scored,1),"")'
+        ws.write_formula(r, c["score"], formula, fmt.result_pct, _cached(unit.score))
+        ws.write_formula(r, c["completion"], f'=IF({A("total")}>0,{A("answered")}/{A("total")},"")', fmt.result_pct,
+                         _cached(unit.completion))
+        ws.write_formula(r, c["has"], f"=IF(ISNUMBER({A('score')}),1,0)", None, int(unit.score is not None))
+    last = first + len(rows) - 1
+    for col in role.columns:
+        if col.name:
+            _define_column(book, name, c[col.id], col.name, first, last)
+    status_row = last + 2
+    total, answered = (xl_rowcol_to_cell(first, c[k]) for k in ("total", "answered"))
+    ws.write_formula(status_row, c["name"], f'=IF({answered}<{total},"{_q(ctx.t("results.provisional"))}","{_q(ctx.t("results.final"))}")',
+                     fmt.bold, ctx.t("results.provisional") if ctx.scores.provisional else ctx.t("results.final"))
+    ws.write_string(status_row + 1, c["name"], ctx.t("questionnaire.remaining"))
+    ws.write_formula(status_row + 1, c["score"], f"={total}-{answered}", fmt.result_int,
+                     ctx.scores.overall.total - ctx.scores.overall.answered)
+    book.define_name("r_status", f"='{name}'!{xl_rowcol_to_cell(status_row, c['name'], True, True)}")
+    ws.freeze_panes(L.FIRST_DATA_ROW, 3)
+    _protect(ws, ctx)
+    return spans
+
+
+def _q(text: str) -> str:
+    return text.replace('"', '""')
+
+
+# --- findings and conversion --------------------------------------------------------------------
+def _write_findings(book, ctx: _Ctx) -> None:
+    role, fmt, name = L.FINDINGS, ctx.fmt, ctx.sheet_names["findings"]
+    ws = book.add_worksheet(name)
+    _setup_columns(ws, role, fmt)
+    _key_row(ws, role, fmt)
+    for i, col in enumerate(role.columns):
+        ws.write_string(1, i, ctx.t(col.header), fmt.header)
+    for r, f in enumerate(ctx.findings, start=L.FIRST_DATA_ROW):
+        sheet = ctx.sheet_names.get(f.sheet, f.sheet)
+        cell = ctx.cells.get((f.sheet, f.item), "")
+        ws.write_row(r, 0, [f.code, f.severity, sheet, cell, f.item], fmt.wrap)
+        ws.write_string(r, role.col("message"), f.message(ctx.lang), fmt.wrap)
+        ws.write_string(r, role.col("hint"), f.hint(ctx.lang), fmt.wrap)
+        if cell:
+            ws.write_url(r, role.col("cell"), f"internal:'{sheet}'!{cell}", None, cell)
+    last = L.FIRST_DATA_ROW + max(len(ctx.findings), 1) - 1
+    ws.autofilter(1, 0, last, len(role.columns) - 1)
+    ws.freeze_panes(L.FIRST_DATA_ROW, 0)
+
+
+def _write_conversion(book, ctx: _Ctx, entries: list[ConversionEntry]) -> None:
+    role, fmt, name = L.CONVERSION, ctx.fmt, ctx.sheet_names["conversion"]
+    ws = book.add_worksheet(name)
+    _setup_columns(ws, role, fmt)
+    _key_row(ws, role, fmt)
+    for i, col in enumerate(role.columns):
+        ws.write_string(1, i, ctx.t(col.header), fmt.header)
+    for r, e in enumerate(entries, start=L.FIRST_DATA_ROW):
+        ws.write_row(r, 0, [e.status, e.old_code, e.new_code, e.answer, e.comment, e.evidence, e.flag], fmt.input_wrap)
+        ws.write_string(r, role.col("message"), ctx.t(f"conversion.{e.status}"), fmt.wrap)
+    ws.freeze_panes(L.FIRST_DATA_ROW, 0)
+
+
+# --- entry point --------------------------------------------------------------------------------
+def sheet_names(lang: str) -> dict[str, str]:
+    return {role: ui(r.title_key, lang) for role, r in L.ROLES.items()}
+
+
+def render(catalog: Catalog, language: str, audit: Audit | None = None, out: str | Path = "audit.xlsx", *,
+           findings: list[Finding] | None = None, conversion: list[ConversionEntry] | None = None,
+           password: str | None = None) -> Path:
+    """Write `audit` (an empty one for a template) as a workbook in `language`; .xlsm adds the buttons."""
+    from spi4xl.errors import Spi4xlError
+
+    out = Path(out)
+    fmt_name = out.suffix.lower().lstrip(".")
+    if fmt_name not in FORMATS:
+        raise Spi4xlError(f"{out}: choose a .xlsx or .xlsm file name")
+    if language not in catalog.languages:
+        raise Spi4xlError(f"language {language!r} is not in catalog {catalog.id} ({', '.join(catalog.languages)})")
+    audit = audit or Audit(edition=catalog.edition, catalog_version=catalog.version, language=language)
+    findings = list(findings or [])
+    scores = score(audit, catalog)
+    book = xlsxwriter.Workbook(str(out), {"strings_to_numbers": False, "strings_to_formulas": False,
+                                          "strings_to_urls": False})
+    book.set_properties({
+        "title": ui("start.title", language), "subject": catalog.id, "author": "spi4xl",
+        "company": "", "comments": f"{catalog.id} {catalog.version} {catalog.content_hash}",
+        "created": dt.datetime.fromisoformat(catalog.date),
+    })
+    book.set_calc_mode("auto")
+    ctx = _Ctx(catalog, language, audit, scores, findings, Formats(book, password),
+               catalog.indicators(audit.profile, audit.modules), sheet_names(language))
+    for f in findings:
+        current = ctx.highlights.get((f.sheet, f.item))
+        if f.severity in ("error", "warning") and current != "error":
+            ctx.highlights[(f.sheet, f.item)] = f.severity
+    start = _write_start(book, ctx, fmt_name)
+    _write_organization(book, ctx)
+    _write_questionnaire(book, ctx)
+    spans = _write_results(book, ctx)
+    from spi4xl.workbook.dashboard import write_dashboard
+
+    write_dashboard(book, ctx, spans)
+    _write_findings(book, ctx)
+    if conversion:
+        _write_conversion(book, ctx, conversion)
+    _write_settings(book, ctx)
+    _write_lists(book, ctx)
+    if fmt_name == "xlsm":
+        from spi4xl.workbook.vba import add_buttons, add_vba
+
+        _write_xlwings_conf(book, ctx)
+        add_vba(book, book.worksheets())
+        add_buttons(start, 1, 4, {k: ctx.t(f"button.{k}") for k in ("populate", "validate", "score")})
+    book.close()
+    return out
+
+
+def _write_xlwings_conf(book, ctx: _Ctx) -> None:
+    """Settings the desktop RunPython path reads; empty values mean xlwings' defaults."""
+    ws = book.add_worksheet("xlwings.conf")
+    for r, (key, value) in enumerate((("Interpreter_Win", ""), ("Interpreter_Mac", ""), ("PYTHONPATH", ""),
+                                      ("Conda Path", ""), ("Conda Env", ""), ("Show Console", "False"))):
+        ws.write_string(r, 0, key)
+        ws.write_string(r, 1, value)
+    ws.set_column(0, 1, 24)
+    ws.hide()
