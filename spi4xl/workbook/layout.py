@@ -30,6 +30,7 @@ class SheetRole:
     role: str
     title_key: str  # UI key of the sheet name
     columns: tuple[Column, ...] = ()
+    keyed: bool = True  # the key row names the columns; False: key/value sheets laid out as declared
 
     @property
     def marker(self) -> str:
@@ -94,8 +95,8 @@ ORGANIZATION = SheetRole("organization", "sheet.organization", _cols(
 ))
 
 # Key/value sheets: the first column holds the key of each row.
-START = SheetRole("start", "sheet.start", _cols(("key", None, 4), ("label", None, 28), ("value", None, 60, None, True)))
-SETTINGS = SheetRole("settings", "sheet.settings", _cols(("key", None, 4), ("label", None, 28), ("value", None, 40, None, True)))
+START = SheetRole("start", "sheet.start", _cols(("key", None, 4), ("label", None, 28), ("value", None, 60, None, True)), False)
+SETTINGS = SheetRole("settings", "sheet.settings", _cols(("key", None, 4), ("label", None, 28), ("value", None, 40, None, True)), False)
 
 RESULTS = SheetRole("results", "sheet.results", _cols(
     ("level", None, 4, "r_level"),

@@ -596,6 +596,22 @@ def _write_conversion(book, ctx: _Ctx, entries: list[ConversionEntry]) -> None:
     ws.freeze_panes(L.FIRST_DATA_ROW, 0)
 
 
+def _orphans(ctx: _Ctx, listed: set[str]) -> list[ConversionEntry]:
+    """Typed items this workbook has no row for (not in the catalog, or outside its profile/modules).
+
+    They go to the conversion sheet, whose rows the reader puts back into the audit: nothing is lost.
+    """
+    audit = ctx.audit
+    rendered = {i.code for i in ctx.indicators} | {d.code for i in ctx.indicators for d in i.details}
+    return [
+        ConversionEntry(
+            "hidden" if ctx.catalog.node(code) is not None else "removed", code, "",
+            audit.answers.get(code) or audit.unparsed.get((code, "answer"), ""), audit.comments.get(code, ""),
+            audit.evidence.get(code) or audit.unparsed.get((code, "evidence"), ""), audit.flags.get(code, ""))
+        for code in sorted(audit.typed_codes() - rendered - listed)
+    ]
+
+
 # --- entry point --------------------------------------------------------------------------------
 def sheet_names(lang: str) -> dict[str, str]:
     return {role: ui(r.title_key, lang) for role, r in L.ROLES.items()}
@@ -638,8 +654,9 @@ def render(catalog: Catalog, language: str, audit: Audit | None = None, out: str
 
     write_dashboard(book, ctx, spans)
     _write_findings(book, ctx)
-    if conversion:
-        _write_conversion(book, ctx, conversion)
+    entries = list(conversion or []) + _orphans(ctx, {e.old_code for e in conversion or []})
+    if entries:
+        _write_conversion(book, ctx, entries)
     _write_settings(book, ctx)
     _write_lists(book, ctx)
     if fmt_name == "xlsm":
