@@ -87,6 +87,73 @@ def i18n_update(args: argparse.Namespace) -> int:
     return 0
 
 
+# --- workbooks ------------------------------------------------------------------------------
+def _split(text: str | None) -> list[str] | None:
+    return [part.strip() for part in text.split(",") if part.strip()] if text else None
+
+
+def _modules_arg(text: str | None) -> tuple[str, ...] | None:
+    return None if text in (None, "all") else tuple(m for m in _split(text) or [] if m != "core")
+
+
+@command("build")
+def build_cmd(args: argparse.Namespace) -> int:
+    from spi4xl.build import TEMPLATES_DIR, build
+
+    report = build(args.edition, _split(args.lang), args.profile, _modules_arg(args.modules), _split(args.format),
+                   Path(args.out) if args.out else TEMPLATES_DIR, check=args.check)
+    if args.json:
+        emit_json(report)
+    else:
+        for entry in report:
+            print(f"{entry.get('status', 'wrote')}: {entry['file']}")
+    if args.check and any(e["status"] != "current" for e in report):
+        print("templates are not current: run 'spi4xl build' and commit workbook_templates/", file=sys.stderr)
+        return 1
+    return 0
+
+
+@command("read")
+def read_cmd(args: argparse.Namespace) -> int:
+    from spi4xl.workbook.read import read_workbook
+
+    result = read_workbook(args.workbook)
+    audit = result.audit
+    if args.json:
+        emit_json({"audit": audit_to_dict(audit), "findings": [f.as_dict(audit.language) for f in result.findings],
+                   "sheets": result.sheets})
+    else:
+        print(f"{args.workbook}: {audit.edition} {audit.catalog_version}, language {audit.language}, profile {audit.profile}")
+        print(f"{len(audit.answers)} answers, {len(audit.comments)} comments, {len(audit.flags)} flags, "
+              f"{len(audit.org)} Organization Information values, {len(result.findings)} finding(s)")
+        for f in result.findings:
+            print(f"  {f.severity}: {result.sheets.get(f.sheet, f.sheet)}!{f.cell}: {f.message(audit.language)}")
+    return 0
+
+
+def audit_to_dict(audit) -> dict:
+    from dataclasses import asdict
+
+    data = asdict(audit)
+    data["unparsed"] = [{"item": k[0], "column": k[1], "text": v} for k, v in audit.unparsed.items()]
+    return data
+
+
+@command("convert")
+def convert_cmd(args: argparse.Namespace) -> int:
+    from spi4xl.convert import convert
+
+    report = convert(Path(args.workbook), args.lang, Path(args.out), edition=args.edition)
+    if args.json:
+        emit_json(report)
+    else:
+        print(f"wrote {report['output']} ({report['to']['language']}, {report['to']['edition']} {report['to']['catalog_version']})")
+        for status in ("changed", "removed", "hidden"):
+            if report[status]:
+                print(f"  {status}: {', '.join(report[status])}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="spi4xl", description=__doc__)
     sub = parser.add_subparsers(dest="group", required=True)
@@ -109,6 +176,27 @@ def build_parser() -> argparse.ArgumentParser:
     i18n.add_parser("update", help="add new English texts to every PO file (as missing)")
     for p in i18n.choices.values():
         p.add_argument("--edition", default=DEFAULT_EDITION)
+
+    p = sub.add_parser("build", help="render questionnaire templates (batch regeneration)")
+    p.add_argument("--edition", default=DEFAULT_EDITION)
+    p.add_argument("--lang", help="comma-separated languages (default: all of the catalog)")
+    p.add_argument("--profile", default="full", choices=("full", "alinus", "cp"))
+    p.add_argument("--modules", help="comma-separated optional modules, or 'all' (default) or 'core'")
+    p.add_argument("--format", help="xlsx, xlsm or both (default)")
+    p.add_argument("--out", help="folder (default: workbook_templates/)")
+    p.add_argument("--check", action="store_true", help="fail when the committed templates differ from a fresh render")
+    p.add_argument("--json", action="store_true")
+
+    p = sub.add_parser("read", help="read a filled workbook")
+    p.add_argument("workbook")
+    p.add_argument("--json", action="store_true")
+
+    p = sub.add_parser("convert", help="a new workbook in another language and/or the current catalog")
+    p.add_argument("workbook")
+    p.add_argument("--lang", required=True)
+    p.add_argument("--edition", help="target catalog edition (default: the workbook's)")
+    p.add_argument("--out", required=True)
+    p.add_argument("--json", action="store_true")
     return parser
 
 

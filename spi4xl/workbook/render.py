@@ -138,10 +138,9 @@ def _rows(ctx: _Ctx) -> Iterable[tuple[str, Any]]:
             yield from dim_rows
 
 
-def _fingerprint(ctx: _Ctx, code: str, field_: str) -> str:
+def fingerprint(catalog: Catalog, code: str) -> str:
     """A short hash of the English text and scale: conversion uses it to spot indicators that changed meaning."""
-    node = ctx.catalog.node(code)
-    basis = ctx.catalog.text(code, field_, "en") + "|" + getattr(node, "scale", "")
+    basis = catalog.text(code, "text", "en") + "|" + getattr(catalog.node(code), "scale", "")
     return hashlib.sha1(basis.encode()).hexdigest()[:10]
 
 
@@ -183,7 +182,7 @@ def _write_questionnaire(book, ctx: _Ctx) -> None:
         ws.write_string(r, c["standard"], f"S:{ind.standard}")
         ws.write_string(r, c["practice"], f"P:{ind.practice}")
         ws.write_string(r, c["scale"], scale)
-        ws.write_string(r, c["fingerprint"], _fingerprint(ctx, code, "text"))
+        ws.write_string(r, c["fingerprint"], fingerprint(ctx.catalog, code))
         counted = not is_detail and ind.module == "core"
         ws.write_number(r, c["unit"], 1 if counted else 0)
         ws.write_number(r, c["indicator"], 0 if is_detail else 1)

@@ -1,0 +1,45 @@
+"""Convert = read, then render: another language and/or the current catalog, nothing typed left behind."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+
+from spi4xl.catalog import load_catalog
+from spi4xl.errors import Spi4xlError
+from spi4xl.workbook.read import read_workbook
+from spi4xl.workbook.render import ConversionEntry, fingerprint, render
+
+
+def same_file(a: Path, b: Path) -> bool:
+    return a.resolve() == b.resolve() or (b.exists() and a.exists() and a.samefile(b))
+
+
+def convert(src: Path, lang: str, out: Path, edition: str | None = None) -> dict:
+    """Write a new workbook; returns the conversion report (also written as a sheet when not empty)."""
+    if same_file(src, out):
+        raise Spi4xlError(f"{out}: refusing to write over the input workbook; choose another --out")
+    result = read_workbook(src)
+    before = result.audit
+    catalog = load_catalog(edition or before.edition)
+    changed = []
+    for code in sorted(before.typed_codes()):
+        node = catalog.node(code)
+        old = result.fingerprints.get(code)
+        if node is not None and old and old != fingerprint(catalog, code):
+            changed.append(ConversionEntry("changed", code, code, before.answers.get(code, ""), before.comments.get(code, ""),
+                                           before.evidence.get(code, ""), before.flags.get(code, "")))
+    audit = replace(before, edition=catalog.edition, catalog_version=catalog.version, language=lang)
+    render(catalog, lang, audit, out, findings=result.findings, conversion=changed)
+    scope = {i.code for i in catalog.indicators(audit.profile, audit.modules)}
+    scope |= {d.code for i in catalog.indicators(audit.profile, audit.modules) for d in i.details}
+    typed = audit.typed_codes()
+    return {
+        "input": str(src), "output": str(out),
+        "from": {"language": before.language, "edition": before.edition, "catalog_version": before.catalog_version},
+        "to": {"language": lang, "edition": catalog.edition, "catalog_version": catalog.version},
+        "changed": [e.old_code for e in changed],
+        "removed": sorted(c for c in typed - scope if catalog.node(c) is None),
+        "hidden": sorted(c for c in typed - scope if catalog.node(c) is not None),
+        "unparsed": len(audit.unparsed),
+    }

@@ -1,0 +1,164 @@
+"""The VBA project and buttons of the .xlsm: modules, RunPython targets, determinism, LibreOffice."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import subprocess
+import sys
+import zipfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import xlsxwriter
+import xlwings
+
+from spi4xl.workbook import vba
+
+CAPTIONS = {"populate": "Remplir", "validate": "Valider", "score": "Calculer le score"}
+FIXED = dt.datetime(2024, 1, 2, 3, 4, 5)
+
+
+def build(path: Path) -> Path:
+    """A small .xlsm the way the renderer makes one: two sheets, the project, three buttons."""
+    book = xlsxwriter.Workbook(str(path))
+    book.set_properties({"created": FIXED})
+    audit, lists = book.add_worksheet("Audit"), book.add_worksheet("Lists")
+    audit.write(0, 0, "spi4xl:questionnaire")
+    vba.add_vba(book, [audit, lists])
+    vba.add_buttons(audit, 1, 1, CAPTIONS)
+    book.close()
+    return path
+
+
+@pytest.fixture(scope="module")
+def xlsm(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return build(tmp_path_factory.mktemp("vba") / "audit.xlsm")
+
+
+@pytest.fixture(scope="module")
+def modules(xlsm: Path) -> dict[str, str]:
+    return vba.read_vba_modules(xlsm)
+
+
+def lines(text: str) -> list[str]:
+    """Source lines without attribute lines, whatever the line endings."""
+    return [ln for ln in text.splitlines() if not ln.startswith("Attribute ")]
+
+
+def test_project_holds_the_standalone_modules_and_ours(modules: dict[str, str]) -> None:
+    assert list(modules) == ["ThisWorkbook", "Sheet1", "Sheet2", "xlwings", "Dictionary", "spi4xl"]
+
+
+def test_spi4xl_module_has_the_three_subs(modules: dict[str, str]) -> None:
+    source = modules["spi4xl"]
+    assert source.startswith('Attribute VB_Name = "spi4xl"\r\n')
+    assert re.findall(r"^Public Sub (\w+)\(\)", source, re.M) == ["Populate", "Validate", "Score"]
+    assert vba.run_python_targets(source) == [
+        ("spi4xl.xl.macros", "populate"), ("spi4xl.xl.macros", "validate"), ("spi4xl.xl.macros", "score")]
+    # Each button's macro names a Sub of the module.
+    for macro in vba.MACROS.values():
+        module, sub = macro.split(".")
+        assert module == "spi4xl" and f"Public Sub {sub}()" in source
+
+
+def test_xlwings_module_is_the_installed_one(modules: dict[str, str]) -> None:
+    installed = vba.XLWINGS_BAS.read_text(encoding="ascii")
+    assert vba.XLWINGS_BAS.parent == Path(xlwings.__file__).parent
+    assert vba.XLWINGS_VERSION == xlwings.__version__
+    assert lines(modules["xlwings"]) == lines(installed)
+    assert f'XLWINGS_VERSION As String = "{xlwings.__version__}"' in modules["xlwings"]
+    assert f'"xlwings64-{xlwings.__version__}.dll"' in modules["xlwings"]
+    assert vba.run_python_targets(modules["xlwings"]) == []  # its RunPython mentions are comments
+    # The class as xlwings ships it, less the VERSION/BEGIN/END block that exists only in export files.
+    assert lines(modules["Dictionary"]) == lines(vba.DICTIONARY_CLS.read_text(encoding="ascii"))[4:]
+
+
+def test_package_is_macro_enabled_with_code_names_and_buttons(xlsm: Path) -> None:
+    with zipfile.ZipFile(xlsm) as z:
+        types = z.read("[Content_Types].xml").decode()
+        workbook = z.read("xl/workbook.xml").decode()
+        sheets = [z.read(f"xl/worksheets/sheet{i}.xml").decode() for i in (1, 2)]
+        vml = z.read("xl/drawings/vmlDrawing1.vml").decode()
+        assert z.read("xl/vbaProject.bin") == vba.vba_project_bin(("Sheet1", "Sheet2"))
+    assert "application/vnd.ms-excel.sheet.macroEnabled.main+xml" in types
+    assert "application/vnd.ms-office.vbaProject" in types
+    assert 'codeName="ThisWorkbook"' in workbook
+    assert 'codeName="Sheet1"' in sheets[0] and 'codeName="Sheet2"' in sheets[1]
+    assert re.findall(r"<x:FmlaMacro>(.*?)</x:FmlaMacro>", vml) == [
+        "[0]!spi4xl.Populate", "[0]!spi4xl.Validate", "[0]!spi4xl.Score"]
+    for caption in CAPTIONS.values():
+        assert caption in vml
+
+
+def test_bin_is_identical_in_fresh_processes() -> None:
+    code = ("import sys; from spi4xl.workbook.vba import vba_project_bin;"
+            "sys.stdout.write(vba_project_bin(('Sheet1', 'Sheet2')).hex())")
+    runs = [subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+            for _ in range(2)]
+    assert runs[0] == runs[1] == vba.vba_project_bin(("Sheet1", "Sheet2")).hex()
+
+
+def test_xlsm_is_byte_identical(tmp_path: Path) -> None:
+    a, b = build(tmp_path / "a.xlsm"), build(tmp_path / "b.xlsm")
+    assert a.read_bytes() == b.read_bytes()
+
+
+def test_sheets_without_code_names_get_xlsxwriter_defaults(tmp_path: Path) -> None:
+    book = xlsxwriter.Workbook(str(tmp_path / "named.xlsm"))
+    first, second = book.add_worksheet(), book.add_worksheet()
+    second.set_vba_name("Lists")
+    vba.add_vba(book, [first, second])
+    book.close()
+    assert list(vba.read_vba_modules(tmp_path / "named.xlsm"))[:3] == ["ThisWorkbook", "Sheet1", "Lists"]
+
+
+def test_bad_inputs_are_refused(tmp_path: Path) -> None:
+    with pytest.raises(ValueError):
+        vba.vba_project_bin(("Sheet 1",))
+    with pytest.raises(ValueError):
+        vba.vba_project_bin(("ThisWorkbook",))
+    book = xlsxwriter.Workbook(str(tmp_path / "refused.xlsx"))
+    with pytest.raises(ValueError):
+        vba.add_buttons(book.add_worksheet(), 0, 0, {"populate": "P", "score": "S"})
+    book.close()
+
+
+def test_run_python_targets() -> None:
+    source = ('Sub A()\r\n    RunPython "import pkg.mod as m; m.go()"\r\nEnd Sub\r\n'
+              "    ' RunPython \"import bar; bar.foo()\"\r\n"
+              'Sub B()\r\n    RunPython ("import pkg.other; pkg.other.run()")\r\nEnd Sub\r\n')
+    assert vba.run_python_targets(source) == [("pkg.mod", "go"), ("pkg.other", "run")]
+    with pytest.raises(ValueError):
+        vba.run_python_targets('RunPython "import pkg.mod as m; x.go()"')
+
+
+# --- LibreOffice: a real Office loads the file, imports the VBA and binds the buttons ------------
+
+
+@pytest.fixture(scope="module")
+def office(request: pytest.FixtureRequest) -> Iterator[Any]:
+    """The session `libreoffice` fixture of tests/conftest.py, or the shared helper started here."""
+    try:
+        yield request.getfixturevalue("libreoffice")
+        return
+    except pytest.FixtureLookupError:
+        pass
+    from spi4xl.engines.libreoffice import LibreOffice, available
+
+    if not available():
+        pytest.skip("LibreOffice with python3-uno is not installed")
+    with LibreOffice() as lo:
+        yield lo
+
+
+def test_libreoffice_sees_modules_and_button_bindings(xlsm: Path, office: Any) -> None:
+    seen = office.inspect(xlsm)
+    assert not seen["repaired"] and not seen["warnings"]
+    assert {"VBAProject.ThisWorkbook", "VBAProject.Sheet1", "VBAProject.Sheet2", "VBAProject.xlwings",
+            "VBAProject.Dictionary", "VBAProject.spi4xl"} <= set(seen["basic_modules"])
+    # macro is "" when LibreOffice finds no such Sub, so this proves each binding resolves.
+    assert [(b["sheet"], b["label"], b["macro"]) for b in seen["buttons"]] == [
+        ("Audit", CAPTIONS[key], f"VBAProject.{macro}") for key, macro in vba.MACROS.items()]
