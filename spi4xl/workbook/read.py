@@ -69,13 +69,15 @@ def _find_marker(rows: list[list[Any]]) -> tuple[str, int, int] | None:
     return None
 
 
-def _tables(path: Path) -> dict[str, _Table]:
+def workbook_values(path: Path) -> dict[str, list[list[Any]]]:
+    """Every sheet's values from A1, read fast with python-calamine."""
     book = open_book(path)
+    return {name: sheet_rows(book, name) for name in book.sheet_names if name != "xlwings.conf"}
+
+
+def _tables(sheets: dict[str, list[list[Any]]], path: str) -> dict[str, _Table]:
     found: dict[str, _Table] = {}
-    for name in book.sheet_names:
-        if name in ("xlwings.conf",):
-            continue
-        rows = sheet_rows(book, name)
+    for name, rows in sheets.items():
         marker = _find_marker(rows)
         if marker is None or marker[0] not in L.ROLES:
             continue
@@ -122,8 +124,12 @@ def _modules(text: str) -> tuple[str, ...] | None:
 
 def read_workbook(path: str | Path) -> ReadResult:
     """Read every answer, comment, flag, evidence type, Organization Information value and metadata item."""
-    path = Path(path)
-    tables = _tables(path)
+    return read_values(workbook_values(Path(path)), str(path))
+
+
+def read_values(sheets: dict[str, list[list[Any]]], path: str = "workbook") -> ReadResult:
+    """The same reading over sheet values from any source (a file, or an xlwings book); values normalised."""
+    tables = _tables(sheets, path)
     settings = _settings(tables["settings"])
     edition = settings.get("edition")
     if not edition:
