@@ -2,6 +2,8 @@
 
 from spi4xl.catalog import load_catalog
 from spi4xl.errors import Spi4xlError
+from spi4xl.scoring import score
+from spi4xl.validation import validate
 
-__all__ = ["load_catalog", "Spi4xlError"]
+__all__ = ["load_catalog", "score", "validate", "Spi4xlError"]
 __version__ = "0.1.0"

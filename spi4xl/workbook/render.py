@@ -595,6 +595,21 @@ def _write_conversion(book, ctx: _Ctx, entries: list[ConversionEntry]) -> None:
     ws.freeze_panes(L.FIRST_DATA_ROW, 0)
 
 
+def _check_cell_limits(audit: Audit) -> None:
+    """Excel silently refuses longer text; refuse to write a workbook that would lose it."""
+    from spi4xl.catalog.check import EXCEL_CELL_LIMIT
+    from spi4xl.errors import Spi4xlError
+
+    texts = [("comment", audit.comments), ("flag", audit.flags)]
+    for kind, values in texts:
+        for code, text in values.items():
+            if len(text) > EXCEL_CELL_LIMIT:
+                raise Spi4xlError(f"{code}: the {kind} has {len(text)} characters, over Excel's {EXCEL_CELL_LIMIT} per cell: shorten it")
+    for (item, column), text in audit.unparsed.items():
+        if len(text) > EXCEL_CELL_LIMIT:
+            raise Spi4xlError(f"{item}: the {column} has {len(text)} characters, over Excel's {EXCEL_CELL_LIMIT} per cell")
+
+
 def _orphans(ctx: _Ctx, listed: set[str]) -> list[ConversionEntry]:
     """Typed items this workbook has no row for (not in the catalog, or outside its profile/modules).
 
@@ -629,6 +644,7 @@ def render(catalog: Catalog, language: str, audit: Audit | None = None, out: str
     if language not in catalog.languages:
         raise Spi4xlError(f"language {language!r} is not in catalog {catalog.id} ({', '.join(catalog.languages)})")
     audit = audit or Audit(edition=catalog.edition, catalog_version=catalog.version, language=language)
+    _check_cell_limits(audit)
     findings = list(findings or [])
     scores = score(audit, catalog)
     book = xlsxwriter.Workbook(str(out), {"strings_to_numbers": False, "strings_to_formulas": False,

@@ -26,9 +26,9 @@ def normalise(value: Any) -> Any:
     return value
 
 
-def open_book(path: str | Path, max_bytes: int = MAX_FILE_BYTES) -> pc.CalamineWorkbook:
+def open_book(path: str | Path, max_bytes: int | None = None) -> pc.CalamineWorkbook:
     """Open a workbook for reading, turning every way a file can be wrong into one clear error."""
-    path = Path(path)
+    path, max_bytes = Path(path), max_bytes or MAX_FILE_BYTES
     if not path.exists():
         raise Spi4xlError(f"{path}: no such file")
     if path.is_dir():

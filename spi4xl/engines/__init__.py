@@ -1,0 +1,1 @@
+"""Real spreadsheet engines used to check what spi4xl writes (tests and scripts, never the renderer)."""
