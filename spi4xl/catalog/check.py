@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass
 
 from spi4xl.catalog.i18n import Translations, catalog_translations, msgctxt
-from spi4xl.catalog.loader import catalog_dir
+from spi4xl.catalog.loader import catalog_root
 from spi4xl.catalog.model import Catalog
 from spi4xl.ui import LANGUAGES, ui, ui_source, ui_translations
 
@@ -32,7 +32,7 @@ def _shown(path) -> str:
 
 def translation_reports(catalog: Catalog) -> dict[tuple[str, str], Translations]:
     """(domain, language) -> report, for the catalog's texts and the interface strings."""
-    root = catalog_dir(catalog.edition)
+    root = catalog_root(catalog)
     reports = {("catalog", lang): catalog_translations(root, lang, catalog.texts["en"]) for lang in catalog.languages[1:]}
     reports.update({("ui", lang): ui_translations(lang) for lang in LANGUAGES[1:]})
     return reports

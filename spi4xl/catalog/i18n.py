@@ -119,7 +119,8 @@ def write_po(path: Path, lang: str, source: Mapping[TextKey, str],
     for key, text in source.items():
         prev = by_key.pop(key, None)
         if key in updates:
-            po_file.append(polib.POEntry(msgctxt=msgctxt(key), msgid=text, msgstr=updates[key]))
+            po_file.append(polib.POEntry(msgctxt=msgctxt(key), msgid=text, msgstr=updates[key],
+                                         comment=prev.comment if prev else "", tcomment=prev.tcomment if prev else ""))
         elif prev is not None:
             po_file.append(polib.POEntry(msgctxt=msgctxt(key), msgid=prev.msgid, msgstr=prev.msgstr,
                                          flags=list(prev.flags), comment=prev.comment, tcomment=prev.tcomment))
@@ -127,6 +128,9 @@ def write_po(path: Path, lang: str, source: Mapping[TextKey, str],
             po_file.append(polib.POEntry(msgctxt=msgctxt(key), msgid=text, msgstr=""))
     for key, prev in by_key.items():
         if key is not None and prev.msgstr:
+            po_file.append(polib.POEntry(msgctxt=prev.msgctxt, msgid=prev.msgid, msgstr=prev.msgstr, obsolete=True))
+    for prev in old:  # entries made obsolete by an earlier run stay too, unless their key came back or was just added
+        if prev.obsolete and (key := parse_msgctxt(prev.msgctxt)) not in source and key not in by_key:
             po_file.append(polib.POEntry(msgctxt=prev.msgctxt, msgid=prev.msgid, msgstr=prev.msgstr, obsolete=True))
     path.parent.mkdir(parents=True, exist_ok=True)
     text = str(po_file)

@@ -9,7 +9,7 @@ from typing import Mapping
 import xlsxwriter
 
 from spi4xl.catalog.i18n import TextKey, msgctxt, parse_msgctxt, read_translations, write_po
-from spi4xl.catalog.loader import catalog_dir
+from spi4xl.catalog.loader import catalog_root
 from spi4xl.catalog.model import Catalog
 from spi4xl.errors import Spi4xlError
 from spi4xl.ui import UI_DIR, ui_source
@@ -28,7 +28,7 @@ class Domain:
 def domains(catalog: Catalog, lang: str) -> tuple[Domain, ...]:
     """Where each family of texts lives: the catalog's locale folder and the interface strings."""
     return (
-        Domain("catalog", catalog_dir(catalog.edition) / "locale" / f"{lang}.po", catalog.texts["en"]),
+        Domain("catalog", catalog_root(catalog) / "locale" / f"{lang}.po", catalog.texts["en"]),
         Domain("ui", UI_DIR / f"{lang}.po", ui_source()),
     )
 
@@ -78,10 +78,10 @@ class ImportReport:
 def import_workbook(catalog: Catalog, path: Path) -> ImportReport:
     """Write reviewed translations back into the PO files; rows whose id or English no longer match are refused."""
     rows = read_sheet_values(path)
-    if not rows or [str(c).strip() for c in rows[0][:3]] != list(HEADERS[:3]):
-        raise Spi4xlError(f"{path}: not a translation workbook exported by 'spi4xl i18n export' (first row must read {', '.join(HEADERS[:3])}, ...)")
-    header = str(rows[0][3]).strip()
-    lang = header.removeprefix("translation (").removesuffix(")")
+    head = [("" if c is None else str(c)).strip() for c in (list(rows[0]) if rows else []) + [""] * 4][:4]
+    if head[:3] != list(HEADERS[:3]) or not (head[3].startswith("translation (") and head[3].endswith(")")):
+        raise Spi4xlError(f"{path}: not a translation workbook exported by 'spi4xl i18n export' (first row must read {', '.join(HEADERS[:3])}, translation (<lang>), ...)")
+    lang = head[3].removeprefix("translation (").removesuffix(")")
     _check_lang(catalog, lang)
     report = ImportReport(lang)
     by_domain = {d.name: d for d in domains(catalog, lang)}
@@ -89,7 +89,7 @@ def import_workbook(catalog: Catalog, path: Path) -> ImportReport:
     updates: dict[str, dict[TextKey, str]] = {name: {} for name in by_domain}
     for number, cells in enumerate(rows[1:], start=2):
         cells = [("" if c is None else str(c)) for c in (list(cells) + [""] * 5)[:5]]
-        domain, ident, source, translation = cells[0].strip(), cells[1].strip(), cells[2], cells[3].strip()
+        domain, ident, source, translation, status = cells[0].strip(), cells[1].strip(), cells[2], cells[3].strip(), cells[4].strip()
         if not any(cells):
             continue
         key = parse_msgctxt(ident)
@@ -98,8 +98,8 @@ def import_workbook(catalog: Catalog, path: Path) -> ImportReport:
             report.refused.append((number, ident, f"no text with this id in domain {domain!r}"))
         elif source != entry.source:
             report.refused.append((number, ident, "the English source changed since export: export again"))
-        elif not translation or (translation == entry.translation and entry.status == "done"):
-            report.unchanged += 1
+        elif not translation or (translation == entry.translation and (entry.status == "done" or status != "done")):
+            report.unchanged += 1  # an untouched fuzzy/stale translation stays so; status "done" confirms it
         else:
             updates[domain][key] = translation
             report.updated += 1

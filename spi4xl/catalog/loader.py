@@ -24,6 +24,19 @@ CODE_RX = {
     "detail": r"{parent}\.[1-9][0-9]?",
 }
 ID_RX = re.compile(r"[a-z][a-z0-9_]*")
+CODE_HINT = {
+    "dimension": "use a digit 1-9 in quotes, e.g. '1'",
+    "standard": "use the dimension and a capital letter, e.g. {parent}A",
+    "practice": "number it under its standard, e.g. {parent}.1",
+    "indicator": "number it under its essential practice, e.g. {parent}.1",
+    "detail": "number it under its indicator, e.g. {parent}.1",
+}
+SNAKE_HINT = "use lower_snake_case, e.g. active_clients"
+
+
+def catalog_root(catalog: m.Catalog) -> Path:
+    """The folder a loaded catalog came from (its edition name may not be under standards/)."""
+    return catalog.root if catalog.root is not None else catalog_dir(catalog.edition)
 
 
 def catalog_dir(edition: str | os.PathLike) -> Path:
@@ -61,7 +74,8 @@ class _Builder:
     def code(self, node: Node, level: str, parent: str = "") -> str:
         rx = CODE_RX[level].format(parent=re.escape(parent))
         code = node.get("code", str, check=lambda c: "" if re.fullmatch(rx, c) else
-                        f"{level} code {c!r} breaks the pattern under {parent or 'the catalog'}")
+                        f"{level} code {c!r} breaks the pattern under {parent or 'the catalog'}",
+                        hint=CODE_HINT[level].format(parent=parent))
         if code in self.codes:
             raise node.fail("code", f"duplicate code {code!r}, already defined in {self.codes[code]}", "give it a new number")
         self.codes[code] = node.file
@@ -70,9 +84,10 @@ class _Builder:
     def terms(self, node: Node, key: str, kind: str) -> tuple[m.Term, ...]:
         terms = []
         for item in node.items(key):
-            code = item.get("code", str, check=lambda c: "" if re.fullmatch(r"[A-Za-z0-9_]+", c) else "letters, digits and _ only")
+            code = item.get("code", str, check=lambda c: "" if re.fullmatch(r"[A-Za-z0-9_]+", c) else "letters, digits and _ only",
+                            hint="remove spaces and punctuation from the code")
             if any(t.code == code for t in terms):
-                raise item.fail("code", f"duplicate {kind} {code!r}")
+                raise item.fail("code", f"duplicate {kind} {code!r}", "give each entry its own code")
             self.text(item, "name", f"{kind}.{code}")
             item.close()
             terms.append(m.Term(kind, code))
@@ -84,14 +99,17 @@ class _Builder:
         out: dict = {}
         out["id"] = node.get("id", str)
         out["edition"] = node.get("edition", str, check=lambda e: "" if e == self.root.name else
-                                  f"edition {e!r} differs from its folder {self.root.name!r}")
+                                  f"edition {e!r} differs from its folder {self.root.name!r}",
+                                  hint=f"write edition: {self.root.name} or rename the folder")
         self.text(node, "title", "catalog")
-        out["version"] = node.get("version", str, check=lambda v: "" if re.fullmatch(r"\d+\.\d+\.\d+", v) else "use MAJOR.MINOR.PATCH")
-        out["date"] = node.get("date", str, check=lambda d: "" if re.fullmatch(r"\d{4}-\d{2}-\d{2}", d) else "use YYYY-MM-DD in quotes")
+        out["version"] = node.get("version", str, check=lambda v: "" if re.fullmatch(r"\d+\.\d+\.\d+", v) else "not a version number",
+                                  hint="use MAJOR.MINOR.PATCH, e.g. 1.0.0")
+        out["date"] = node.get("date", str, check=lambda d: "" if re.fullmatch(r"\d{4}-\d{2}-\d{2}", d) else "not an ISO date",
+                               hint="use YYYY-MM-DD in quotes")
         out["licence"] = node.text("licence")
         out["languages"] = node.strings("languages")
         if out["languages"][:1] != (m.SOURCE_LANGUAGE,):
-            raise node.fail("languages", "English must come first: it is the source language")
+            raise node.fail("languages", "English must come first: it is the source language", "write languages: [en, ...]")
         sources = []
         for src in node.items("sources"):
             sources.append(m.Source(src.text("title"), src.text("link")))
@@ -100,11 +118,14 @@ class _Builder:
         out["scales"] = self.scales(node)
         for key in ("default_scale", "detail_scale"):
             out[key] = node.get(key, str, check=lambda s: "" if s in out["scales"] else
-                                f"undefined scale {s!r} (defined: {', '.join(out['scales'])})")
+                                f"undefined scale {s!r} (defined: {', '.join(out['scales'])})",
+                                hint="name a scale of 'scales:' or add it there")
         scoring = Node(node.get("scoring", dict), node.file, "scoring")
         out["scoring"] = m.Scoring(
-            method=scoring.get("method", str, check=lambda v: "" if v in METHODS else f"unknown method {v!r}; use {' or '.join(METHODS)}"),
-            checklist=scoring.get("checklist", str, check=lambda v: "" if v == "share_met" else "only share_met is known"),
+            method=scoring.get("method", str, check=lambda v: "" if v in METHODS else f"unknown method {v!r}",
+                               hint=f"use {' or '.join(METHODS)}"),
+            checklist=scoring.get("checklist", str, check=lambda v: "" if v == "share_met" else f"unknown checklist scoring {v!r}",
+                                  hint="use share_met, the only one known"),
         )
         scoring.close()
         out["principles"] = self.terms(node, "principles", "principle")
@@ -121,22 +142,24 @@ class _Builder:
         for sn in node.items("scales"):
             sid = sn.get("id", str)
             if sid in scales:
-                raise sn.fail("id", f"duplicate scale {sid!r}")
+                raise sn.fail("id", f"duplicate scale {sid!r}", "give each scale its own id")
             answers = []
             for an in sn.items("answers"):
-                code = an.get("code", str, check=lambda c: "" if re.fullmatch(r"[a-z_]+", c) else "use lower-case letters")
+                code = an.get("code", str, check=lambda c: "" if re.fullmatch(r"[a-z_]+", c) else f"answer code {c!r} is not lower-case letters",
+                              hint="use lower-case letters and _, e.g. partially")
                 value = an.get("value", (int, float), None)
                 if value is not None and not 0 <= value <= 1:
-                    raise an.fail("value", f"value {value} is outside 0..1")
+                    raise an.fail("value", f"value {value:g} is outside 0..1", "use a share between 0 and 1, or null for not applicable")
                 self.text(an, "label", f"scale.{sid}.{code}")
                 an.close()
                 answers.append(m.Answer(code, None if value is None else float(value)))
             allow_na = sn.get("allow_na", bool)
             has_na = any(a.is_na for a in answers)
             if allow_na != has_na:
-                raise sn.fail("allow_na", "allow_na must be true exactly when an answer has value: null")
+                raise sn.fail("allow_na", "allow_na must be true exactly when an answer has value: null",
+                              f"write allow_na: {str(has_na).lower()} or {'remove' if has_na else 'add'} the value: null answer")
             if len({a.code for a in answers}) != len(answers):
-                raise sn.fail("answers", "duplicate answer code")
+                raise sn.fail("answers", "duplicate answer code", "give each answer its own code")
             sn.close()
             scales[sid] = m.Scale(sid, tuple(answers), allow_na)
         return MappingProxyType(scales)
@@ -173,11 +196,11 @@ class _Builder:
             self.text(pn, "name", pcode)
             inds = tuple(self.indicator(i, pcode, code, dim, head) for i in pn.items("indicators"))
             if not inds:
-                raise pn.fail("indicators", "an essential practice needs at least one indicator")
+                raise pn.fail("indicators", "an essential practice needs at least one indicator", "add an indicator")
             pn.close()
             practices.append(m.Practice(pcode, code, inds))
         if not practices:
-            raise sn.fail("practices", "a standard needs at least one essential practice")
+            raise sn.fail("practices", "a standard needs at least one essential practice", "add an essential practice")
         sn.close()
         return m.Standard(code, dim, tuple(practices))
 
@@ -190,19 +213,21 @@ class _Builder:
             codes = [t.code for t in terms]
             return lambda v: "" if v in codes else f"undefined {kind} {v!r} (defined in catalog.yaml: {', '.join(codes)})"
 
-        kind = node.get("kind", str, "answer", check=lambda k: "" if k in ("answer", "checklist") else "use answer or checklist")
+        define = "use a defined code or add it to catalog.yaml"
+        kind = node.get("kind", str, "answer", check=lambda k: "" if k in ("answer", "checklist") else f"unknown kind {k!r}",
+                        hint="use answer or checklist")
         scale = node.get("scale", str, head["default_scale"], check=lambda s: "" if s in head["scales"] else
-                         f"undefined scale {s!r} (defined: {', '.join(head['scales'])})")
+                         f"undefined scale {s!r} (defined: {', '.join(head['scales'])})", hint=define)
         principles = node.strings("principles", ())
         for i, p in enumerate(principles):
             if problem := among("principle", head["principles"])(p):
-                raise CatalogError(node.file, f"{node.sub('principles')}[{i}]", problem)
-        module = node.get("module", str, "core", check=among("module", head["modules"]))
-        department = node.get("department", str, check=among("department", head["departments"]))
+                raise CatalogError(node.file, f"{node.sub('principles')}[{i}]", problem, define)
+        module = node.get("module", str, "core", check=among("module", head["modules"]), hint=define)
+        department = node.get("department", str, check=among("department", head["departments"]), hint=define)
         evidence = node.strings("evidence")
         for i, e in enumerate(evidence):
             if problem := among("evidence type", head["evidence_types"])(e):
-                raise CatalogError(node.file, f"{node.sub('evidence')}[{i}]", problem)
+                raise CatalogError(node.file, f"{node.sub('evidence')}[{i}]", problem, define)
         details = []
         for dn in node.items("details", []):
             dcode = self.code(dn, "detail", code)
@@ -225,37 +250,43 @@ class _Builder:
         node = self.node(self.root / "organization.yaml")
         fields: dict[str, m.OrgField] = {}
         for fn in node.items("fields"):
-            fid = fn.get("id", str, check=lambda v: "" if ID_RX.fullmatch(v) else "use lower_snake_case")
+            fid = fn.get("id", str, check=lambda v: "" if ID_RX.fullmatch(v) else f"field id {v!r} is not lower_snake_case", hint=SNAKE_HINT)
             if fid in fields:
-                raise fn.fail("id", f"duplicate field {fid!r}")
-            ftype = fn.get("type", str, check=lambda t: "" if t in ORG_TYPES else f"unknown type {t!r}; use one of {', '.join(ORG_TYPES)}")
+                raise fn.fail("id", f"duplicate field {fid!r}", "give each field its own id")
+            ftype = fn.get("type", str, check=lambda t: "" if t in ORG_TYPES else f"unknown type {t!r}",
+                           hint=f"use one of {', '.join(ORG_TYPES)}")
             self.text(fn, "label", f"org.{fid}")
             has_help = self.text(fn, "help", f"org.{fid}", optional=True)
             has_unit = self.text(fn, "unit", f"org.{fid}", optional=True)
             lo, hi = fn.get("min", (int, float), None), fn.get("max", (int, float), None)
             if lo is not None and hi is not None and lo > hi:
-                raise fn.fail("min", f"min {lo} is above max {hi}")
+                raise fn.fail("min", f"min {lo:g} is above max {hi:g}", "swap or correct the bounds")
             if (lo is not None or hi is not None) and ftype not in ("integer", "number", "percent", "currency"):
-                raise fn.fail("min" if lo is not None else "max", f"bounds need a numeric type, not {ftype}")
+                raise fn.fail("min" if lo is not None else "max", f"bounds need a numeric type, not {ftype}",
+                              "remove min/max or use type integer, number, percent or currency")
             choices = []
             for cn in fn.items("choices", []):
-                ccode = cn.get("code", str, check=lambda v: "" if ID_RX.fullmatch(v) else "use lower_snake_case")
+                ccode = cn.get("code", str, check=lambda v: "" if ID_RX.fullmatch(v) else f"choice code {v!r} is not lower_snake_case",
+                               hint=SNAKE_HINT)
                 self.text(cn, "label", f"org.{fid}.{ccode}")
                 cn.close()
                 choices.append(ccode)
             if (ftype == "choice") != bool(choices):
-                raise fn.fail("choices", "choices are required for type: choice and only there")
+                raise fn.fail("choices", "choices are required for type: choice and only there",
+                              "add choices: [{code, label}, ...]" if ftype == "choice" else "remove choices or use type: choice")
             fields[fid] = m.OrgField(fid, ftype, fn.get("mandatory", bool, False), fn.get("dashboard", bool, False),
                                      lo, hi, tuple(choices), has_unit, has_help)
             fn.close()
         rules = []
         for rn in node.items("rules", []):
-            rid = rn.get("id", str, check=lambda v: "" if ID_RX.fullmatch(v) else "use lower_snake_case")
+            rid = rn.get("id", str, check=lambda v: "" if ID_RX.fullmatch(v) else f"rule id {v!r} is not lower_snake_case", hint=SNAKE_HINT)
             numeric = lambda f: "" if f in fields and fields[f].type in ("integer", "number", "percent", "currency") else \
                 f"{f!r} is not a numeric field of organization.yaml"
-            rule = m.OrgRule(rid, rn.get("left", str, check=numeric),
-                             rn.get("op", str, check=lambda o: "" if o in RULE_OPS else f"use one of {' '.join(RULE_OPS)}"),
-                             rn.get("right", str, check=numeric))
+            numeric_hint = "name the id of an integer, number, percent or currency field"
+            rule = m.OrgRule(rid, rn.get("left", str, check=numeric, hint=numeric_hint),
+                             rn.get("op", str, check=lambda o: "" if o in RULE_OPS else f"unknown operator {o!r}",
+                                    hint=f"use one of {' '.join(RULE_OPS)} (quote it)"),
+                             rn.get("right", str, check=numeric, hint=numeric_hint))
             self.text(rn, "message", f"rule.{rid}")
             rn.close()
             rules.append(rule)
@@ -274,7 +305,7 @@ def load_catalog(edition: str | os.PathLike = "usspm-2016", *, overlay: str | os
     for lang in head["languages"][1:]:
         texts[lang] = MappingProxyType(catalog_translations(root, lang, builder.texts).usable)
     catalog = m.Catalog(
-        dimensions=dims, org_fields=org_fields, org_rules=org_rules, texts=MappingProxyType(texts), **head
+        dimensions=dims, org_fields=org_fields, org_rules=org_rules, texts=MappingProxyType(texts), root=root, **head
     )
     if overlay is not None:
         from spi4xl.catalog.overlay import apply_overlay

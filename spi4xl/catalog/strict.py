@@ -23,33 +23,46 @@ _StrictLoader.add_implicit_resolver("tag:yaml.org,2002:bool", re.compile(r"^(?:t
 
 
 class DuplicateKey(Exception):
-    def __init__(self, key: object, line: int) -> None:
-        super().__init__(key, line)
-        self.key, self.line = key, line
+    def __init__(self, key: object, line: int, path: str) -> None:
+        super().__init__(key, line, path)
+        self.key, self.line, self.path = key, line, path
 
 
-def _unique_mapping(loader: _StrictLoader, node: yaml.MappingNode, deep: bool = False) -> dict:
-    seen: set = set()
-    for key_node, _ in node.value:
-        key = loader.construct_object(key_node, deep=deep)
-        if key in seen:
-            raise DuplicateKey(key, key_node.start_mark.line + 1)
-        seen.add(key)
-    return loader.construct_mapping(node, deep)
-
-
-_StrictLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _unique_mapping)
+def _check_unique(node: yaml.Node | None, path: str = "", seen_nodes: set[int] | None = None) -> None:
+    """Refuse a mapping that repeats a key, naming the key path (as `Node` does) and the line."""
+    seen_nodes = set() if seen_nodes is None else seen_nodes
+    if node is None or id(node) in seen_nodes:
+        return
+    seen_nodes.add(id(node))
+    if isinstance(node, yaml.MappingNode):
+        keys: set[str] = set()
+        for key_node, value_node in node.value:
+            key = key_node.value if isinstance(key_node, yaml.ScalarNode) else str(key_node.start_mark)
+            sub = f"{path}.{key}" if path else key
+            if key in keys:
+                raise DuplicateKey(key, key_node.start_mark.line + 1, sub)
+            keys.add(key)
+            _check_unique(value_node, sub, seen_nodes)
+    elif isinstance(node, yaml.SequenceNode):
+        for i, item in enumerate(node.value):
+            _check_unique(item, f"{path}[{i}]", seen_nodes)
 
 
 def load_yaml(path: Path, shown: str) -> Any:
     """Parse one YAML file; syntax errors and duplicate keys become CatalogError naming the file."""
     try:
         with path.open(encoding="utf-8") as fh:
-            return yaml.load(fh, Loader=_StrictLoader)
+            loader = _StrictLoader(fh)
+            try:
+                node = loader.get_single_node()
+                _check_unique(node)
+                return None if node is None else loader.construct_document(node)
+            finally:
+                loader.dispose()
     except FileNotFoundError:
         raise CatalogError(shown, "", "file is missing", "restore it or check the edition folder") from None
     except DuplicateKey as dup:
-        raise CatalogError(shown, f"line {dup.line}", f"duplicate key {dup.key!r}", "keep one of the two entries") from None
+        raise CatalogError(shown, dup.path, f"duplicate key {dup.key!r} at line {dup.line}", "keep one of the two entries") from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}" if mark else ""
@@ -57,6 +70,18 @@ def load_yaml(path: Path, shown: str) -> Any:
         raise CatalogError(shown, where, f"not valid YAML: {problem}", "check indentation and quote strings with ':'") from None
     except UnicodeDecodeError:
         raise CatalogError(shown, "", "not UTF-8 text", "save the file as UTF-8") from None
+
+
+def _type_hint(kinds: tuple[type, ...]) -> str:
+    if bool in kinds:
+        return "write true or false (yes and no are text)"
+    if list in kinds:
+        return "write a list: [a, b] or one '- item' per line"
+    if dict in kinds:
+        return "write key: value pairs"
+    if str in kinds:
+        return "quote text values, dates and codes that look like numbers"
+    return "write numbers bare, without quotes"
 
 
 class Node:
@@ -77,8 +102,9 @@ class Node:
     def fail(self, key: str | int, message: str, hint: str = "") -> CatalogError:
         return CatalogError(self.file, self.sub(key), message, hint)
 
-    def get(self, key: str, kind: type | tuple[type, ...], default: Any = ..., check: Callable[[Any], str] | None = None) -> Any:
-        """Read `key` as `kind`; missing keys use `default` or fail; `check` returns an error text or ''."""
+    def get(self, key: str, kind: type | tuple[type, ...], default: Any = ..., check: Callable[[Any], str] | None = None,
+            hint: str = "") -> Any:
+        """Read `key` as `kind`; missing keys use `default` or fail; `check` returns an error text or '' (`hint`: the fix)."""
         self.used.add(key)
         if key not in self.data or self.data[key] is None and default is not ...:
             if default is ...:
@@ -90,9 +116,9 @@ class Node:
             value = float(value)
         if not isinstance(value, kinds) or (bool not in kinds and isinstance(value, bool)):
             names = " or ".join(k.__name__ for k in kinds)
-            raise self.fail(key, f"expected {names}, found {value!r}", "quote text values; write numbers bare")
+            raise self.fail(key, f"expected {names}, found {value!r}", _type_hint(kinds))
         if check and (problem := check(value)):
-            raise self.fail(key, problem)
+            raise self.fail(key, problem, hint)
         return value
 
     def text(self, key: str, default: Any = ...) -> Any:
