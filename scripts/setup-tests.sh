@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs what the test suite needs: LibreOffice (headless Calc, Python-UNO), poppler (PDF->PNG),
-# the Carlito font (Calibri's metric twin, so renders look right) and the package with its test extras.
+# the Carlito font (Calibri's metric twin, so renders look right) and the package with its test extras in .venv.
 # Idempotent: does nothing slow when everything is already there.
 set -euo pipefail
 
@@ -25,11 +25,5 @@ if ! have_system_tools; then
     have_system_tools || { echo "setup-tests: LibreOffice install did not give soffice + uno + pdftoppm" >&2; exit 1; }
 fi
 
-# Reinstall the package only when pyproject.toml changed since the last run on this checkout.
-stamp="build/.setup-tests.stamp"
-want="$(sha256sum pyproject.toml | cut -d' ' -f1)"
-if [ "$(cat "$stamp" 2>/dev/null || true)" != "$want" ] || ! python3 -c 'import spi4xl, pytest' >/dev/null 2>&1; then
-    python3 -m pip install -q --disable-pip-version-check --root-user-action=ignore -e '.[test]'
-    mkdir -p build
-    echo "$want" >"$stamp"
-fi
+# The package and its test extras, in .venv (see setup.sh).
+bash scripts/setup.sh test

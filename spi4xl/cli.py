@@ -154,6 +154,100 @@ def convert_cmd(args: argparse.Namespace) -> int:
     return 0
 
 
+# --- scores, findings, batches ----------------------------------------------------------------
+def _print_findings(findings, sheets: dict[str, str], lang: str) -> None:
+    for f in findings:
+        where = f"{sheets.get(f.sheet, f.sheet)}!{f.cell}" if f.cell else sheets.get(f.sheet, f.sheet)
+        print(f"  {f.severity:<7} {f.code:<24} {where:<22} {f.message(lang)}")
+
+
+def _pct(value: float | None) -> str:
+    return "   -  " if value is None else f"{100 * value:5.1f}%"
+
+
+@command("score")
+def score_cmd(args: argparse.Namespace) -> int:
+    from spi4xl.assess import assess, write_report
+
+    a = assess(args.workbook)
+    s = a.scores
+    if args.out:
+        write_report(a, Path(args.out))
+    if args.json:
+        emit_json({**s.to_dict(), "findings": a.counts, "output": args.out})
+        return 0
+    cat, lang = a.read.catalog, a.read.audit.language
+    state = "provisional" if s.provisional else "complete"
+    print(f"{args.workbook}: overall {_pct(s.overall.score)} ({s.overall.answered}/{s.overall.total} answered, {state})")
+    for code, unit in s.dimensions.items():
+        print(f"  {code}  {_pct(unit.score)}  {unit.answered:>3}/{unit.total:<3} {cat.text(code, 'name', lang)}")
+    for code, unit in s.client_protection.items():
+        print(f"  {code} {_pct(unit.score)}  {unit.answered:>3}/{unit.total:<3} {cat.text('principle.' + code, 'name', lang)}")
+    print(f"  ALINUS {_pct(s.alinus.score)}   findings: " + ", ".join(f"{n} {k}" for k, n in a.counts.items()))
+    if args.out:
+        print(f"wrote {args.out}")
+    return 0
+
+
+@command("validate")
+def validate_cmd(args: argparse.Namespace) -> int:
+    from spi4xl.assess import assess, write_report
+
+    a = assess(args.workbook)
+    lang = a.read.audit.language
+    if args.out:
+        write_report(a, Path(args.out))
+    if args.json:
+        emit_json({"findings": [f.as_dict(lang) for f in a.findings], "counts": a.counts})
+    else:
+        _print_findings(a.findings, a.read.sheets, lang)
+        print(f"{args.workbook}: " + ", ".join(f"{n} {k}(s)" for k, n in a.counts.items()))
+    return 1 if a.counts["error"] else 0
+
+
+@command("batch")
+def batch_cmd(args: argparse.Namespace) -> int:
+    from tqdm import tqdm
+
+    from spi4xl.batch import default_jobs, find_audits, run_batch
+
+    files = find_audits(args.source)
+    bar = (lambda it: tqdm(it, total=len(files), unit="audit", file=sys.stderr)) if not args.quiet else None
+    written, skipped = run_batch(files, Path(args.out), args.jobs or default_jobs(), bar)
+    for path, error in skipped:
+        print(f"skipped {path}: {error}", file=sys.stderr)
+    print(f"wrote {args.out}: {written} audit(s), {len(skipped)} skipped")
+    return 0
+
+
+@command("compare")
+def compare_cmd(args: argparse.Namespace) -> int:
+    from spi4xl.assess import assess
+    from spi4xl.compare import compare, load_peers
+    from spi4xl.convert import same_file
+    from spi4xl.workbook.render import render
+
+    a = assess(args.workbook)
+    standings = compare(a.scores, load_peers(Path(args.peers)), exclude_file=str(args.workbook))
+    cat, lang = a.read.catalog, a.read.audit.language
+    if args.json:
+        from dataclasses import asdict
+
+        emit_json([asdict(s) for s in standings])
+    else:
+        print(f"{'unit':<46} {'score':>7} {'median':>7} {'peers':>6} {'rank':>6}")
+        for s in standings:
+            name = "overall" if s.kind == "overall" else cat.text(s.code if s.kind == "dimension" else f"principle.{s.code}", "name", lang)
+            rank = "   -  " if s.percentile is None else f"{100 * s.percentile:5.0f}%"
+            print(f"{(s.code + ' ' + name)[:46]:<46} {_pct(s.score):>7} {_pct(s.peer_median):>7} {s.peers:>6} {rank:>6}")
+    if args.out:
+        if same_file(Path(args.workbook), Path(args.out)):
+            raise Spi4xlError(f"{args.out}: refusing to write over the input workbook")
+        render(cat, lang, a.read.audit, Path(args.out), findings=[], peers=standings)
+        print(f"wrote {args.out}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="spi4xl", description=__doc__)
     sub = parser.add_subparsers(dest="group", required=True)
@@ -196,6 +290,24 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--lang", required=True)
     p.add_argument("--edition", help="target catalog edition (default: the workbook's)")
     p.add_argument("--out", required=True)
+    p.add_argument("--json", action="store_true")
+
+    for name, helptext in (("score", "scores of a filled workbook"), ("validate", "findings of a filled workbook (exit 1 on errors)")):
+        p = sub.add_parser(name, help=helptext)
+        p.add_argument("workbook")
+        p.add_argument("--json", action="store_true")
+        p.add_argument("--out", help="write a new workbook with results and findings filled (the input is never changed)")
+
+    p = sub.add_parser("batch", help="score every audit of a folder or glob into one table")
+    p.add_argument("source", help="folder or glob of .xlsx/.xlsm audits")
+    p.add_argument("--out", required=True, help="results.csv or results.parquet")
+    p.add_argument("--jobs", type=int, help="processes (default: up to 2)")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+
+    p = sub.add_parser("compare", help="percentile rank of an audit against a peer results table")
+    p.add_argument("workbook")
+    p.add_argument("--peers", required=True, help="results.csv or .parquet from 'spi4xl batch'")
+    p.add_argument("--out", help="write a new workbook with a peer comparison sheet")
     p.add_argument("--json", action="store_true")
     return parser
 

@@ -133,10 +133,20 @@ CONVERSION = SheetRole("conversion", "sheet.conversion", _cols(
     ("message", "col.message", 60),
 ))
 
+PEERS = SheetRole("peers", "sheet.peers", _cols(
+    ("unit", "col.unit_name", 50),
+    ("code", "col.code", 10),
+    ("score", "col.score", 10),
+    ("peer_median", "col.peer_median", 12),
+    ("peers", "col.peers", 10),
+    ("percentile", "col.percentile", 12),
+))
+
 DASHBOARD = SheetRole("dashboard", "sheet.dashboard")
 LISTS = SheetRole("lists", "sheet.lists")
 
-ROLES = {r.role: r for r in (START, ORGANIZATION, QUESTIONNAIRE, RESULTS, DASHBOARD, FINDINGS, CONVERSION, SETTINGS, LISTS)}
+ROLES = {r.role: r for r in (START, ORGANIZATION, QUESTIONNAIRE, RESULTS, DASHBOARD, FINDINGS, CONVERSION, PEERS,
+                                  SETTINGS, LISTS)}
 
 # Keys of the settings sheet (machine-readable facts about the workbook) and their defined names.
 SETTINGS_KEYS = ("language", "edition", "catalog_version", "content_hash", "profile", "modules")

@@ -626,6 +626,23 @@ def _orphans(ctx: _Ctx, listed: set[str]) -> list[ConversionEntry]:
     ]
 
 
+def _write_peers(book, ctx: _Ctx, standings: list) -> None:
+    """Percentile ranks against a peer set (from 'spi4xl compare'), as plain values."""
+    role, fmt, name = L.PEERS, ctx.fmt, ctx.sheet_names["peers"]
+    ws = book.add_worksheet(name)
+    _setup_columns(ws, role, fmt)
+    _key_row(ws, role, fmt)
+    for i, col in enumerate(role.columns):
+        ws.write_string(1, i, ctx.t(col.header), fmt.header)
+    for r, s in enumerate(standings, start=L.FIRST_DATA_ROW):
+        label = ctx.t("results.overall") if s.kind == "overall" else ctx.ct(s.code if s.kind == "dimension" else f"principle.{s.code}")
+        ws.write_string(r, 0, label, fmt.wrap)
+        ws.write_string(r, 1, s.code)
+        for col, value in ((2, s.score), (3, s.peer_median), (5, s.percentile)):
+            ws.write(r, col, "" if value is None else value, fmt.result_pct)
+        ws.write_number(r, 4, s.peers, fmt.result_int)
+
+
 # --- entry point --------------------------------------------------------------------------------
 def sheet_names(lang: str) -> dict[str, str]:
     return {role: ui(r.title_key, lang) for role, r in L.ROLES.items()}
@@ -633,7 +650,7 @@ def sheet_names(lang: str) -> dict[str, str]:
 
 def render(catalog: Catalog, language: str, audit: Audit | None = None, out: str | Path = "audit.xlsx", *,
            findings: list[Finding] | None = None, conversion: list[ConversionEntry] | None = None,
-           password: str | None = None) -> Path:
+           peers: list | None = None, password: str | None = None) -> Path:
     """Write `audit` (an empty one for a template) as a workbook in `language`; .xlsm adds the buttons."""
     from spi4xl.errors import Spi4xlError
 
@@ -672,6 +689,8 @@ def render(catalog: Catalog, language: str, audit: Audit | None = None, out: str
     entries = list(conversion or []) + _orphans(ctx, {e.old_code for e in conversion or []})
     if entries:
         _write_conversion(book, ctx, entries)
+    if peers:
+        _write_peers(book, ctx, peers)
     _write_settings(book, ctx)
     _write_lists(book, ctx)
     if fmt_name == "xlsm":

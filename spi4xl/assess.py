@@ -1,0 +1,52 @@
+"""Scoring and validating a workbook file: compositions of read, the pure engines and render."""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from pathlib import Path
+
+from spi4xl.catalog import load_catalog
+from spi4xl.convert import same_file
+from spi4xl.errors import Spi4xlError
+from spi4xl.findings import Finding, count_by_severity
+from spi4xl.scoring import Scores, score
+from spi4xl.validation import validate
+from spi4xl.workbook.read import ReadResult, read_workbook
+from spi4xl.workbook.render import render
+
+
+@dataclass
+class Assessment:
+    """One audit file read, scored and validated."""
+
+    path: Path
+    read: ReadResult
+    scores: Scores
+    findings: list[Finding]
+
+    @property
+    def counts(self) -> dict[str, int]:
+        return count_by_severity(self.findings)
+
+
+def located(findings: list[Finding], read: ReadResult) -> list[Finding]:
+    """Validation findings with the cell they point at in the file that was read."""
+    return [f if f.cell else dataclasses.replace(f, cell=read.cells.get((f.sheet, f.item), "")) for f in findings]
+
+
+def assess(path: str | Path) -> Assessment:
+    result = read_workbook(path)
+    catalog = result.catalog
+    findings = result.findings + located(validate(result.audit, catalog), result)
+    return Assessment(Path(path), result, score(result.audit, catalog), findings)
+
+
+def write_report(assessment: Assessment, out: Path) -> Path:
+    """A new workbook: the audit re-rendered with results and findings filled. The input is never touched."""
+    if same_file(assessment.path, out):
+        raise Spi4xlError(f"{out}: refusing to write over the input workbook; choose another --out")
+    audit = assessment.read.audit
+    catalog = load_catalog(audit.edition)
+    findings = [dataclasses.replace(f, cell="") for f in assessment.findings]  # re-located in the new file
+    return render(catalog, audit.language, audit, out, findings=findings)

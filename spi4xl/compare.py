@@ -1,0 +1,55 @@
+"""Where one audit stands among peers: percentile rank per overall score, dimension and principle."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from spi4xl.errors import Spi4xlError
+from spi4xl.scoring import Scores
+
+
+@dataclass(frozen=True)
+class Standing:
+    column: str  # results column: overall, dim_1, cp_CP2, ...
+    kind: str  # overall, dimension, principle
+    code: str
+    score: float | None
+    peer_median: float | None
+    peers: int
+    percentile: float | None  # share of peers below, ties counted half, in [0, 1]
+
+
+def load_peers(path: Path):
+    import pandas as pd
+
+    if not path.is_file():
+        raise Spi4xlError(f"{path}: peer results not found (make them with 'spi4xl batch DIR --out {path.name}')")
+    try:
+        frame = pd.read_parquet(path) if path.suffix.lower() == ".parquet" else pd.read_csv(path)
+    except (ValueError, OSError, ImportError) as exc:
+        raise Spi4xlError(f"{path}: not a results table from 'spi4xl batch' ({exc})") from None
+    if "overall" not in frame.columns:
+        raise Spi4xlError(f"{path}: not a results table from 'spi4xl batch' (no 'overall' column)")
+    return frame
+
+
+def percentile_rank(value: float, peers: list[float]) -> float:
+    below = sum(p < value for p in peers)
+    ties = sum(p == value for p in peers)
+    return (below + ties / 2) / len(peers)
+
+
+def compare(scores: Scores, peers, exclude_file: str | None = None) -> list[Standing]:
+    if exclude_file is not None and "file" in peers.columns:
+        peers = peers[peers["file"] != exclude_file]
+    units = [("overall", "overall", "", scores.overall.score)]
+    units += [(f"dim_{c}", "dimension", c, u.score) for c, u in scores.dimensions.items()]
+    units += [(f"cp_{c}", "principle", c, u.score) for c, u in scores.client_protection.items()]
+    out = []
+    for column, kind, code, value in units:
+        values = [float(v) for v in peers[column].dropna()] if column in peers.columns else []
+        median = sorted(values)[len(values) // 2] if values else None
+        rank = percentile_rank(value, values) if values and value is not None else None
+        out.append(Standing(column, kind, code, value, median, len(values), rank))
+    return out
