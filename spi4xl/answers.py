@@ -41,6 +41,7 @@ def parse_answer(catalog: Catalog, scale: str, raw: object) -> str | None:
     return _answer_lookup(catalog).get((scale, answer_key(str(raw))))
 
 
+@lru_cache(maxsize=256)
 def term_lookup(catalog: Catalog, kind: str) -> dict[str, str]:
     """Typed key -> code for evidence types, assessment types or a choice field ('org.<id>')."""
     if kind == "evidence":

@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, Mapping
 
 from xlsxwriter.utility import xl_rowcol_to_cell
 
@@ -21,8 +21,9 @@ from spi4xl.catalog import load_catalog
 from spi4xl.catalog.model import Catalog
 from spi4xl.errors import Spi4xlError
 from spi4xl.findings import Finding
+from spi4xl.ui import ui_all
 from spi4xl.workbook import layout as L
-from spi4xl.workbook.values import open_book, sheet_rows
+from spi4xl.workbook.values import normalise, open_book, raw_rows
 
 REQUIRED_ROLES = ("settings", "questionnaire", "organization", "start")
 ROLES_READ = (*REQUIRED_ROLES, "conversion")
@@ -48,9 +49,10 @@ class _Table:
     columns: dict[str, int]
 
     def cell(self, row: int, column: str) -> Any:
+        """The normalised value at a row and column id (normalised here, on the few cells read)."""
         values = self.rows[row]
         col = self.columns.get(column)
-        return values[col] if col is not None and col < len(values) else None
+        return normalise(values[col]) if col is not None and col < len(values) else None
 
     def address(self, row: int, column: str) -> str:
         return xl_rowcol_to_cell(row, self.columns[column])
@@ -69,34 +71,44 @@ def _find_marker(rows: list[list[Any]]) -> tuple[str, int, int] | None:
     return None
 
 
-def workbook_values(path: Path) -> dict[str, list[list[Any]]]:
-    """Every sheet's values from A1, read fast with python-calamine."""
-    book = open_book(path)
-    return {name: sheet_rows(book, name) for name in book.sheet_names if name != "xlwings.conf"}
+ROLES_NOT_READ = ("results", "dashboard", "findings", "peers", "lists")
 
 
-def _tables(sheets: dict[str, list[list[Any]]], path: str) -> dict[str, _Table]:
+def _unneeded_names() -> set[str]:
+    """Sheet names, in every language, of roles the reader never needs: read last, and only if needed."""
+    return {name for role in ROLES_NOT_READ for name in ui_all(L.ROLES[role].title_key).values()} | {"xlwings.conf"}
+
+
+def _add_table(found: dict[str, "_Table"], name: str, rows: list[list[Any]], path: str) -> None:
+    """Record `name` under its role when it carries a marker, with its columns by id."""
+    marker = _find_marker(rows)
+    if marker is None or marker[0] not in ROLES_READ:
+        return
+    role, r, c = marker
+    if role in found:
+        raise Spi4xlError(f"{path}: sheets {found[role].name!r} and {name!r} are both the {role} sheet: delete the copy")
+    spec = L.ROLES[role]
+    if spec.keyed:
+        columns = {v: i for i, v in enumerate(rows[r]) if isinstance(v, str)}
+        columns[spec.columns[0].id] = c
+        lost = [col.id for col in spec.columns if col.id not in columns]
+        if lost:
+            raise Spi4xlError(f"{path}: sheet {name!r} lost its column(s) {', '.join(lost)} (the hidden first row "
+                              "was edited or columns deleted): undo the change or copy answers into a fresh template")
+    else:
+        columns = {col.id: c + i for i, col in enumerate(spec.columns)}
+    found[role] = _Table(name, rows, r, columns)
+
+
+def _tables(sheets: Mapping[str, list[list[Any]]], path: str, later: set[str] = frozenset()) -> dict[str, _Table]:
+    """Find the role sheets; sheets named in `later` are parsed only when a required role is still missing."""
     found: dict[str, _Table] = {}
-    for name, rows in sheets.items():
-        marker = _find_marker(rows)
-        if marker is None or marker[0] not in L.ROLES:
-            continue
-        role, r, c = marker
-        if role not in ROLES_READ:
-            continue
-        if role in found:
-            raise Spi4xlError(f"{path}: sheets {found[role].name!r} and {name!r} are both the {role} sheet: delete the copy")
-        spec = L.ROLES[role]
-        if spec.keyed:
-            columns = {v: i for i, v in enumerate(rows[r]) if isinstance(v, str)}
-            columns[spec.columns[0].id] = c
-            lost = [col.id for col in spec.columns if col.id not in columns]
-            if lost:
-                raise Spi4xlError(f"{path}: sheet {name!r} lost its column(s) {', '.join(lost)} (the hidden first row "
-                                  "was edited or columns deleted): undo the change or copy answers into a fresh template")
-        else:
-            columns = {col.id: c + i for i, col in enumerate(spec.columns)}
-        found[role] = _Table(name, rows, r, columns)
+    first = [n for n in sheets if n not in later]
+    for names in (first, [n for n in sheets if n in later]):
+        if names is not first and all(role in found for role in REQUIRED_ROLES):
+            break
+        for name in names:
+            _add_table(found, name, sheets[name], path)
     if not found:
         raise Spi4xlError(f"{path}: not an spi4xl workbook (no sheet carries an spi4xl marker): "
                           "was it made by another tool? Render a template with 'spi4xl build'")
@@ -122,14 +134,40 @@ def _modules(text: str) -> tuple[str, ...] | None:
     return tuple(m for m in re.split(r"[,\s;]+", text) if m and m != "core")
 
 
+class _LazySheets(Mapping):
+    """Sheet values parsed on first access: most workbooks are read without parsing their helper sheets."""
+
+    def __init__(self, path: Path) -> None:
+        self.book = open_book(path)
+        self.cache: dict[str, list[list[Any]]] = {}
+
+    def __getitem__(self, name: str) -> list[list[Any]]:
+        if name not in self.cache:
+            self.cache[name] = raw_rows(self.book, name)
+        return self.cache[name]
+
+    def __iter__(self):
+        return iter(self.book.sheet_names)
+
+    def __len__(self) -> int:
+        return len(self.book.sheet_names)
+
+    def hidden(self) -> set[str]:
+        return {m.name for m in self.book.sheets_metadata if str(m.visible) != "SheetVisibleEnum.Visible"}
+
+
 def read_workbook(path: str | Path) -> ReadResult:
     """Read every answer, comment, flag, evidence type, Organization Information value and metadata item."""
-    return read_values(workbook_values(Path(path)), str(path))
+    sheets = _LazySheets(Path(path))
+    return _read(_tables(sheets, str(path), sheets.hidden() | _unneeded_names()), str(path))
 
 
-def read_values(sheets: dict[str, list[list[Any]]], path: str = "workbook") -> ReadResult:
-    """The same reading over sheet values from any source (a file, or an xlwings book); values normalised."""
-    tables = _tables(sheets, path)
+def read_values(sheets: Mapping[str, list[list[Any]]], path: str = "workbook") -> ReadResult:
+    """The same reading over sheet values from any source (a file, or an xlwings book), from A1."""
+    return _read(_tables(sheets, path), path)
+
+
+def _read(tables: dict[str, "_Table"], path: str) -> ReadResult:
     settings = _settings(tables["settings"])
     edition = settings.get("edition")
     if not edition:

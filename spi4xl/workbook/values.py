@@ -52,13 +52,17 @@ def open_book(path: str | Path, max_bytes: int | None = None) -> pc.CalamineWork
         raise Spi4xlError(f"{path}: not a readable workbook ({str(exc).splitlines()[0][:120]})") from None
 
 
-def sheet_rows(book: pc.CalamineWorkbook, name: str) -> list[list[Any]]:
-    """Every row of a sheet from A1, values normalised."""
+def raw_rows(book: pc.CalamineWorkbook, name: str) -> list[list[Any]]:
+    """Every row of a sheet from A1 as calamine gives them ('' for empty, floats for numbers)."""
     try:
-        rows = book.get_sheet_by_name(name).to_python(skip_empty_area=False)
+        return book.get_sheet_by_name(name).to_python(skip_empty_area=False)
     except (pc.CalamineError, pc.XmlError, ValueError) as exc:
         raise Spi4xlError(f"sheet {name!r} cannot be read ({str(exc).splitlines()[0][:120]})") from None
-    return [[normalise(v) for v in row] for row in rows]
+
+
+def sheet_rows(book: pc.CalamineWorkbook, name: str) -> list[list[Any]]:
+    """Every row of a sheet from A1, values normalised."""
+    return [[normalise(v) for v in row] for row in raw_rows(book, name)]
 
 
 def read_sheet_values(path: str | Path, sheet: int = 0) -> list[list[Any]]:
