@@ -307,8 +307,10 @@ def test_indicators_by_profile_and_module(mini: Path) -> None:
     assert codes(modules=["gender"]) == ["1A.1.1", "1A.1.2", "1A.2.1", "2A.1.1"]
     assert codes(profile="cp", modules=[]) == ["1A.1.1"]
     assert all(isinstance(i, Indicator) for i in catalog.indicators())
-    with pytest.raises(ValueError, match="unknown profile 'short'"):
+    with pytest.raises(Spi4xlError, match="unknown profile 'short'"):
         catalog.indicators(profile="short")
+    with pytest.raises(Spi4xlError, match="unknown module.*youth"):
+        catalog.indicators(modules=["youth"])
 
 
 def test_node_and_indicator_lookup(mini: Path) -> None:

@@ -9,6 +9,8 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Iterable, Mapping
 
+from spi4xl.errors import Spi4xlError
+
 SOURCE_LANGUAGE = "en"
 PROFILES = ("full", "alinus", "cp")
 TextKey = tuple[str, str]  # (object key, field), e.g. ("1A.1.1", "text")
@@ -189,8 +191,10 @@ class Catalog:
     def indicators(self, profile: str = "full", modules: Iterable[str] | None = None) -> tuple[Indicator, ...]:
         """Indicators of a profile (full, alinus, cp); `modules` limits optional modules (None: all)."""
         if profile not in PROFILES:
-            raise ValueError(f"unknown profile {profile!r}; choose one of {', '.join(PROFILES)}")
+            raise Spi4xlError(f"unknown profile {profile!r}; choose one of {', '.join(PROFILES)}")
         wanted = None if modules is None else {"core", *modules}
+        if wanted is not None and (unknown := wanted - set(self.module_codes)):
+            raise Spi4xlError(f"unknown module(s) {', '.join(sorted(unknown))}; choose among {', '.join(self.module_codes)}")
         keep = {
             "full": lambda i: True,
             "alinus": lambda i: i.alinus,
