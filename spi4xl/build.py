@@ -34,7 +34,7 @@ def targets(catalog: Catalog, langs: list[str], profile: str, modules: tuple[str
 
 def build(edition: str = "usspm-2016", langs: list[str] | None = None, profile: str = "full",
           modules: tuple[str, ...] | None = None, formats: list[str] | None = None,
-          out_dir: Path = TEMPLATES_DIR, check: bool = False) -> list[dict]:
+          out_dir: Path = TEMPLATES_DIR, check: bool = False, password: str | None = None) -> list[dict]:
     """Render each target into `out_dir` (or, with `check`, compare a fresh render with what is there)."""
     catalog = load_catalog(edition)
     langs = langs or list(catalog.languages)
@@ -47,7 +47,7 @@ def build(edition: str = "usspm-2016", langs: list[str] | None = None, profile: 
             dest.parent.mkdir(parents=True, exist_ok=True)
             audit = Audit(edition=catalog.edition, catalog_version=catalog.version, language=target.lang,
                           profile=profile, modules=modules)
-            render(catalog, target.lang, audit, dest)
+            render(catalog, target.lang, audit, dest, password=password)
             entry = {"file": str(out_dir / name), "language": target.lang, "format": target.fmt, "profile": profile,
                      "modules": "all" if modules is None else list(modules), "edition": catalog.edition,
                      "catalog_version": catalog.version, "content_hash": catalog.content_hash,

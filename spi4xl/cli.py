@@ -101,7 +101,7 @@ def build_cmd(args: argparse.Namespace) -> int:
     from spi4xl.build import TEMPLATES_DIR, build
 
     report = build(args.edition, _split(args.lang), args.profile, _modules_arg(args.modules), _split(args.format),
-                   Path(args.out) if args.out else TEMPLATES_DIR, check=args.check)
+                   Path(args.out) if args.out else TEMPLATES_DIR, check=args.check, password=args.password)
     if args.json:
         emit_json(report)
     else:
@@ -279,6 +279,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--format", help="xlsx, xlsm or both (default)")
     p.add_argument("--out", help="folder (default: workbook_templates/)")
     p.add_argument("--check", action="store_true", help="fail when the committed templates differ from a fresh render")
+    p.add_argument("--password", help="protect the sheets with this password (default: protected without one)")
     p.add_argument("--json", action="store_true")
 
     p = sub.add_parser("read", help="read a filled workbook")
