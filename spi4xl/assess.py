@@ -6,7 +6,6 @@ import dataclasses
 from dataclasses import dataclass
 from pathlib import Path
 
-from spi4xl.catalog import load_catalog
 from spi4xl.convert import same_file
 from spi4xl.errors import Spi4xlError
 from spi4xl.findings import Finding, count_by_severity
@@ -46,7 +45,6 @@ def write_report(assessment: Assessment, out: Path) -> Path:
     """A new workbook: the audit re-rendered with results and findings filled. The input is never touched."""
     if same_file(assessment.path, out):
         raise Spi4xlError(f"{out}: refusing to write over the input workbook; choose another --out")
-    audit = assessment.read.audit
-    catalog = load_catalog(audit.edition)
+    audit, catalog = assessment.read.audit, assessment.read.catalog
     findings = [dataclasses.replace(f, cell="") for f in assessment.findings]  # re-located in the new file
     return render(catalog, audit.language, audit, out, findings=findings)

@@ -21,7 +21,7 @@ def convert(src: Path, lang: str, out: Path, edition: str | None = None) -> dict
         raise Spi4xlError(f"{out}: refusing to write over the input workbook; choose another --out")
     result = read_workbook(src)
     before = result.audit
-    catalog = load_catalog(edition or before.edition)
+    catalog = load_catalog(edition) if edition else result.catalog
     changed = []
     for code in sorted(before.typed_codes()):
         node = catalog.node(code)
