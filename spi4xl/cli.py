@@ -248,6 +248,27 @@ def compare_cmd(args: argparse.Namespace) -> int:
     return 0
 
 
+@command("serve")
+def serve_cmd(args: argparse.Namespace) -> int:
+    import os
+
+    try:
+        import uvicorn
+        from xlwings import LicenseError
+    except ImportError:
+        raise Spi4xlError("'spi4xl serve' needs the server extras: pip install 'spi4xl[server]'") from None
+    if args.base_url:
+        os.environ["SPI4XL_BASE_URL"] = args.base_url
+    try:
+        from spi4xl.xl.server import app
+    except LicenseError:
+        raise Spi4xlError("'spi4xl serve' uses xlwings PRO (xlwings Server), which needs a licence key in "
+                          "XLWINGS_LICENSE_KEY: 'noncommercial' for non-commercial use under the PolyForm "
+                          "Noncommercial licence, otherwise a paid xlwings licence (see the README)") from None
+    uvicorn.run(app, host=args.host, port=args.port, ssl_certfile=args.certfile, ssl_keyfile=args.keyfile)
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="spi4xl", description=__doc__)
     sub = parser.add_subparsers(dest="group", required=True)
@@ -310,6 +331,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--peers", required=True, help="results.csv or .parquet from 'spi4xl batch'")
     p.add_argument("--out", help="write a new workbook with a peer comparison sheet")
     p.add_argument("--json", action="store_true")
+
+    p = sub.add_parser("serve", help="Populate/Validate/Score for the Office.js add-in and xlwings' VBA client "
+                       "(xlwings Server; needs an xlwings PRO licence key, see README)")
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=8000)
+    p.add_argument("--base-url", help="public https URL of this server, written into /manifest.xml")
+    p.add_argument("--certfile", help="TLS certificate (Office add-ins need https)")
+    p.add_argument("--keyfile", help="TLS private key")
     return parser
 
 

@@ -121,8 +121,12 @@ class LibreOffice:
         path = self._existing(path)
         return self._call("inspect", path, path=str(path))
 
-    def to_png(self, path: Path, out_dir: Path, sheets: list[str] | None = None) -> list[Path]:
+    def to_png(self, path: Path, out_dir: Path, sheets: list[str] | None = None, *, dpi: int = 60,
+               crop: tuple[int, int] | None = None) -> list[Path]:
         """Render sheets (all by default) as one PNG each, for a human to look at.
+
+        `dpi` is the resolution; `crop` (width, height in pixels) keeps only the top-left part of
+        each page, e.g. the first rows of a long sheet.
 
         LibreOffice 7.4's SinglePageSheets PDF export ignores sheet visibility, PageRange and
         Selection (it always exports every sheet, hidden ones too), but it makes exactly one page
@@ -148,8 +152,9 @@ class LibreOffice:
             out = []
             for page, label in wanted:
                 target = out_dir / f"{src.stem}-{page:02d}-{re.sub(r'[^A-Za-z0-9_.-]+', '_', label)}"
+                area = ["-x", "0", "-y", "0", "-W", str(crop[0]), "-H", str(crop[1])] if crop else []
                 subprocess.run(
-                    ["pdftoppm", "-png", "-r", "60", "-f", str(page), "-l", str(page), "-singlefile", pdf, target],
+                    ["pdftoppm", "-png", "-r", str(dpi), *area, "-f", str(page), "-l", str(page), "-singlefile", pdf, target],
                     check=True, capture_output=True, timeout=self.call_timeout,
                 )
                 out.append(target.with_suffix(".png"))

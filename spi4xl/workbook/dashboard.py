@@ -5,7 +5,7 @@ from __future__ import annotations
 from xlsxwriter.utility import xl_col_to_name
 
 from spi4xl.workbook import layout as L
-from spi4xl.workbook.formats import NUMBER_FORMATS
+from spi4xl.workbook.formats import NUMBER_FORMATS, row_height
 
 # Shares shown beside the raw figures: (UI key, numerator field, denominator field).
 RATIOS = (
@@ -29,35 +29,74 @@ def _letter(col: int) -> str:
     return xl_col_to_name(col)
 
 
+# Charts on a 2 x 2 grid, placed by pixel offsets from B5 so row heights cannot move them.
+CHART_SIZE = (560, 340)
+CHART_GAP = 20
+CHARTS = (  # (type, Results level, value column, category column, title key, grid column, grid row)
+    ("radar", "dimension", "score", "code", "results.dimensions", 0, 0),
+    ("bar", "standard", "score", "code", "results.standards", 1, 0),
+    ("bar", "principle", "score", "name", "results.principles", 0, 1),
+    ("bar", "dimension", "completion", "code", "col.completion", 1, 1),
+)
+TABLES_ROW = 41  # below the charts: the dimensions' key, then the key figures
+
+
 def write_dashboard(book, ctx, spans: dict[str, tuple[int, int]]) -> None:
     fmt = ctx.fmt
     ws = book.add_worksheet(ctx.sheet_names["dashboard"])
     ws.write_string(0, 0, L.DASHBOARD.marker, fmt.key)
     ws.set_row(0, None, None, {"hidden": True})
     ws.set_column(0, 0, 2)
+    ws.set_column(1, 1, 46)
+    ws.set_column(2, 3, 13)
     ws.write_string(1, 1, ctx.t("dashboard.title"), fmt.title)
+    ws.set_row(1, 24)
     ws.write_formula(2, 1, "=r_status", fmt.bold, ctx.t("results.provisional") if ctx.scores.provisional else ctx.t("results.final"))
-    charts = (
-        ("radar", "dimension", "score", "results.dimensions", "B5", {"radar_style": "filled"}),
-        ("bar", "standard", "score", "results.standards", "J5", {}),
-        ("column", "principle", "score", "results.principles", "B24", {}),
-        ("bar", "dimension", "completion", "col.completion", "J24", {}),
-    )
-    for kind, level, value_col, title_key, anchor, extra in charts:
-        series = _series(ctx, spans, level, value_col, "code" if level == "standard" else "name")
+    width, height = CHART_SIZE
+    for kind, level, value_col, name_col, title_key, gx, gy in CHARTS:
+        series = _series(ctx, spans, level, value_col, name_col)
         if series is None:
             continue
-        chart = book.add_chart({"type": kind, **({"subtype": extra["radar_style"]} if "radar_style" in extra else {})})
-        chart.add_series({**series, "name": ctx.t(title_key), "data_labels": {"value": kind != "radar", "num_format": "0%"}})
+        chart = book.add_chart({"type": kind, **({"subtype": "filled"} if kind == "radar" else {})})
+        chart.add_series({**series, "name": ctx.t(title_key), "data_labels": {"value": kind != "radar", "num_format": "0%"},
+                          **({"gap": 60} if kind == "bar" else {})})
         chart.set_title({"name": ctx.t(title_key), "name_font": {"size": 11}})
         axis = {"min": 0, "max": 1, "num_format": "0%", "major_unit": 0.25}
-        (chart.set_y_axis if kind in ("radar", "column") else chart.set_x_axis)(axis)
-        if kind == "bar":
-            chart.set_y_axis({"reverse": True})
+        if kind == "radar":  # the dimensions' codes around it; their names are in the table below the charts
+            chart.set_y_axis(axis)
+            chart.set_x_axis({"num_font": {"size": 11, "bold": True}})
+        else:
+            chart.set_x_axis(axis)
+            chart.set_y_axis({"reverse": True})  # first category on top, as on the Results sheet
         chart.set_legend({"none": True})
-        chart.set_size({"width": 560, "height": 360})
-        ws.insert_chart(anchor, chart)
-    _social_dashboard(ws, ctx, first_row=42)
+        chart.set_size({"width": width, "height": height})
+        ws.insert_chart(4, 1, chart, {"x_offset": gx * (width + CHART_GAP), "y_offset": gy * (height + CHART_GAP)})
+    row = _dimension_table(ws, ctx, spans, TABLES_ROW)
+    _social_dashboard(ws, ctx, first_row=row + 1)
+
+
+def _dimension_table(ws, ctx, spans: dict[str, tuple[int, int]], first_row: int) -> int:
+    """What the charts' codes stand for: each dimension with its score and completion, live from Results."""
+    fmt = ctx.fmt
+    ws.write_string(first_row, 1, ctx.t("results.dimensions"), fmt.header)
+    ws.write_string(first_row, 2, ctx.t("col.score"), fmt.header)
+    ws.write_string(first_row, 3, ctx.t("col.completion"), fmt.header)
+    if "dimension" not in spans:
+        return first_row + 1
+    sheet = ctx.sheet_names["results"]
+    codes = [d.code for d in ctx.catalog.dimensions if d.code in ctx.scores.dimensions]
+    first, _ = spans["dimension"]
+    r = first_row
+    for i, code in enumerate(codes):
+        r = first_row + 1 + i
+        label = f"{code}  {ctx.ct(code)}"
+        unit = ctx.scores.dimensions[code]
+        ws.write_string(r, 1, label, fmt.wrap)
+        for col, results_col, value in ((2, "score", unit.score), (3, "completion", unit.completion)):
+            ref = f"='{sheet}'!${_letter(L.RESULTS.col(results_col))}${first + i + 1}"
+            ws.write_formula(r, col, ref, fmt.figure_pct, "" if value is None else value)
+        ws.set_row(r, row_height((label, 46)))
+    return r + 1
 
 
 def _social_dashboard(ws, ctx, first_row: int) -> None:
@@ -65,12 +104,11 @@ def _social_dashboard(ws, ctx, first_row: int) -> None:
     fmt, cat = ctx.fmt, ctx.catalog
     ws.write_string(first_row, 1, ctx.t("dashboard.social"), fmt.header)
     ws.write_blank(first_row, 2, None, fmt.header)
-    ws.set_column(1, 1, 44)
-    ws.set_column(2, 2, 16)
     r = first_row + 1
     fields = {f.id: f for f in cat.org_fields}
     for f in (f for f in cat.org_fields if f.dashboard):
         ws.write_string(r, 1, ctx.ct(f"org.{f.id}", "label"), fmt.wrap)
+        ws.set_row(r, row_height((ctx.ct(f"org.{f.id}", "label"), 46)))
         value = ctx.audit.org.get(f.id)
         cached = value if isinstance(value, (int, float)) else ""
         ws.write_formula(r, 2, f'=IF(ISBLANK(org_{f.id}),"",org_{f.id})', ctx.fmt.add(num_format=NUMBER_FORMATS.get(f.type, "General")), cached)
@@ -80,5 +118,6 @@ def _social_dashboard(ws, ctx, first_row: int) -> None:
             a, b = ctx.audit.org.get(num), ctx.audit.org.get(den)
             ok = isinstance(a, (int, float)) and isinstance(b, (int, float)) and b
             ws.write_string(r, 1, ctx.t(key), fmt.wrap)
-            ws.write_formula(r, 2, f'=IF(AND(ISNUMBER(org_{num}),ISNUMBER(org_{den})),IFERROR(org_{num}/org_{den},""),"")', fmt.result_pct, a / b if ok else "")
+            ws.set_row(r, row_height((ctx.t(key), 46)))
+            ws.write_formula(r, 2, f'=IF(AND(ISNUMBER(org_{num}),ISNUMBER(org_{den})),IFERROR(org_{num}/org_{den},""),"")', fmt.figure_pct, a / b if ok else "")
             r += 1

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+import textwrap
 from typing import Any
 
 FONT = {"font_name": "Calibri", "font_size": 10, "valign": "top"}
@@ -9,6 +11,31 @@ LEVEL_FILLS = {"dimension": "#1F4E78", "standard": "#2E75B6", "practice": "#DDEB
 SEVERITY_FILLS = {"error": "#F8CBAD", "warning": "#FFE699"}
 INPUT_FILL = "#FFFDE7"
 NUMBER_FORMATS = {"integer": "#,##0", "number": "#,##0.00", "percent": "0.0%", "currency": "#,##0.00", "date": "yyyy-mm-dd"}
+
+
+# Row heights. XlsxWriter cannot fit rows to wrapped text, and LibreOffice and Excel on the web show the
+# stored height, so rows whose texts wrap get a height computed from the text: words wrapped at a width
+# in characters (Calibri/Carlito 10 pt fits ~1.3 characters of prose per column-width unit; a little
+# less is assumed, less again for bold), and lines of 1.3 x the font size, as Excel spaces them.
+CHARS_PER_UNIT = {False: 1.25, True: 1.15}  # regular, bold
+LINE_SPACING = 1.3
+
+
+def text_lines(text: str, width: float, size: float = FONT["font_size"], bold: bool = False) -> int:
+    """Lines a wrapped cell of `width` (column-width units) needs for `text` at `size` points."""
+    per_line = max(1, int(width * CHARS_PER_UNIT[bold] * FONT["font_size"] / size))
+    return sum(len(textwrap.wrap(part, per_line)) or 1 for part in text.split("\n")) if text else 1
+
+
+def row_height(*cells: tuple) -> float | None:
+    """Height in points for a row whose wrapped cells are (text, width[, size[, bold]]); None when one line fits."""
+    height, wraps = 0.0, False
+    for text, width, *rest in cells:
+        size = rest[0] if rest else FONT["font_size"]
+        lines = text_lines(text or "", width, size, *rest[1:2])
+        wraps |= lines > 1
+        height = max(height, lines * size * LINE_SPACING + 3)
+    return math.ceil(height / 0.75) * 0.75 if wraps else None  # Excel stores heights in 0.75-pt steps
 
 
 class Formats:
@@ -42,10 +69,11 @@ class Formats:
         self.invalid = book.add_format({"bg_color": "#F8CBAD", "font_color": "#9C0006"})
         self.result_int = add(num_format="0", align="center")
         self.result_pct = add(num_format="0.0%", align="center")
+        self.figure_pct = add(num_format="0.0%")
         result_levels = ("overall", "dimension", "standard", "practice", "principle", "alinus", "module")
         self.level_result = {lvl: add(bold=lvl in ("overall", "dimension")) for lvl in result_levels}
-        self.level_result_text = {lvl: add(bold=lvl in ("overall", "dimension"), indent={"standard": 1, "practice": 2}.get(lvl, 0))
-                                  for lvl in result_levels}
+        self.level_result_text = {lvl: add(bold=lvl in ("overall", "dimension"), indent={"standard": 1, "practice": 2}.get(lvl, 0),
+                                           text_wrap=True) for lvl in result_levels}
         self._org: dict[tuple[str, str | None], Any] = {}
 
     def add(self, **props: Any):
@@ -57,7 +85,7 @@ class Formats:
     def org_input(self, ftype: str, severity: str | None):
         key = (ftype, severity)
         if key not in self._org:
-            props: dict[str, Any] = {"num_format": NUMBER_FORMATS.get(ftype, "@")}
+            props: dict[str, Any] = {"num_format": NUMBER_FORMATS.get(ftype, "@"), "text_wrap": True}
             if severity:
                 props["bg_color"] = SEVERITY_FILLS[severity]
             self._org[key] = self.input_fmt(**props)

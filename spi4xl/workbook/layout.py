@@ -58,7 +58,7 @@ QUESTIONNAIRE = SheetRole("questionnaire", "sheet.questionnaire", _cols(
     ("principles", "col.principles", 11),
     ("alinus", "col.alinus", 8),
     ("module", "col.module", 12),
-    ("mandatory", "col.mandatory", 6),
+    ("mandatory", "col.mandatory", 11),
     # hidden helpers: static facts of the row, then formulas that score it
     ("level", None, 8, "q_level"),
     ("parent", None, 8, "q_parent"),
@@ -90,7 +90,7 @@ ORGANIZATION = SheetRole("organization", "sheet.organization", _cols(
     ("label", "col.field", 42),
     ("value", "col.value", 18, None, True),
     ("unit", "col.unit", 16),
-    ("mandatory", "col.mandatory", 6),
+    ("mandatory", "col.mandatory", 11),
     ("help", "col.help", 60),
 ))
 

@@ -23,7 +23,7 @@ from spi4xl.findings import Finding
 from spi4xl.scoring import Scores, UnitScore, indicator_result, score
 from spi4xl.ui import ui
 from spi4xl.workbook import layout as L
-from spi4xl.workbook.formats import Formats
+from spi4xl.workbook.formats import Formats, row_height
 
 FORMATS = ("xlsx", "xlsm")
 
@@ -74,9 +74,15 @@ def _define_column(book, sheet_name: str, col: int, name: str, first: int, last:
     book.define_name(name, f"='{sheet_name}'!${letter}${first + 1}:${letter}${last + 1}")
 
 
+def _header_height(ctx: _Ctx, role: L.SheetRole) -> float:
+    """Tall enough for every column header of the role, in bold, at its column's width."""
+    return row_height(*((ctx.t(col.header), col.width, 10, True) for col in role.columns if col.header)) or 15
+
+
 def _setup_columns(ws, role: L.SheetRole, fmt: Formats) -> None:
+    """Column widths; helper columns hidden (on key/value sheets only the key column: the others have no header)."""
     for i, col in enumerate(role.columns):
-        ws.set_column(i, i, col.width, None, {"hidden": col.header is None})
+        ws.set_column(i, i, col.width, None, {"hidden": col.header is None and (role.keyed or i == 0)})
 
 
 # --- lists --------------------------------------------------------------------------------------
@@ -150,11 +156,12 @@ def _write_questionnaire(book, ctx: _Ctx) -> None:
     ws = book.add_worksheet(name)
     _setup_columns(ws, role, fmt)
     _key_row(ws, role, fmt)
-    ws.set_row(1, 30)
+    ws.set_row(1, max(30, _header_height(ctx, role)))
     for i, col in enumerate(role.columns):
         if col.header:
             ws.write_string(1, i, ctx.t(col.header), fmt.header)
     c = {col.id: i for i, col in enumerate(role.columns)}
+    W = {col.id: col.width for col in role.columns}
     A = lambda r, cid: f"${xl_col_to_name(c[cid])}{r + 1}"  # same-row reference, safe under sorting
     valid: dict[str, list[str]] = {}
     evidence_cells: list[str] = []
@@ -169,7 +176,7 @@ def _write_questionnaire(book, ctx: _Ctx) -> None:
             for cid in ("guidance", "answer", "comment", "evidence", "flag", "score", "department", "principles",
                         "alinus", "module", "mandatory"):
                 ws.write_blank(r, c[cid], None, fmt.level[level])
-            ws.set_row(r, None, None, {"level": 0})
+            ws.set_row(r, row_height((ctx.ct(code), W["text"], 10, True)), None, {"level": 0})
             r += 1
             continue
         is_detail = level == "detail"
@@ -244,7 +251,11 @@ def _write_questionnaire(book, ctx: _Ctx) -> None:
         if not is_detail:
             ws.write_formula(r, c["score"], f"=IF({A(r, 'scored')}=1,{A(r, 'value')},\"\")", fmt.percent_cell,
                              _cached(result.value))
-        ws.set_row(r, None, None, {"level": 2 if is_detail else 1})
+        wrapped = [(ctx.ct(code, "text"), W["text"] - (3 if is_detail else 0)), (audit.comments.get(code, ""), W["comment"]),
+                   (audit.flags.get(code, ""), W["flag"])]
+        if not is_detail:
+            wrapped += [(ctx.ct(code, "guidance"), W["guidance"], 9), (ctx.ct(f"department.{ind.department}"), W["department"])]
+        ws.set_row(r, row_height(*wrapped), None, {"level": 2 if is_detail else 1})
         r += 1
     last = r - 1
     for col in role.columns:
@@ -337,6 +348,8 @@ def _write_organization(book, ctx: _Ctx) -> None:
     _setup_columns(ws, role, fmt)
     _key_row(ws, role, fmt)
     c = {col.id: i for i, col in enumerate(role.columns)}
+    W = {col.id: col.width for col in role.columns}
+    ws.set_row(1, _header_height(ctx, role))
     for i, col in enumerate(role.columns):
         if col.header:
             ws.write_string(1, i, ctx.t(col.header), fmt.header)
@@ -346,6 +359,9 @@ def _write_organization(book, ctx: _Ctx) -> None:
         ws.write_string(r, c["unit"], ctx.ct(f"org.{f.id}", "unit") if f.has_unit else "", fmt.wrap)
         ws.write_string(r, c["mandatory"], ctx.t("mark.mandatory") if f.mandatory else "", fmt.center)
         ws.write_string(r, c["help"], ctx.ct(f"org.{f.id}", "help") if f.has_help else "", fmt.guidance)
+        wrapped = [(ctx.ct(f"org.{f.id}", "label"), W["label"])]
+        wrapped += [(ctx.ct(f"org.{f.id}", "unit"), W["unit"])] if f.has_unit else []
+        wrapped += [(ctx.ct(f"org.{f.id}", "help"), W["help"], 9)] if f.has_help else []
         severity = ctx.highlights.get(("organization", f.id))
         cell_fmt = fmt.org_input(f.type, severity)
         value = ctx.audit.org.get(f.id)
@@ -362,6 +378,10 @@ def _write_organization(book, ctx: _Ctx) -> None:
             ws.write_string(r, c["value"], str(value), cell_fmt)
         else:
             ws.write_number(r, c["value"], value, cell_fmt)
+        if value is None and raw or f.type in ("choice", "text") and value is not None:
+            shown = raw if value is None else ctx.ct(f"org.{f.id}.{value}", "label") if f.type == "choice" else str(value)
+            wrapped.append((shown, W["value"]))
+        ws.set_row(r, row_height(*wrapped))
         cell = xl_rowcol_to_cell(r, c["value"])
         ctx.cells[("organization", f.id)] = cell
         book.define_name(f"org_{f.id}", f"='{name}'!{xl_rowcol_to_cell(r, c['value'], True, True)}")
@@ -405,11 +425,14 @@ def _write_start(book, ctx: _Ctx, fmt_name: str) -> Any:
     _setup_columns(ws, L.START, fmt)
     ws.write_string(0, 0, L.START.marker, fmt.key)
     ws.set_row(0, None, None, {"hidden": True})
+    width = sum(col.width for col in L.START.columns[1:])  # texts span the label and value columns
     ws.write_string(1, 1, ctx.t("start.title"), fmt.title)
-    ws.write_string(2, 1, ctx.ct("catalog", "title"), fmt.subtitle)
+    ws.set_row(1, 24)
+    ws.merge_range(2, 1, 2, 2, ctx.ct("catalog", "title"), fmt.subtitle)
+    ws.set_row(2, row_height((ctx.ct("catalog", "title"), width, 11)))
     for r, key in ((3, "start.purpose"), (4, "start.howto"), (5, "start.buttons")):
         ws.merge_range(r, 1, r, 2, ctx.t(key), fmt.paragraph)
-        ws.set_row(r, 62)
+        ws.set_row(r, (row_height((ctx.t(key), width)) or 15) + 6)
     ws.write_string(7, 1, ctx.t("start.metadata"), fmt.header)
     ws.write_blank(7, 2, None, fmt.header)
     r = 8
@@ -509,6 +532,7 @@ def _write_results(book, ctx: _Ctx) -> dict[str, tuple[int, int]]:
     _setup_columns(ws, role, fmt)
     _key_row(ws, role, fmt)
     c = {col.id: i for i, col in enumerate(role.columns)}
+    ws.set_row(1, _header_height(ctx, role))
     for i, col in enumerate(role.columns):
         if col.header:
             ws.write_string(1, i, ctx.t(col.header) if col.id != "name" else "", fmt.header)
@@ -525,6 +549,7 @@ def _write_results(book, ctx: _Ctx) -> dict[str, tuple[int, int]]:
         ws.write_string(r, c["level"], level)
         ws.write_string(r, c["code"], code, fmt.level_result[level])
         ws.write_string(r, c["name"], label, fmt.level_result_text[level])
+        ws.set_row(r, row_height((label, role.columns[c["name"]].width - 2, 10, level in ("overall", "dimension"))))
         ws.write_string(r, c["parent"], parent)
         ws.write_formula(r, c["total"], f"=COUNTIFS({crit})", fmt.result_int, unit.total)
         ws.write_formula(r, c["answered"], f"=COUNTIFS({crit},q_done,1)", fmt.result_int, unit.answered)
@@ -562,11 +587,17 @@ def _q(text: str) -> str:
 
 
 # --- findings and conversion --------------------------------------------------------------------
+def _fit(role: L.SheetRole, **texts: str) -> float | None:
+    """The height of a row whose wrapped cells, by column id, hold these texts."""
+    return row_height(*((text, role.columns[role.col(cid)].width) for cid, text in texts.items()))
+
+
 def _write_findings(book, ctx: _Ctx) -> None:
     role, fmt, name = L.FINDINGS, ctx.fmt, ctx.sheet_names["findings"]
     ws = book.add_worksheet(name)
     _setup_columns(ws, role, fmt)
     _key_row(ws, role, fmt)
+    ws.set_row(1, _header_height(ctx, role))
     for i, col in enumerate(role.columns):
         ws.write_string(1, i, ctx.t(col.header), fmt.header)
     for r, f in enumerate(ctx.findings, start=L.FIRST_DATA_ROW):
@@ -575,6 +606,7 @@ def _write_findings(book, ctx: _Ctx) -> None:
         ws.write_row(r, 0, [f.code, f.severity, sheet, cell, f.item], fmt.wrap)
         ws.write_string(r, role.col("message"), f.message(ctx.lang), fmt.wrap)
         ws.write_string(r, role.col("hint"), f.hint(ctx.lang), fmt.wrap)
+        ws.set_row(r, _fit(role, finding=f.code, sheet=sheet, item=f.item, message=f.message(ctx.lang), hint=f.hint(ctx.lang)))
         if cell:
             ws.write_url(r, role.col("cell"), f"internal:'{sheet}'!{cell}", None, cell)
     last = L.FIRST_DATA_ROW + max(len(ctx.findings), 1) - 1
@@ -587,11 +619,14 @@ def _write_conversion(book, ctx: _Ctx, entries: list[ConversionEntry]) -> None:
     ws = book.add_worksheet(name)
     _setup_columns(ws, role, fmt)
     _key_row(ws, role, fmt)
+    ws.set_row(1, _header_height(ctx, role))
     for i, col in enumerate(role.columns):
         ws.write_string(1, i, ctx.t(col.header), fmt.header)
     for r, e in enumerate(entries, start=L.FIRST_DATA_ROW):
         ws.write_row(r, 0, [e.status, e.old_code, e.new_code, e.answer, e.comment, e.evidence, e.flag], fmt.input_wrap)
         ws.write_string(r, role.col("message"), ctx.t(f"conversion.{e.status}"), fmt.wrap)
+        ws.set_row(r, _fit(role, answer=e.answer, comment=e.comment, evidence=e.evidence, flag=e.flag,
+                           message=ctx.t(f"conversion.{e.status}")))
     ws.freeze_panes(L.FIRST_DATA_ROW, 0)
 
 
@@ -632,6 +667,7 @@ def _write_peers(book, ctx: _Ctx, standings: list) -> None:
     ws = book.add_worksheet(name)
     _setup_columns(ws, role, fmt)
     _key_row(ws, role, fmt)
+    ws.set_row(1, _header_height(ctx, role))
     for i, col in enumerate(role.columns):
         ws.write_string(1, i, ctx.t(col.header), fmt.header)
     for r, s in enumerate(standings, start=L.FIRST_DATA_ROW):
@@ -699,7 +735,15 @@ def render(catalog: Catalog, language: str, audit: Audit | None = None, out: str
         _write_xlwings_conf(book, ctx)
         add_vba(book, book.worksheets())
         add_buttons(start, 1, 4, {k: ctx.t(f"button.{k}") for k in ("populate", "validate", "score")})
+    else:  # Office.js add-in buttons: named shapes (spi4xl/xl/shapes.py)
+        from spi4xl.xl.shapes import add_sheet_buttons
+
+        add_sheet_buttons(start, ctx.sheet_names["start"], {k: ctx.t(f"button.{k}") for k in ("populate", "validate", "score")})
     book.close()
+    if fmt_name == "xlsx":
+        from spi4xl.xl.shapes import name_button_shapes
+
+        name_button_shapes(out, ctx.sheet_names["start"])
     return out
 
 

@@ -35,7 +35,7 @@ def open_book(path: str | Path, max_bytes: int | None = None) -> pc.CalamineWork
         raise Spi4xlError(f"{path}: is a folder, not a workbook")
     size = path.stat().st_size
     if size > max_bytes:
-        raise Spi4xlError(f"{path}: {size / 1e6:.1f} MB is over the {max_bytes / 1e6:.0f} MB limit for an audit workbook")
+        raise Spi4xlError(f"{path}: {size / 2**20:.1f} MB is over the {max_bytes / 2**20:.0f} MB limit for an audit workbook")
     if path.suffix.lower() not in WORKBOOK_SUFFIXES:
         raise Spi4xlError(f"{path}: not an Excel workbook (.xlsx or .xlsm expected)")
     if not zipfile.is_zipfile(path):

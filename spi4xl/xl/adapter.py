@@ -1,0 +1,522 @@
+"""The workbook's three buttons for any xlwings engine: `populate(book)`, `validate(book)`, `score(book)`.
+
+Each function takes an `xlwings.Book`: the desktop engine (COM on Windows, AppleScript on macOS,
+through the .xlsm's RunPython buttons) or the remote engine behind xlwings Server
+(`xw.Book(json=payload)`, for the Office.js add-in and xlwings' VBA client). Only the plain
+xlwings API is used, so the same code serves both.
+
+How they work:
+- Read: every sheet's values from A1 (formula cells give their last computed value), then the same
+  `read_values` as the command line: sheets by role marker, columns by id, rows by code.
+- Compute: the command line's pure code (`validate`, `score`, findings located like `spi4xl validate`).
+- Write: what the renderer would write (spi4xl.xl.grid records it), one 2-D block per sheet (a few
+  around merged cells), text protected from Excel's conversions. Rows are inserted or deleted where
+  indicators appear or go (so the formats, validations and names of the rows that stay move with
+  them; new rows take the formats of the row above), sheets renamed when the language changes,
+  defined names redefined when their range changed, findings coloured with whole-cell fills, and
+  one alert. With the remote engine every write is one queued action; for clients other than
+  Office.js only the 37 action kinds xlwings' VBA client replays are used (`VBA_ACTIONS`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import difflib
+import re
+from dataclasses import dataclass, field
+from typing import Any, Iterable
+
+from xlsxwriter.utility import xl_cell_to_rowcol
+
+from spi4xl.assess import located
+from spi4xl.audit import as_text
+from spi4xl.errors import Spi4xlError
+from spi4xl.findings import Finding, count_by_severity
+from spi4xl.scoring import Scores, UnitScore
+from spi4xl.ui import ui, ui_all
+from spi4xl.validation import validate as validate_audit
+from spi4xl.workbook import layout as L
+from spi4xl.workbook.formats import INPUT_FILL, LEVEL_FILLS, SEVERITY_FILLS
+from spi4xl.workbook.read import ReadResult, read_values
+from spi4xl.workbook.render import ConversionEntry, fingerprint
+from spi4xl.workbook.values import normalise
+from spi4xl.xl.grid import ROLES, Grid, Rendered, as_written, render_grids
+
+# What xlwings' own VBA and Office Scripts clients can replay (see xlwings' Remote.bas).
+VBA_ACTIONS = frozenset({
+    "setValues", "rangeClearContents", "rangeClearFormats", "rangeClear", "addSheet", "setSheetName",
+    "setAutofit", "setRangeColor", "activateSheet", "addHyperlink", "setNumberFormat", "setPictureName",
+    "setPictureHeight", "setPictureWidth", "deletePicture", "addPicture", "updatePicture", "alert",
+    "setRangeName", "namesAdd", "nameDelete", "runMacro", "rangeDelete", "rangeInsert", "rangeSelect",
+    "addTable", "setTableName", "resizeTable", "showAutofilterTable", "showHeadersTable", "showTotalsTable",
+    "setTableStyle", "copyRange", "sheetDelete", "sheetClear", "sheetClearContents", "sheetClearFormats",
+})
+
+LOCKED_FILL = "#EDEDED"  # a checklist indicator's answer cell (Formats.locked_grey)
+READ_ROLES = ("start", "organization", "questionnaire", "settings", "conversion")
+# The sheets each job reads or writes: the server asks clients for these sheets only.
+JOB_ROLES = {
+    "populate": ROLES,
+    "validate": (*READ_ROLES, "findings"),
+    "score": (*READ_ROLES, "results", "dashboard"),
+}
+ROW_KEYS = {"questionnaire": ("code",), "results": ("level", "code")}  # rows matched by these columns
+INPUT_ROLES = ("start", "organization", "questionnaire", "settings")  # sheets holding what auditors type
+CONF_SHEET = "xlwings.conf"
+OFFICE_JS = "Office.js"
+
+
+def sheet_names_for(roles: Iterable[str]) -> list[str]:
+    """Every name the sheets of these roles take in any interface language (for `include` lists)."""
+    names: list[str] = []
+    for role in roles:
+        for name in ui_all(L.ROLES[role].title_key).values():
+            if name not in names:
+                names.append(name)
+    return names
+
+
+@dataclass
+class Report:
+    """What a job did: for the alert, the server's log and the tests."""
+
+    job: str
+    title: str
+    message: str
+    scores: Scores | None = None
+    findings: list[Finding] = field(default_factory=list)
+    counts: dict[str, int] = field(default_factory=dict)
+
+
+# --- reading ------------------------------------------------------------------------------------
+@dataclass
+class Live:
+    """The book as it was when the button was clicked."""
+
+    book: Any
+    values: dict[str, list[list[Any]]]  # sheet name -> rows from A1 (normalise cells before comparing)
+    roles: dict[str, str]  # role -> sheet name
+    read: ReadResult
+
+
+_ISO = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})?$")
+
+
+def _iso(value: str) -> Any:
+    """An ISO date-time string as clients send dates ('2016-12-31T00:00:00.000Z'): a datetime; other text as is."""
+    if not _ISO.match(value):
+        return value
+    return dt.datetime.fromisoformat(value[:-1] if value.endswith("Z") else value).replace(tzinfo=None)
+
+
+def sheet_values(sheet: Any) -> list[list[Any]]:
+    """A sheet's values from A1 to its last used cell, as `read_values` expects them.
+
+    The remote engine holds exactly that in its payload (A1 to the last used cell, formula cells
+    with their values): it is taken as is, dates turned back from ISO text, and the reader
+    normalises the cells it reads ('' as empty, 1.0 as 1). Other engines go through Range.value.
+    """
+    api = getattr(sheet, "api", None)
+    if isinstance(api, dict) and isinstance(api.get("values"), list):
+        rows = [[_iso(v) if v.__class__ is str and len(v) >= 19 and v[10] == "T" else v for v in row]
+                for row in api["values"]]
+        return [] if rows in ([], [[]]) else rows
+    last = sheet.used_range.last_cell
+    rows = sheet.range((1, 1), (last.row, last.column)).options(ndim=2).value
+    out = [[normalise(v) for v in row] for row in rows]
+    if len(out) == 1 and all(v is None for v in out[0]):
+        return []
+    return out
+
+
+def _marker_roles(values: dict[str, list[list[Any]]]) -> dict[str, str]:
+    roles: dict[str, str] = {}
+    for name, rows in values.items():
+        role = next((v[len(L.MARKER_PREFIX):] for row in rows[:L.MARKER_SCAN_ROWS] for v in row
+                     if isinstance(v, str) and v.startswith(L.MARKER_PREFIX)), None)
+        if role in L.ROLES and role not in roles:
+            roles[role] = name
+    return roles
+
+
+def snapshot(book: Any) -> Live:
+    values = {sheet.name: sheet_values(sheet) for sheet in book.sheets if sheet.name != CONF_SHEET}
+    read = read_values(values, book.name)
+    return Live(book, values, _marker_roles(values), read)
+
+
+def _table(rows: list[list[Any]]) -> tuple[int, dict[str, int]]:
+    """(key row, column id -> index) of a keyed sheet, as the reader finds them; (-1, {}) without a marker."""
+    for r, row in enumerate(rows[:L.MARKER_SCAN_ROWS]):
+        for c, v in enumerate(row):
+            if isinstance(v, str) and v.startswith(L.MARKER_PREFIX) and v[len(L.MARKER_PREFIX):] in L.ROLES:
+                columns = {v: i for i, v in enumerate(row) if isinstance(v, str)}
+                spec = L.ROLES[v[len(L.MARKER_PREFIX):]]
+                if spec.columns:
+                    columns[spec.columns[0].id] = c  # the marker cell names the first column
+                return r, columns
+    return -1, {}
+
+
+def _cell(rows: list[list[Any]], r: int, c: int | None) -> Any:
+    return normalise(rows[r][c]) if c is not None and r < len(rows) and c < len(rows[r]) else None
+
+
+# --- writing ------------------------------------------------------------------------------------
+def _layout_matches(old: list[list[Any]], grid: Grid) -> bool:
+    """The live sheet starts like the rendered one: marker at A1 and, for tables, the same key row."""
+    if not old or not old[0] or _cell(old, 0, 0) != grid.rows[0][0]:
+        return False
+    if L.ROLES[grid.role].keyed and L.ROLES[grid.role].columns:
+        width = len(L.ROLES[grid.role].columns)
+        return [_cell(old, 0, c) for c in range(width)] == [_cell(grid.rows, 0, c) for c in range(width)]
+    return True
+
+
+def _keys(rows: list[list[Any]], cols: list[int]) -> list[tuple[str, ...]]:
+    return [tuple(as_text(_cell(rows, r, c)).strip() for c in cols) for r in range(L.FIRST_DATA_ROW, len(rows))]
+
+
+def _align_rows(sheet: Any, old: list[list[Any]], grid: Grid) -> int:
+    """Insert and delete whole rows so the live rows line up with the rendered ones; returns the new height.
+
+    Matching is by code (results: level and code), so rows that stay keep their formats, data
+    validation and place in the defined names, and new rows take the format of the row above.
+    Changes are applied from the bottom up so earlier row numbers stay valid.
+    """
+    spec = L.ROLES[grid.role]
+    cols = [spec.col(c) for c in ROW_KEYS[grid.role]]
+    a, b = _keys(old, cols), _keys(grid.rows, cols)
+    if a == b:
+        return len(old)
+    ops = difflib.SequenceMatcher(None, a, b, autojunk=False).get_opcodes()
+    for tag, i1, i2, j1, j2 in reversed(ops):
+        n_old, n_new = i2 - i1, j2 - j1
+        if tag == "equal" or n_old == n_new:
+            continue
+        if n_new > n_old:
+            first = L.FIRST_DATA_ROW + i2 + 1  # 1-based row where the extra rows go
+            sheet.range(f"{first}:{first + n_new - n_old - 1}").insert("down", copy_origin="format_from_left_or_above")
+        else:
+            first = L.FIRST_DATA_ROW + i1 + n_new + 1
+            sheet.range(f"{first}:{first + n_old - n_new - 1}").delete("up")
+    return L.FIRST_DATA_ROW + len(b)
+
+
+def _unique_name(live: Live, wanted: str) -> str:
+    taken = {s.name.casefold() for s in live.book.sheets}
+    name, n = wanted, 2
+    while name.casefold() in taken:
+        suffix = f" ({n})"
+        name, n = wanted[: 31 - len(suffix)] + suffix, n + 1
+    return name
+
+
+def write_sheet(live: Live, grid: Grid) -> None:
+    """Make the live sheet of `grid.role` hold the grid: add it if missing, align rows, clear leftovers, write."""
+    book = live.book
+    block = grid.rows
+    name = live.roles.get(grid.role)
+    if name is None:
+        sheets = book.sheets
+        sheet = sheets.add(name=_unique_name(live, grid.name), after=sheets[len(sheets) - 1])
+        live.roles[grid.role], live.values[sheet.name] = sheet.name, []
+        _write_blocks(sheet, grid)
+        return
+    sheet = book.sheets[name]
+    old = live.values.get(name, [])
+    width = max([len(block[0]) if block else 0] + [len(row) for row in old])
+    if not _layout_matches(old, grid):
+        if grid.role in INPUT_ROLES:
+            raise Spi4xlError(
+                f"sheet {name!r}: rows or columns were inserted, moved or deleted in its table (its hidden first "
+                "row changed), so its cells can no longer be rewritten in place. Undo that change, or copy your "
+                "answers into a fresh template (spi4xl convert does it from a saved copy).")
+        if old:
+            sheet.range((1, 1), (len(old), width)).clear_contents()
+        height = 0
+    elif grid.role in ROW_KEYS:
+        height = _align_rows(sheet, old, grid)
+    else:
+        height = len(old)
+    if height > len(block):
+        sheet.range((len(block) + 1, 1), (height, width)).clear_contents()
+    _write_blocks(sheet, grid)
+
+
+def _write_blocks(sheet: Any, grid: Grid) -> None:
+    """The grid as few rectangular writes as its merged ranges allow (one for most sheets)."""
+    for row, col, values in grid.blocks():
+        sheet.range((row + 1, col + 1)).value = as_written(values)
+
+
+def rename_sheets(live: Live, wanted: dict[str, str]) -> None:
+    """Give each role's sheet the name the renderer chose (another language); clashes are avoided."""
+    plan = {role: new for role, new in wanted.items()
+            if role in live.roles and live.roles[role] != new}
+    if not plan:
+        return
+    moving = {live.roles[role].casefold() for role in plan}
+    staying = {s.name.casefold() for s in live.book.sheets} - moving
+    plan = {role: new for role, new in plan.items() if new.casefold() not in staying}  # never take a sheet's name
+    targets = {new.casefold() for new in plan.values()}
+    temporary = {}
+    for i, role in enumerate(plan):  # a swap of names: park the sheet under a temporary name first
+        if live.roles[role].casefold() in targets:
+            temporary[role] = f"spi4xl~{i}"
+    for role, name in list(temporary.items()) + list(plan.items()):
+        old = live.roles[role]
+        live.book.sheets[old].name = name
+        live.values[name] = live.values.pop(old)
+        live.roles[role] = name
+
+
+def sync_names(live: Live, rendered: Rendered) -> None:
+    """Redefine the defined names whose range changed (e.g. the results table grew)."""
+    current: dict[str, tuple[str, str] | None] = {}
+    for name in live.book.names:
+        try:
+            rng = name.refers_to_range
+            current[name.name] = (rng.sheet.name, rng.address)
+        except Exception:  # noqa: BLE001 - #REF!, constants, multi-area: all get redefined
+            current[name.name] = None
+    rendered_role = {grid.name: role for role, grid in rendered.sheets.items()}
+    for name, (sheet_name, address) in rendered.names.items():
+        live_sheet = live.roles.get(rendered_role.get(sheet_name, ""), sheet_name)
+        if current.get(name) != (live_sheet, address):
+            quoted = live_sheet.replace("'", "''")
+            live.book.names.add(name, f"='{quoted}'!{address}")
+
+
+def client(book: Any) -> str | None:
+    """The xlwings client behind a remote-engine book ("VBA", "Office.js", ...); None on the desktop engine."""
+    api = getattr(book, "api", None)
+    return api.get("client") if isinstance(api, dict) else None
+
+
+def colour(live: Live, fills: dict[tuple[str, int, int], str]) -> None:
+    """Fill cells (sheet, row, col; 0-based) with colours.
+
+    Office.js clients take a whole column's colours in one action (cells left as they are marked
+    `...`); the other clients only know one colour per range, so each run of consecutive rows of
+    one colour is one action.
+    """
+    by_column: dict[tuple[str, int], list[tuple[int, str]]] = {}
+    for (sheet, row, col), fill in fills.items():
+        by_column.setdefault((sheet, col), []).append((row, fill))
+    matrix = client(live.book) == OFFICE_JS
+    for (sheet_name, col), cells in sorted(by_column.items()):
+        sheet = live.book.sheets[sheet_name]
+        cells.sort()
+        top, bottom = cells[0][0], cells[-1][0]
+        if matrix and len(cells) > 1 and bottom - top < 10_000:
+            wanted = dict(cells)
+            sheet.range((top + 1, col + 1), (bottom + 1, col + 1)).set_colors(
+                [[wanted.get(r, ...)] for r in range(top, bottom + 1)])
+            continue
+        start, (prev, fill) = cells[0][0], cells[0]
+        for row, value in [*cells[1:], (None, None)]:
+            if row is not None and row == prev + 1 and value == fill:
+                prev = row
+                continue
+            sheet.range((start + 1, col + 1), (prev + 1, col + 1)).color = fill
+            if row is not None:
+                start, prev, fill = row, row, value
+
+
+def _base_fill(live_or_grid_rows: list[list[Any]], role: str, row: int, catalog: Any) -> str:
+    """The fill a rendered workbook gives the input cell of this row when nothing is highlighted."""
+    if role != "questionnaire":
+        return INPUT_FILL
+    spec = L.QUESTIONNAIRE
+    level = _cell(live_or_grid_rows, row, spec.col("level"))
+    if level in LEVEL_FILLS:
+        return LEVEL_FILLS[level]
+    code = as_text(_cell(live_or_grid_rows, row, spec.col("code"))).strip()
+    node = catalog.node(code)
+    if level == "indicator" and getattr(node, "is_checklist", False):
+        return LOCKED_FILL
+    return INPUT_FILL
+
+
+def previous_highlights(live: Live) -> set[tuple[str, str]]:
+    """(role, item) of every finding listed on the findings sheet: the cells the last Validate coloured."""
+    name = live.roles.get("findings")
+    if name is None:
+        return set()
+    rows = live.values[name]
+    key_row, cols = _table(rows)
+    if key_row < 0:
+        return set()
+    role_of = {n: role for role in INPUT_ROLES for n in ui_all(L.ROLES[role].title_key).values()}
+    role_of.update({n: role for role, n in live.roles.items()})
+    out = set()
+    for r in range(key_row + 2, len(rows)):
+        sheet, item = _cell(rows, r, cols.get("sheet")), as_text(_cell(rows, r, cols.get("item"))).strip()
+        if role_of.get(sheet) in INPUT_ROLES and item:
+            out.add((role_of[sheet], item))
+    return out
+
+
+def _address(cells: dict[tuple[str, str], str], key: tuple[str, str]) -> tuple[int, int] | None:
+    a1 = cells.get(key)
+    return xl_cell_to_rowcol(a1) if a1 else None
+
+
+def _alert(book: Any, report: Report, mode: str = "info") -> None:
+    book.app.alert(report.message, title=report.title, buttons="ok", mode=mode)
+
+
+def _pct(value: float | None) -> str:
+    return "-" if value is None else f"{100 * value:.1f} %"
+
+
+# --- the three jobs -----------------------------------------------------------------------------
+def populate(book: Any, *, alert: bool = True) -> Report:
+    """Fill or refresh every sheet from the catalog for the language, profile and modules on the settings sheet.
+
+    Answers, comments, evidence types, flags, Organization Information and audit information are
+    read first and written back as typed; answers to indicators the new scope leaves out go to the
+    conversion sheet, from where the next Populate puts them back.
+    """
+    live = snapshot(book)
+    read, audit, catalog = live.read, live.read.audit, live.read.catalog
+    previous = previous_highlights(live)
+    rendered = render_grids(catalog, audit.language, audit, ROLES, conversion=_changed_entries(live))
+    rename_sheets(live, {**{role: ui(L.ROLES[role].title_key, audit.language) for role in live.roles},
+                         **{role: grid.name for role, grid in rendered.sheets.items()}})
+    for role in ROLES:
+        if role in rendered.sheets:
+            write_sheet(live, rendered.sheets[role])
+    if "conversion" in live.roles and "conversion" not in rendered.sheets:
+        book.sheets[live.roles.pop("conversion")].delete()
+    sync_names(live, rendered)
+    fills = {}
+    for role, item in previous:  # the last Validate's colours, at the rows' new places
+        if (at := _address(rendered.cells, (role, item))) is not None:
+            grid = rendered.sheets[role].rows
+            fills[(live.roles[role], *at)] = _base_fill(grid, role, at[0], catalog)
+    colour(live, fills)
+    t = lambda key: ui(key, audit.language)  # noqa: E731
+    modules = "all" if audit.modules is None else ",".join(audit.modules) or "core"
+    lines = [f"{t('sheet.questionnaire')}: {len(catalog.indicators(audit.profile, audit.modules))}",
+             f"{t('meta.language')}: {audit.language}   {t('meta.profile')}: {audit.profile}   {t('meta.modules')}: {modules}"]
+    if rendered.conversion:
+        lines.append(f"{t('sheet.conversion')}: {rendered.conversion}")
+    report = Report("populate", t("button.populate"), "\n".join(lines), rendered.scores, list(read.findings))
+    if alert:
+        _alert(book, report)
+    return report
+
+
+def _changed_entries(live: Live) -> list[ConversionEntry]:
+    """Review notes for the conversion sheet: the 'changed' rows already there (from spi4xl convert or an
+    earlier Populate), then typed items whose wording or scale changed since the workbook was made
+    (their fingerprint differs from the catalog's, the test spi4xl convert makes)."""
+    out: dict[str, ConversionEntry] = {}
+    name = live.roles.get("conversion")
+    if name is not None:
+        rows = live.values[name]
+        key_row, cols = _table(rows)
+        for r in range(key_row + 2, len(rows)):
+            if _cell(rows, r, cols.get("status")) == "changed":
+                text = lambda col: as_text(_cell(rows, r, cols.get(col)))  # noqa: E731
+                out.setdefault(text("old_code"), ConversionEntry(
+                    "changed", text("old_code"), text("new_code"), text("answer"), text("comment"), text("evidence"),
+                    text("flag")))
+    read, catalog = live.read, live.read.catalog
+    audit = read.audit
+    for code in sorted(audit.typed_codes()):
+        old = read.fingerprints.get(code)
+        if catalog.node(code) is not None and old and old != fingerprint(catalog, code) and code not in out:
+            out[code] = ConversionEntry("changed", code, code, audit.answers.get(code, ""), audit.comments.get(code, ""),
+                                        audit.evidence.get(code, ""), audit.flags.get(code, ""))
+    return list(out.values())
+
+
+def validate(book: Any, *, alert: bool = True) -> Report:
+    """Write the findings sheet, colour the cells concerned (and uncolour the last run's), and alert the counts."""
+    live = snapshot(book)
+    read, audit, catalog = live.read, live.read.audit, live.read.catalog
+    findings = read.findings + located(validate_audit(audit, catalog), read)
+    previous = previous_highlights(live)
+    rendered = render_grids(catalog, audit.language, audit, ("findings",), findings=findings,
+                            sheet_names=dict(live.roles), cells=read.cells)
+    write_sheet(live, rendered.sheets["findings"])
+    severity: dict[tuple[str, str], str] = {}
+    for f in findings:
+        if f.severity in SEVERITY_FILLS and severity.get((f.sheet, f.item)) != "error":
+            severity[(f.sheet, f.item)] = f.severity
+    fills = {}
+    for role, item in previous | set(severity):
+        at = _address(read.cells, (role, item))
+        if at is None or role not in live.roles:
+            continue
+        rows = live.values[live.roles[role]]
+        sev = severity.get((role, item))
+        fills[(live.roles[role], *at)] = SEVERITY_FILLS[sev] if sev else _base_fill(rows, role, at[0], catalog)
+    colour(live, fills)
+    counts = count_by_severity(findings)
+    message = f"{live.roles['findings']}: " + ", ".join(f"{kind} {n}" for kind, n in counts.items())
+    report = Report("validate", ui("button.validate", audit.language), message, findings=findings, counts=counts)
+    if alert:
+        _alert(book, report, "critical" if counts["error"] else "info")
+    return report
+
+
+def _units(scores: Scores) -> dict[tuple[str, str], UnitScore]:
+    """Results-sheet rows (level, code) -> the Python score of that unit."""
+    out = {("overall", ""): scores.overall, ("alinus", "ALINUS"): scores.alinus}
+    for level, units in (("dimension", scores.dimensions), ("standard", scores.standards),
+                         ("practice", scores.essential_practices), ("principle", scores.client_protection),
+                         ("module", scores.modules)):
+        out.update({(level, code): unit for code, unit in units.items()})
+    return out
+
+
+def formula_disagreements(live: Live, scores: Scores) -> int:
+    """How many units the results sheet lacks or scored differently with its own formulas (last computed values)."""
+    name = live.roles.get("results")
+    if name is None:
+        return 0
+    rows = live.values[name]
+    key_row, cols = _table(rows)
+    units, seen, differ = _units(scores), set(), 0
+    for r in range(key_row + 2, len(rows)):
+        key = (as_text(_cell(rows, r, cols.get("level"))), as_text(_cell(rows, r, cols.get("code"))))
+        if key not in units:
+            continue
+        seen.add(key)
+        cached, expected = _cell(rows, r, cols.get("score")), units[key].score
+        if not isinstance(cached, (int, float)) or isinstance(cached, bool):
+            cached = None
+        if (cached is None) != (expected is None) or (cached is not None and abs(cached - expected) > 1e-9):
+            differ += 1
+    return differ + len(units.keys() - seen)
+
+
+def score(book: Any, *, alert: bool = True) -> Report:
+    """Write the results sheet (scores by unit, as live formulas) and the dashboard figures; alert the overall score."""
+    live = snapshot(book)
+    audit, catalog = live.read.audit, live.read.catalog
+    rendered = render_grids(catalog, audit.language, audit, ("results", "dashboard"), sheet_names=dict(live.roles))
+    scores = rendered.scores
+    differ = formula_disagreements(live, scores)
+    for role in ("results", "dashboard"):
+        write_sheet(live, rendered.sheets[role])
+    sync_names(live, rendered)
+    t = lambda key: ui(key, audit.language)  # noqa: E731
+    overall = scores.overall
+    lines = [f"{t('results.overall')}: {_pct(overall.score)}",
+             t("results.provisional") if scores.provisional else t("results.final"),
+             f"{t('col.answered')}: {overall.answered}/{overall.total}   "
+             f"{t('questionnaire.remaining')}: {overall.total - overall.answered}"]
+    if differ:
+        lines.append(f"{t('sheet.results')}: {differ} (formulas rewritten)")
+    report = Report("score", t("button.score"), "\n".join(lines), scores)
+    if alert:
+        _alert(book, report)
+    return report
+
+
+JOBS = {"populate": populate, "validate": validate, "score": score}
