@@ -8,6 +8,8 @@ keys), runs the adapter on `xw.Book(json=payload)`, replays the queued actions o
 
 from __future__ import annotations
 
+import re
+
 import copy
 import dataclasses
 import datetime as dt
@@ -133,7 +135,7 @@ def test_score_repairs_results_written_over(filled: Path, tmp_path: Path, libreo
     wb.save(tmp_path / "broken.xlsx")
     libreoffice.recalculate(tmp_path / "broken.xlsx", tmp_path / "broken-calc.xlsx")
     report, actions, _ = run_job("score", tmp_path / "broken-calc.xlsx", tmp_path / "fixed.xlsx", libreoffice)
-    assert "formulas rewritten" in report.message
+    assert re.search(r"\n\d+ ligne\(s\) de la feuille Résultats .* réécrites\.$", report.message)
     assert "rangeInsert" in {a["func"] for a in actions}
     same_scores(scores_of(role_sheet(tmp_path / "fixed.xlsx", "results")[1]), expected_scores(assess(filled).scores))
 
@@ -161,8 +163,9 @@ def test_validate_writes_the_findings_of_spi4xl_validate(filled: Path, tmp_path:
                  if role == "organization" and (role, a1) not in severity)
     assert coloured["organization"][clean] == INPUT_FILL
     assert typed(tmp_path / "validated.xlsx") == typed(filled)
-    assert log["alerts"][0][0] == f"{name}: error {report.counts['error']}, warning {report.counts['warning']}, " \
-                                  f"info {report.counts['info']}"
+    lang = read_workbook(filled).audit.language
+    assert log["alerts"][0][0] == f"{name}: " + ", ".join(
+        f"{ui('severity.' + kind, lang)} {report.counts[kind]}" for kind in ("error", "warning", "info"))
     if client == "Office.js":
         assert Counter(a["func"] for a in actions)["setRangeColors"] <= 3  # one per coloured column
 

@@ -457,7 +457,7 @@ def validate(book: Any, *, alert: bool = True) -> Report:
         fills[(live.roles[role], *at)] = SEVERITY_FILLS[sev] if sev else _base_fill(rows, role, at[0], catalog)
     colour(live, fills)
     counts = count_by_severity(findings)
-    message = f"{live.roles['findings']}: " + ", ".join(f"{kind} {n}" for kind, n in counts.items())
+    message = f"{live.roles['findings']}: " + ", ".join(f"{ui('severity.' + kind, audit.language)} {n}" for kind, n in counts.items())
     report = Report("validate", ui("button.validate", audit.language), message, findings=findings, counts=counts)
     if alert:
         _alert(book, report, "critical" if counts["error"] else "info")
@@ -512,7 +512,7 @@ def score(book: Any, *, alert: bool = True) -> Report:
              f"{t('col.answered')}: {overall.answered}/{overall.total}   "
              f"{t('questionnaire.remaining')}: {overall.total - overall.answered}"]
     if differ:
-        lines.append(f"{t('sheet.results')}: {differ} (formulas rewritten)")
+        lines.append(ui("alert.formulas_rewritten", audit.language, count=differ))
     report = Report("score", t("button.score"), "\n".join(lines), scores)
     if alert:
         _alert(book, report)
