@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import statistics
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -41,15 +42,16 @@ def percentile_rank(value: float, peers: list[float]) -> float:
 
 
 def compare(scores: Scores, peers, exclude_file: str | None = None) -> list[Standing]:
-    if exclude_file is not None and "file" in peers.columns:
-        peers = peers[peers["file"] != exclude_file]
+    if exclude_file is not None and "file" in peers.columns:  # the audit itself, however its path is written
+        target = Path(exclude_file).resolve()
+        peers = peers[peers["file"].map(lambda f: Path(str(f)).resolve() != target).astype(bool)]
     units = [("overall", "overall", "", scores.overall.score)]
     units += [(f"dim_{c}", "dimension", c, u.score) for c, u in scores.dimensions.items()]
     units += [(f"cp_{c}", "principle", c, u.score) for c, u in scores.client_protection.items()]
     out = []
     for column, kind, code, value in units:
         values = [float(v) for v in peers[column].dropna()] if column in peers.columns else []
-        median = sorted(values)[len(values) // 2] if values else None
+        median = statistics.median(values) if values else None
         rank = percentile_rank(value, values) if values and value is not None else None
         out.append(Standing(column, kind, code, value, median, len(values), rank))
     return out

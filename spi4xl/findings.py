@@ -19,11 +19,18 @@ class Finding:
     cell: str = ""  # A1 address in the workbook the finding was read from, when known
     values: Mapping[str, Any] = field(default_factory=dict)
 
+    def _values(self, lang: str) -> dict[str, Any]:
+        """Placeholders for the message; a field type (`kind`) is named in the message's language."""
+        values = dict(self.values)
+        if "kind" in values:
+            values["kind"] = ui(f"type.{values['kind']}", lang)
+        return values
+
     def message(self, lang: str = "en") -> str:
-        return ui(f"finding.{self.code}", lang, item=self.item, **self.values)
+        return ui(f"finding.{self.code}", lang, item=self.item, **self._values(lang))
 
     def hint(self, lang: str = "en") -> str:
-        return ui(f"finding.{self.code}.hint", lang, item=self.item, **self.values)
+        return ui(f"finding.{self.code}.hint", lang, item=self.item, **self._values(lang))
 
     def as_dict(self, lang: str = "en") -> dict[str, Any]:
         return {"code": self.code, "severity": self.severity, "item": self.item, "sheet": self.sheet,

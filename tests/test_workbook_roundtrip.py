@@ -106,7 +106,7 @@ def test_items_outside_the_profile_are_kept_on_the_conversion_sheet(tmp_path):
 
 @pytest.mark.parametrize("lang", LANGS)
 def test_templates_read_as_empty_audits(tmp_path, lang):
-    path = render(CATALOG, lang, None, tmp_path / f"t.xlsx")
+    path = render(CATALOG, lang, None, tmp_path / "t.xlsx")
     audit = read_audit(path)
     assert (audit.language, audit.edition, audit.catalog_version) == (lang, CATALOG.edition, CATALOG.version)
     assert not (audit.answers or audit.comments or audit.org or audit.unparsed)

@@ -64,6 +64,7 @@ class Formats:
         self.input_wrap = self.input_fmt(text_wrap=True)
         self.input_date = self.input_fmt(num_format="yyyy-mm-dd")
         self.input_highlight = {sev: self.input_fmt(bg_color=fill, text_wrap=True) for sev, fill in SEVERITY_FILLS.items()}
+        self.input_highlight_date = {sev: self.input_fmt(bg_color=fill, num_format="yyyy-mm-dd") for sev, fill in SEVERITY_FILLS.items()}
         self.locked_grey = add(bg_color="#EDEDED")
         self.percent_cell = add(num_format="0%", align="center")
         self.invalid = book.add_format({"bg_color": "#F8CBAD", "font_color": "#9C0006"})

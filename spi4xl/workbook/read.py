@@ -145,12 +145,15 @@ class _LazySheets(Mapping):
     """Sheet values parsed on first access: most workbooks are read without parsing their helper sheets."""
 
     def __init__(self, path: Path) -> None:
-        self.book = open_book(path)
+        self.path, self.book = path, open_book(path)
         self.cache: dict[str, list[list[Any]]] = {}
 
     def __getitem__(self, name: str) -> list[list[Any]]:
         if name not in self.cache:
-            self.cache[name] = raw_rows(self.book, name)
+            try:
+                self.cache[name] = raw_rows(self.book, name)
+            except Spi4xlError as exc:
+                raise Spi4xlError(f"{self.path}: {exc}") from None
         return self.cache[name]
 
     def __iter__(self):
@@ -189,7 +192,10 @@ def _read(tables: dict[str, "_Table"], path: str) -> ReadResult:
                   profile=settings.get("profile") if settings.get("profile") in ("full", "alinus", "cp") else "full",
                   modules=_modules(settings.get("modules", "all")))
     result = ReadResult(audit, sheets={role: t.name for role, t in tables.items()}, catalog=catalog)
-    _read_questionnaire(tables["questionnaire"], catalog, result)
+    try:
+        _read_questionnaire(tables["questionnaire"], catalog, result)
+    except Spi4xlError as exc:  # e.g. a code duplicated by a copy-paste: say which file
+        raise Spi4xlError(f"{path}: {exc}") from None
     _read_organization(tables["organization"], catalog, result)
     _read_start(tables["start"], catalog, result)
     if "conversion" in tables:

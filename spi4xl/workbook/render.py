@@ -20,7 +20,7 @@ from spi4xl.answers import answer_table
 from spi4xl.audit import ASSESSMENT_TYPES, META_DATES, META_FIELDS, Audit, answer_key
 from spi4xl.catalog.model import Catalog, Indicator
 from spi4xl.findings import Finding
-from spi4xl.scoring import Scores, UnitScore, indicator_result, score
+from spi4xl.scoring import Scores, UnitScore, score
 from spi4xl.ui import ui
 from spi4xl.workbook import layout as L
 from spi4xl.workbook.formats import Formats, row_height
@@ -220,7 +220,10 @@ def _write_questionnaire(book, ctx: _Ctx) -> None:
             ws.write_string(r, c[cid], text, fmt.input_wrap) if text else ws.write_blank(r, c[cid], None, fmt.input_wrap)
         result = _row_result(ctx, code, scale, ind, is_detail)
         if ind.is_checklist and not is_detail:
-            ws.write_blank(r, c["answer"], None, fmt.locked_grey)
+            # scored by its detail items; anything typed here anyway is kept and shown
+            typed = audit.unparsed.get((code, "answer"), "")
+            cell_fmt = fmt.input_highlight[severity] if severity else fmt.locked_grey
+            ws.write_string(r, c["answer"], typed, cell_fmt) if typed else ws.write_blank(r, c["answer"], None, cell_fmt)
             n = len(ind.details)
             crit = f"q_parent,{A(r, 'code')}"
             ws.write_number(r, c["match"], 0)
@@ -409,7 +412,7 @@ def _org_validation(ws, cell: str, f, ctx: _Ctx) -> None:
             opts.update(validate=kind, criteria="between", minimum=-1e15, maximum=1e15)
     else:
         return
-    opts["error_message"] = ctx.t("finding.org.invalid.hint", kind=f.type)[:255]
+    opts["error_message"] = ctx.t("finding.org.invalid.hint", kind=ctx.t(f"type.{f.type}"))[:255]
     ws.data_validation(cell, opts)
 
 
@@ -442,7 +445,10 @@ def _write_start(book, ctx: _Ctx, fmt_name: str) -> Any:
         value = ctx.audit.metadata.get(key)
         raw = ctx.audit.unparsed.get((key, "value"))
         severity = ctx.highlights.get(("start", key))
-        cell_fmt = fmt.input_highlight[severity] if severity else (fmt.input_date if key in META_DATES else fmt.input)
+        if key in META_DATES:
+            cell_fmt = fmt.input_highlight_date[severity] if severity else fmt.input_date
+        else:
+            cell_fmt = fmt.input_highlight[severity] if severity else fmt.input
         if value is None and raw:
             ws.write_string(r, 2, raw, cell_fmt)
         elif value is None:

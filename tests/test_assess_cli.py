@@ -1,0 +1,463 @@
+"""`spi4xl score` and `spi4xl validate` as a user runs them, and the dashboard as a user sees it.
+
+The CLI runs in a subprocess (`python -m spi4xl`), so exit codes, stdout/stderr and the absence of
+tracebacks are what a shell sees. Workbooks are read back by role marker and column id.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import os
+import shutil
+import struct
+import subprocess
+import sys
+import zipfile
+import zlib
+from pathlib import Path
+from typing import Any
+
+import openpyxl
+import pytest
+from python_calamine import CalamineWorkbook
+
+import spi4xl
+from audits import CATALOG, random_audit
+from spi4xl.assess import assess
+from spi4xl.audit import Audit
+from spi4xl.engines.libreoffice import available
+from spi4xl.workbook import layout as L
+from spi4xl.workbook.formats import INPUT_FILL, SEVERITY_FILLS
+from spi4xl.workbook.read import read_audit, read_workbook
+from spi4xl.workbook.render import render, sheet_names
+
+REPO = Path(__file__).resolve().parents[1]
+UNIT_KEYS = {"score", "answered", "applicable", "total", "scored", "completion"}
+TOP_KEYS = {"edition", "catalog_version", "language", "completion", "provisional", "overall", "dimensions", "standards",
+            "essential_practices", "client_protection", "alinus", "modules", "findings", "output"}
+FINDING_KEYS = {"code", "severity", "item", "sheet", "cell", "message", "hint"}
+INVALID_ANSWER = (next(i.code for i in CATALOG.all_indicators() if not i.is_checklist and i.scale == "ypn"), "peut-être")
+
+
+def run(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "spi4xl", *map(str, args)], capture_output=True, text=True,
+                          cwd=cwd, timeout=120)
+
+
+def sha(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def role_rows(path: Path, role: str) -> tuple[str, list[dict[str, Any]]]:
+    """(sheet name, rows under the key row as {column id: cached value}) of the sheet marked spi4xl:<role>."""
+    book = CalamineWorkbook.from_path(str(path))
+    for name in book.sheet_names:
+        rows = book.get_sheet_by_name(name).to_python(skip_empty_area=False)
+        if rows and rows[0] and rows[0][0] == L.MARKER_PREFIX + role:
+            ids = [L.ROLES[role].columns[0].id, *rows[0][1:]]
+            return name, [{k: (None if v == "" else v) for k, v in zip(ids, values) if k} for values in rows[1:]]
+    raise AssertionError(f"{path}: no {role} sheet")
+
+
+# --- audits -------------------------------------------------------------------------------------
+CLEAN_ORG = {
+    "legal_form": "nbfi", "regulated": "yes", "reporting_date": dt.date(2025, 12, 31), "currency": "PEN",
+    "exchange_rate_usd": 3.75, "year_founded": 1998, "branches": 24, "staff_total": 410, "staff_women": 230,
+    "loan_officers": 190, "senior_managers": 12, "senior_managers_women": 5, "board_members": 7, "board_women": 3,
+    "staff_turnover": 0.21, "active_clients": 52000, "women_clients": 34500, "rural_clients": 21000,
+    "active_borrowers": 48000, "women_borrowers": 31800, "active_loans": 49000, "voluntary_savers": 20000,
+    "client_retention": 0.78, "gross_loan_portfolio": 98_500_000, "average_loan": 2052, "deposits": 40_000_000,
+    "total_assets": 120_000_000, "equity": 20_000_000, "personnel_expense": 9_000_000, "par30": 0.048,
+    "write_off_ratio": 0.01, "operating_expense_ratio": 0.15, "portfolio_yield": 0.3, "average_apr": 0.35,
+    "roa": 0.02, "roe": 0.1, "complaints_received": 310, "complaints_resolved": 296,
+}
+META = {"organization": "Synthetic MFI", "country": "Peru", "auditor": "Test", "assessment_type": "external",
+        "start_date": dt.date(2026, 3, 1), "end_date": dt.date(2026, 3, 12)}
+
+
+def clean_audit(lang: str) -> Audit:
+    """Everything answered (no N/A where it is forbidden), commented, Organization Information complete."""
+    audit = random_audit(101, lang, fill=1.0)
+    audit.comments = {i.code: "Policy manual p. 4" for i in CATALOG.all_indicators()}
+    audit.org = dict(CLEAN_ORG)
+    audit.metadata = dict(META)
+    return audit
+
+
+def dirty_audit(lang: str) -> Audit:
+    """Invalid and missing answers, a bad and an out-of-range Organization Information value, dates reversed."""
+    audit = random_audit(102, lang, fill=0.6)
+    code, text = INVALID_ANSWER
+    audit.answers.pop(code, None)
+    audit.unparsed[(code, "answer")] = text
+    audit.org.update(branches=-3)
+    audit.unparsed[("staff_total", "value")] = "beaucoup"
+    audit.metadata.update(organization="IMF test", start_date=dt.date(2025, 3, 1), end_date=dt.date(2025, 2, 1))
+    return audit
+
+
+@pytest.fixture(scope="module")
+def books(tmp_path_factory) -> dict[str, Path]:
+    folder = tmp_path_factory.mktemp("audits")
+    return {
+        "dirty_fr": render(CATALOG, "fr", dirty_audit("fr"), folder / "dirty-fr.xlsx"),
+        "clean_en": render(CATALOG, "en", clean_audit("en"), folder / "clean-en.xlsx"),
+        "clean_es": render(CATALOG, "es", clean_audit("es"), folder / "clean-es.xlsx"),
+    }
+
+
+# --- score --json -------------------------------------------------------------------------------
+def check_unit(unit: dict[str, Any], where: str) -> None:
+    assert set(unit) == UNIT_KEYS, where
+    for key in ("answered", "applicable", "total", "scored"):
+        assert isinstance(unit[key], int) and unit[key] >= 0, where
+    assert unit["answered"] <= unit["total"] and unit["applicable"] <= unit["total"], where
+    assert unit["scored"] <= unit["applicable"], where
+    for key in ("score", "completion"):
+        assert unit[key] is None or (isinstance(unit[key], (int, float)) and 0 <= unit[key] <= 1), where
+    assert (unit["score"] is None) == (unit["scored"] == 0), where
+    assert (unit["completion"] is None) == (unit["total"] == 0), where
+
+
+@pytest.mark.parametrize("name", ["dirty_fr", "clean_en"])
+def test_score_json_has_the_documented_shape(books, name):
+    path = books[name]
+    proc = run("score", path, "--json")
+    assert proc.returncode == 0, proc.stderr
+    data = json.loads(proc.stdout)
+    assert set(data) == TOP_KEYS
+    assert (data["edition"], data["catalog_version"]) == (CATALOG.edition, CATALOG.version)
+    assert data["language"] == name.split("_")[1]
+    assert data["output"] is None
+    assert set(data["findings"]) == {"error", "warning", "info"}
+    check_unit(data["overall"], "overall")
+    check_unit(data["alinus"], "alinus")
+    for block in ("dimensions", "standards", "essential_practices", "client_protection", "modules"):
+        assert data[block], block
+        for code, unit in data[block].items():
+            check_unit(unit, f"{block} {code}")
+    assert list(data["dimensions"]) == [d.code for d in CATALOG.dimensions]
+    assert list(data["client_protection"]) == [f"CP{n}" for n in range(1, 8)]
+    assert list(data["modules"]) == ["poverty", "gender", "rural", "environment"]
+    overall = data["overall"]
+    assert data["completion"] == overall["completion"]
+    assert data["provisional"] is (overall["answered"] < overall["total"])
+    assert data["provisional"] is (name == "dirty_fr")
+    # the same numbers as the library
+    expected = spi4xl.score(read_audit(path)).to_dict()
+    assert {k: v for k, v in data.items() if k not in ("findings", "output")} == json.loads(json.dumps(expected))
+    counts = assess(path).counts
+    assert data["findings"] == counts
+    assert (counts["error"] > 0) is (name == "dirty_fr")
+
+
+def test_score_text_output_names_the_units(books):
+    proc = run("score", books["dirty_fr"])
+    assert proc.returncode == 0, proc.stderr
+    assert "provisional" in proc.stdout.splitlines()[0]
+    assert "CP7" in proc.stdout and "ALINUS" in proc.stdout
+
+
+# --- score --out --------------------------------------------------------------------------------
+def test_score_out_writes_a_new_workbook_with_results_findings_and_highlights(books, tmp_path):
+    src = books["dirty_fr"]
+    before = sha(src)
+    out = tmp_path / "scored.xlsx"
+    proc = run("score", src, "--out", out, "--json")
+    assert proc.returncode == 0, proc.stderr
+    data = json.loads(proc.stdout)
+    assert data["output"] == str(out) and out.is_file()
+    assert sha(src) == before  # the input is never touched
+    validated = run("validate", src, "--json")
+    assert sha(src) == before
+    findings = json.loads(validated.stdout)["findings"]
+
+    # Results: the cached values written with the formulas are the JSON scores
+    _, results = role_rows(out, "results")
+    by_unit = {(r["level"], r.get("code") or ""): r for r in results if r.get("level") in
+               ("overall", "dimension", "standard", "practice", "principle", "alinus", "module")}
+    expected = {("overall", ""): data["overall"], ("alinus", "ALINUS"): data["alinus"]}
+    for block, level in (("dimensions", "dimension"), ("standards", "standard"), ("essential_practices", "practice"),
+                         ("client_protection", "principle"), ("modules", "module")):
+        expected.update({(level, code): unit for code, unit in data[block].items()})
+    assert set(by_unit) == set(expected)
+    for key, unit in expected.items():
+        for column in UNIT_KEYS:
+            got = by_unit[key].get(column)
+            assert got == pytest.approx(unit[column], abs=1e-12) if unit[column] is not None else got is None, (key, column)
+
+    # Findings: every finding of `validate`, in the workbook's language, pointing at the new file's cells
+    names = sheet_names("fr")
+    findings_sheet, rows = role_rows(out, "findings")
+    listed = [r for r in rows[1:] if r.get("finding")]  # row 0 is the header
+    assert len(listed) == len(findings) > 10
+    for row, f in zip(listed, findings):
+        assert (row["finding"], row["severity"], row.get("item") or "", row["message"], row["hint"]) == \
+               (f["code"], f["severity"], f["item"], f["message"], f["hint"])
+        assert row["sheet"] == names[f["sheet"]]
+        assert (row.get("cell") or "") == f["cell"]  # same layout: the same cells as in the input
+
+    book = openpyxl.load_workbook(out)
+    worst: dict[tuple[str, str], str] = {}
+    for f in findings:
+        if f["cell"] and f["severity"] in SEVERITY_FILLS:
+            key = (names[f["sheet"]], f["cell"])
+            worst[key] = "error" if "error" in (worst.get(key), f["severity"]) else f["severity"]
+    kinds = set()
+    for n, (row, f) in enumerate(zip(listed, findings)):
+        if not f["cell"]:
+            continue
+        ws = book[row["sheet"]]
+        target = ws[f["cell"]]
+        link = book[findings_sheet].cell(n + 3, L.FINDINGS.col("cell") + 1).hyperlink
+        assert link is not None and link.location == f"'{row['sheet']}'!{f['cell']}"
+        # the cell is the item's input cell: its row carries the item's code, its column is an input column
+        key_row = {ws.cell(1, c).value: c for c in range(1, ws.max_column + 1)}
+        if f["sheet"] == "questionnaire":
+            assert ws.cell(target.row, 1).value == f["item"]
+            column = "evidence" if f["code"] == "evidence.invalid" else "answer"
+            assert target.column == key_row[column]
+        elif f["sheet"] == "organization":
+            assert ws.cell(target.row, 1).value == f["item"] and target.column == key_row["value"]
+        else:
+            assert ws.cell(target.row, 1).value == f["item"] and target.column == 3
+        if f["severity"] in SEVERITY_FILLS:
+            fill = target.fill.fgColor.rgb
+            assert fill == "FF" + SEVERITY_FILLS[worst[(row["sheet"], f["cell"])]].lstrip("#"), (f, fill)
+            kinds.add((f["sheet"], f["severity"]))
+    assert {("questionnaire", "error"), ("organization", "error"), ("start", "error"), ("start", "warning")} <= kinds
+    # an input cell without findings keeps the plain input fill
+    org = book[names["organization"]]
+    key_row = {org.cell(1, c).value: c for c in range(1, org.max_column + 1)}
+    clean_row = next(r for r in range(3, org.max_row + 1) if org.cell(r, 1).value == "active_clients")
+    assert org.cell(clean_row, key_row["value"]).fill.fgColor.rgb == "FF" + INPUT_FILL.lstrip("#")
+    # and the new workbook reads back with the same answers
+    again, first = read_audit(out), read_audit(src)
+    for part in ("answers", "comments", "evidence", "flags", "org"):
+        assert getattr(again, part) == getattr(first, part), part
+
+
+def test_a_date_with_a_finding_survives_score_out(books, tmp_path):
+    src = books["dirty_fr"]
+    out = tmp_path / "scored.xlsx"
+    assert run("score", src, "--out", out).returncode == 0
+    assert read_audit(out) == read_audit(src)
+
+
+def test_findings_on_checklist_indicators_are_highlighted(tmp_path):
+    audit = random_audit(103, "en", fill=1.0)
+    checklist = next(i for i in CATALOG.all_indicators() if i.is_checklist)
+    audit.answers.update({d.code: "yes" for d in checklist.details})
+    audit.comments = {}  # scored and no comment: answer.no_evidence (a warning) on the checklist indicator
+    src = render(CATALOG, "en", audit, tmp_path / "in.xlsx")
+    out = tmp_path / "out.xlsx"
+    assert run("score", src, "--out", out).returncode == 0
+    (finding,) = [f for f in assess(src).findings if f.item == checklist.code and f.code == "answer.no_evidence"]
+    ws = openpyxl.load_workbook(out)[sheet_names("en")["questionnaire"]]
+    assert ws[finding.cell].fill.fgColor.rgb == "FF" + SEVERITY_FILLS["warning"].lstrip("#")
+
+
+def test_text_typed_on_a_checklist_row_survives_score_out(books, tmp_path):
+    checklist = next(i for i in CATALOG.all_indicators() if i.is_checklist)
+    src = render(CATALOG, "en", random_audit(104, "en"), tmp_path / "in.xlsx")
+    book = openpyxl.load_workbook(src)
+    ws = next(ws for ws in book.worksheets if ws.cell(1, 1).value == L.QUESTIONNAIRE.marker)
+    key_row = {ws.cell(1, c).value: c for c in range(1, ws.max_column + 1)}
+    row = next(r for r in range(3, ws.max_row + 1) if ws.cell(r, 1).value == checklist.code)
+    ws.cell(row, key_row["answer"]).value = "Yes, all of it"
+    book.save(tmp_path / "typed.xlsx")
+    assert read_audit(tmp_path / "typed.xlsx").unparsed[(checklist.code, "answer")] == "Yes, all of it"
+    assert run("score", tmp_path / "typed.xlsx", "--out", tmp_path / "out.xlsx").returncode == 0
+    assert read_audit(tmp_path / "out.xlsx").unparsed.get((checklist.code, "answer")) == "Yes, all of it"
+
+
+def test_score_out_refuses_to_write_over_its_input(books, tmp_path):
+    src = tmp_path / "audit.xlsx"
+    shutil.copy(books["clean_en"], src)
+    before = sha(src)
+    for command in ("score", "validate"):
+        proc = run(command, src, "--out", src)
+        assert proc.returncode == 1
+        assert proc.stderr.startswith("spi4xl: error:") and proc.stderr.count("\n") == 1
+        assert sha(src) == before
+
+
+# --- validate -----------------------------------------------------------------------------------
+def test_validate_exits_1_on_errors_with_located_french_findings(books):
+    path = books["dirty_fr"]
+    proc = run("validate", path, "--json")
+    assert proc.returncode == 1, proc.stderr
+    data = json.loads(proc.stdout)
+    assert set(data) == {"findings", "counts"}
+    findings = data["findings"]
+    assert all(set(f) == FINDING_KEYS for f in findings)
+    assert data["counts"]["error"] == sum(f["severity"] == "error" for f in findings) > 0
+    assert {f["severity"] for f in findings} <= {"error", "warning", "info"}
+    codes = {f["code"] for f in findings}
+    assert {"answer.invalid", "answer.missing", "org.invalid", "org.bound", "org.missing", "meta.dates",
+            "meta.missing"} <= codes
+    cells = read_workbook(path).cells
+    for f in findings:
+        assert f["sheet"] in ("questionnaire", "organization", "start")
+        if f["item"] and f["code"] not in ("dimension.overestimated", "evidence.invalid"):
+            assert f["cell"] == cells[(f["sheet"], f["item"])], f
+    code, text = INVALID_ANSWER
+    (invalid,) = [f for f in findings if f["code"] == "answer.invalid"]
+    assert (invalid["item"], invalid["cell"]) == (code, cells[("questionnaire", code)])
+    assert text in invalid["message"] and "Partiellement" in invalid["message"]
+    # French messages and hints, the same as the library's
+    expected = [f.as_dict("fr") for f in assess(path).findings]
+    assert findings == expected
+    english = [f.as_dict("en") for f in assess(path).findings]
+    for fr, en in zip(findings, english):
+        assert fr["message"] != en["message"] and fr["hint"] != en["hint"], fr["code"]
+
+    text_run = run("validate", path)
+    assert text_run.returncode == 1
+    assert "Questionnaire!" + invalid["cell"] in text_run.stdout and invalid["message"] in text_run.stdout
+
+
+@pytest.mark.parametrize("name", ["clean_en", "clean_es"])
+def test_validate_exits_0_on_a_clean_audit(books, name):
+    proc = run("validate", books[name], "--json")
+    assert proc.returncode == 0, proc.stdout[:2000]
+    data = json.loads(proc.stdout)
+    assert data["counts"]["error"] == 0
+    assert not any(f["severity"] == "error" for f in data["findings"])
+
+
+def test_validate_out_writes_findings_without_touching_the_input(books, tmp_path):
+    src = books["dirty_fr"]
+    before = sha(src)
+    out = tmp_path / "validated.xlsx"
+    proc = run("validate", src, "--out", out)
+    assert proc.returncode == 1 and out.is_file()
+    assert sha(src) == before
+    _, rows = role_rows(out, "findings")
+    assert sum(1 for r in rows[1:] if r.get("finding")) == sum(assess(src).counts.values())
+
+
+# --- files that are not audits ------------------------------------------------------------------
+def _bad_files(folder: Path, good: Path) -> dict[str, Path]:
+    files = {}
+    files["text"] = folder / "notes.xlsx"
+    files["text"].write_text("this is not a workbook\n")
+    files["truncated"] = folder / "truncated.xlsx"
+    files["truncated"].write_bytes(good.read_bytes()[: good.stat().st_size // 2])
+    files["encrypted"] = folder / "locked.xlsx"
+    files["encrypted"].write_bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 2000)
+    files["broken_sheet"] = folder / "broken-sheet.xlsx"
+    with zipfile.ZipFile(good) as src, zipfile.ZipFile(files["broken_sheet"], "w") as dst:
+        for info in src.infolist():
+            data = src.read(info)
+            dst.writestr(info, b"<worksheet><sheetData><row><c r=" if info.filename.endswith("sheet3.xml") else data)
+    files["other_tool"] = folder / "budget.xlsx"
+    book = openpyxl.Workbook()
+    book.active.append(["Budget", 2026])
+    book.save(files["other_tool"])
+    files["unknown_edition"] = folder / "future.xlsx"
+    book = openpyxl.load_workbook(good)
+    settings = next(ws for ws in book.worksheets if ws.cell(1, 1).value == L.SETTINGS.marker)
+    row = next(r for r in range(1, settings.max_row + 1) if settings.cell(r, 1).value == "edition")
+    settings.cell(row, 3).value = "usspm-2099"
+    book.save(files["unknown_edition"])
+    files["duplicate_code"] = folder / "duplicate.xlsx"
+    book = openpyxl.load_workbook(good)
+    ws = next(ws for ws in book.worksheets if ws.cell(1, 1).value == L.QUESTIONNAIRE.marker)
+    first, second = [r for r in range(3, ws.max_row + 1) if ws.cell(r, 1).value in ("1A.1.1", "1A.1.2")]
+    ws.cell(second, 1).value = "1A.1.1"
+    book.save(files["duplicate_code"])
+    files["missing"] = folder / "nowhere.xlsx"
+    files["folder"] = folder / "a-folder.xlsx"
+    files["folder"].mkdir()
+    files["xls"] = folder / "old.xls"
+    files["xls"].write_bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 100)
+    return files
+
+
+BAD = ["text", "truncated", "encrypted", "broken_sheet", "other_tool", "unknown_edition", "duplicate_code", "missing",
+       "folder", "xls"]
+
+
+@pytest.fixture(scope="module")
+def bad_files(books, tmp_path_factory) -> dict[str, Path]:
+    return _bad_files(tmp_path_factory.mktemp("bad"), books["clean_en"])
+
+
+@pytest.mark.parametrize("kind", BAD)
+def test_a_bad_file_is_one_line_and_exit_1(bad_files, kind):
+    path = bad_files[kind]
+    for args in (("score", path, "--json"), ("validate", path)):
+        proc = run(*args)
+        assert proc.returncode == 1, (args, proc.stdout, proc.stderr)
+        assert "Traceback" not in proc.stderr
+        lines = proc.stderr.splitlines()
+        assert len(lines) == 1 and lines[0].startswith("spi4xl: error: "), proc.stderr
+        if kind in ("broken_sheet", "duplicate_code"):  # these name the sheet, not the file (see the report)
+            assert "'Questionnaire'" in lines[0], lines[0]
+        else:
+            assert path.name in lines[0], lines[0]
+        assert proc.stdout == ""
+
+
+# --- the dashboard, as LibreOffice draws it -------------------------------------------------------
+def png_pixels(path: Path) -> tuple[int, int, list[bytes]]:
+    """(width, height, rows of raw pixels) of an 8-bit non-interlaced PNG (what pdftoppm writes)."""
+    data = path.read_bytes()
+    assert data[:8] == b"\x89PNG\r\n\x1a\n"
+    pos, idat, header = 8, b"", None
+    while pos < len(data):
+        length, kind = struct.unpack(">I4s", data[pos:pos + 8])
+        chunk = data[pos + 8:pos + 8 + length]
+        if kind == b"IHDR":
+            header = struct.unpack(">IIBBBBB", chunk)
+        elif kind == b"IDAT":
+            idat += chunk
+        pos += 12 + length
+    width, height, depth, color, _, _, interlace = header
+    assert depth == 8 and interlace == 0
+    bpp = {0: 1, 2: 3, 4: 2, 6: 4}[color]
+    raw = zlib.decompress(idat)
+    stride = width * bpp
+    rows, prev = [], bytearray(stride)
+    for y in range(height):
+        kind, line = raw[y * (stride + 1)], bytearray(raw[y * (stride + 1) + 1:(y + 1) * (stride + 1)])
+        for i in range(stride):
+            a = line[i - bpp] if i >= bpp else 0
+            b, c = prev[i], prev[i - bpp] if i >= bpp else 0
+            if kind == 1:
+                line[i] = (line[i] + a) & 255
+            elif kind == 2:
+                line[i] = (line[i] + b) & 255
+            elif kind == 3:
+                line[i] = (line[i] + (a + b) // 2) & 255
+            elif kind == 4:
+                p = a + b - c
+                pa, pb, pc = abs(p - a), abs(p - b), abs(p - c)
+                line[i] = (line[i] + (a if pa <= pb and pa <= pc else b if pb <= pc else c)) & 255
+        rows.append(bytes(line))
+        prev = line
+    return width, height, [bytes(r) for r in rows]
+
+
+@pytest.mark.skipif(not available() and not os.environ.get("CI"), reason="LibreOffice is not installed")
+def test_dashboard_renders_as_a_picture(libreoffice, tmp_path):
+    audit = read_audit(REPO / "samples" / "sample-audit-en.xlsx")  # a filled audit with Organization Information
+    path = render(CATALOG, "en", audit, tmp_path / "dashboard-en.xlsx")
+    name = sheet_names("en")["dashboard"]
+    (png,) = libreoffice.to_png(path, tmp_path / "png", sheets=[name])
+    assert png.stat().st_size > 20_000
+    width, height, rows = png_pixels(png)
+    bpp = len(rows[0]) // width
+    pixels = [row[i:i + bpp] for row in rows[::4] for i in range(0, len(row), bpp * 4)]
+    white = bytes([255] * bpp)
+    inked = sum(p != white for p in pixels) / len(pixels)
+    assert width > 400 and height > 300
+    assert 0.03 < inked < 0.9, inked  # charts and figures drawn, not a blank or black page
+    assert len(set(pixels)) > 20  # several colours: bars, radar, text
+    if os.environ.get("SPI4XL_UPDATE_PICTURES") == "1":
+        target = REPO / "docs" / "img" / "dashboard-en.png"
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy(png, target)

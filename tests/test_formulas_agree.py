@@ -1,0 +1,364 @@
+"""The workbook's own formulas compute the same scores as Python (docs/scoring.md), to 1e-9.
+
+Each case renders an audit, overwrites every formula's cached value in the file with a wrong one
+(so nothing Python wrote can pass for a computed result), recalculates the copy in LibreOffice and
+compares the Results sheet (every unit) and the questionnaire's per-indicator cells with
+`spi4xl.score`. Sheets are found by their key-row marker and columns by their ids, never by position.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import os
+import re
+import zipfile
+from pathlib import Path
+from typing import Any
+
+import openpyxl
+import pytest
+from hypothesis import HealthCheck, example, given, settings
+from hypothesis import strategies as st
+from python_calamine import CalamineWorkbook
+
+import spi4xl
+from audits import CATALOG, LANGS, audits, random_audit
+from spi4xl.audit import Audit
+from spi4xl.catalog.model import Scoring
+from spi4xl.engines.libreoffice import available
+from spi4xl.scoring import Scores, UnitScore
+from spi4xl.ui import ui
+from spi4xl.workbook import layout as L
+from spi4xl.workbook.read import read_audit
+from spi4xl.workbook.render import render
+
+pytestmark = pytest.mark.skipif(
+    not available() and not os.environ.get("CI"),
+    reason="LibreOffice is not installed: run scripts/setup-tests.sh",
+)
+
+TOLERANCE = 1e-9
+POISON_NUMBER = "0.987654321"  # a cached value no formula of these workbooks computes
+POISON_TEXT = "poisoned"
+SLOW = settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+MEAN_OF_CHILDREN = dataclasses.replace(CATALOG, scoring=Scoring("mean_of_children", "share_met"))
+# (profile, modules) scopes an audit may be rendered in: they change which units the Results sheet has
+SCOPES = [("full", None), ("full", ()), ("full", ("gender", "rural")), ("alinus", None), ("cp", ("poverty",))]
+
+
+# --- reading what the workbook computed ---------------------------------------------------------
+def _cell(value: Any) -> Any:
+    """A calamine value as compared here: empty text is an empty cell."""
+    return None if value == "" else value
+
+
+def role_table(path: Path, role: str) -> tuple[str, list[dict[str, Any]]]:
+    """(sheet name, rows under the key row as {column id: value}) of the sheet carrying `spi4xl:<role>`."""
+    book = CalamineWorkbook.from_path(str(path))
+    for name in book.sheet_names:
+        rows = book.get_sheet_by_name(name).to_python(skip_empty_area=False)
+        for r, row in enumerate(rows[: L.MARKER_SCAN_ROWS]):
+            if row and row[0] == L.MARKER_PREFIX + role:
+                ids = [L.ROLES[role].columns[0].id] + [v if isinstance(v, str) else "" for v in row[1:]]
+                return name, [{k: _cell(v) for k, v in zip(ids, values) if k} for values in rows[r + 1:]]
+    raise AssertionError(f"{path}: no sheet carries {L.MARKER_PREFIX + role}")
+
+
+def _number_differs(got: Any, want: float | int | None) -> bool:
+    if want is None:
+        return got is not None
+    if isinstance(got, bool) or not isinstance(got, (int, float)):
+        return True
+    return not math.isclose(float(got), float(want), rel_tol=0, abs_tol=TOLERANCE)
+
+
+def _sheet_key(unit: UnitScore) -> tuple[str, str]:
+    """How the Results sheet writes a unit's (level, code)."""
+    if unit.kind == "overall":
+        return "overall", ""
+    if unit.kind == "alinus":
+        return "alinus", "ALINUS"
+    return unit.kind, unit.code
+
+
+def mismatches(path: Path, scores: Scores, lang: str) -> list[str]:
+    """Every difference between the workbook's computed cells and Python's scores (empty: they agree)."""
+    out: list[str] = []
+    _, results = role_table(path, "results")
+    units = {(r["level"], r.get("code") or ""): r for r in results if r.get("level") in
+             ("overall", "dimension", "standard", "practice", "principle", "alinus", "module")}
+    expected = {_sheet_key(u): u for u in scores.units()}
+    if set(units) != set(expected):
+        out.append(f"Results units differ: only in workbook {sorted(set(units) - set(expected))}, "
+                   f"only in Python {sorted(set(expected) - set(units))}")
+    for key, unit in expected.items():
+        row = units.get(key)
+        if row is None:
+            continue
+        for column in ("score", "answered", "applicable", "total", "completion", "scored"):
+            want = getattr(unit, column)
+            if _number_differs(row.get(column), want):
+                out.append(f"Results {key} {column}: workbook {row.get(column)!r}, Python {want!r}")
+        if _number_differs(row.get("has"), int(unit.score is not None)):
+            out.append(f"Results {key} has: workbook {row.get('has')!r}, Python {unit.score is not None}")
+    status = {ui("results.provisional", lang), ui("results.final", lang)}
+    shown = [r["name"] for r in results if r.get("name") in status]
+    want_status = ui("results.provisional" if scores.provisional else "results.final", lang)
+    if shown != [want_status]:
+        out.append(f"Results status: workbook {shown!r}, Python {want_status!r}")
+    remaining = [r.get("score") for r in results if r.get("name") == ui("questionnaire.remaining", lang)]
+    if len(remaining) != 1 or _number_differs(remaining[0], scores.overall.total - scores.overall.answered):
+        out.append(f"Results remaining: workbook {remaining!r}, Python {scores.overall.total - scores.overall.answered}")
+
+    _, questionnaire = role_table(path, "questionnaire")
+    rows = {r["code"]: r for r in questionnaire if r.get("level") == "indicator"}
+    if set(rows) != set(scores.indicators):
+        out.append(f"questionnaire indicators differ: {sorted(set(rows) ^ set(scores.indicators))[:10]}")
+    for code, result in scores.indicators.items():
+        row = rows.get(code)
+        if row is None:
+            continue
+        for column, want in (("value", result.value), ("score", result.value), ("done", int(result.done)),
+                             ("na", int(result.na)), ("scored", int(result.value is not None))):
+            if _number_differs(row.get(column), want):
+                out.append(f"questionnaire {code} {column}: workbook {row.get(column)!r}, Python {want!r}")
+    return out
+
+
+# --- making workbooks whose cached values cannot pass for computed ones -------------------------
+_FORMULA_CELL = re.compile(r'(<c [^>]*?)>(<f>.*?</f>)(?:<v>[^<]*</v>|<v/>)?</c>', re.S)
+
+
+def poison(path: Path) -> int:
+    """Overwrite the cached value of every formula in every sheet; returns how many were overwritten."""
+    tmp = path.with_suffix(".poisoning")
+    count = 0
+
+    def wrong(match: re.Match) -> str:
+        nonlocal count
+        count += 1
+        head = re.sub(r'\s+t="[^"]*"', "", match.group(1))
+        return f'{head} t="str">{match.group(2)}<v>{POISON_TEXT}</v></c>' if count % 2 else \
+            f"{head}>{match.group(2)}<v>{POISON_NUMBER}</v></c>"
+
+    with zipfile.ZipFile(path) as src, zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as dst:
+        for info in src.infolist():
+            data = src.read(info)
+            if info.filename.startswith("xl/worksheets/sheet"):
+                data = _FORMULA_CELL.sub(wrong, data.decode("utf-8")).encode("utf-8")
+            dst.writestr(info, data)
+    tmp.replace(path)
+    return count
+
+
+def recalculated(libreoffice, catalog, audit: Audit, folder: Path, name: str = "audit") -> Path:
+    """Render, poison every cached formula value, recalculate in LibreOffice; the recalculated copy."""
+    src = render(catalog, audit.language, audit, folder / f"{name}.xlsx")
+    assert poison(src) > 1000  # every questionnaire row has formulas
+    out = folder / f"{name}-recalculated.xlsx"
+    libreoffice.recalculate(src, out)
+    return out
+
+
+def assert_agree(libreoffice, catalog, audit: Audit, folder: Path, name: str = "audit") -> Scores:
+    scores = spi4xl.score(audit, catalog)
+    path = recalculated(libreoffice, catalog, audit, folder, name)
+    problems = mismatches(path, scores, audit.language)
+    assert problems == [], "\n".join(problems[:40])
+    return scores
+
+
+# --- audits worth a look ------------------------------------------------------------------------
+def scoped(audit: Audit, scope: tuple[str, tuple[str, ...] | None]) -> Audit:
+    return dataclasses.replace(audit, profile=scope[0], modules=scope[1])
+
+
+def set_na(audit: Audit, indicators) -> None:
+    """N/A on every answerable item of these indicators whose scale allows it; other items left blank."""
+    for ind in indicators:
+        for item in (ind.details if ind.is_checklist else (ind,)):
+            scale = CATALOG.scales[item.scale]
+            audit.answers.pop(item.code, None)
+            if scale.allow_na:
+                audit.answers[item.code] = next(a.code for a in scale.answers if a.is_na)
+
+
+def empty_audit(lang: str) -> Audit:
+    return Audit(edition=CATALOG.edition, catalog_version=CATALOG.version, language=lang)
+
+
+def whole_units_na(lang: str) -> Audit:
+    """A standard, a client-protection principle and a dimension (as far as its scales allow) all N/A."""
+    audit = random_audit(11, lang, fill=0.9)
+    set_na(audit, [i for i in CATALOG.all_indicators() if i.standard == "4C"])
+    set_na(audit, [i for i in CATALOG.all_indicators() if "CP2" in i.principles])
+    set_na(audit, [i for i in CATALOG.all_indicators() if i.dimension == "6"])  # required items left blank
+    set_na(audit, [i for i in CATALOG.all_indicators() if i.module == "gender"])  # a whole module too
+    return audit
+
+
+def partial_checklists(lang: str) -> Audit:
+    """Checklists with one item answered, some N/A and blanks, all N/A, blanks only; answer rows untouched."""
+    audit = random_audit(12, lang, fill=0.7)
+    checklists = [i for i in CATALOG.all_indicators() if i.is_checklist]
+    for n, ind in enumerate(checklists):
+        codes = [d.code for d in ind.details]
+        for code in codes:
+            audit.answers.pop(code, None)
+        pattern = n % 5
+        if pattern == 0:
+            audit.answers[codes[0]] = "yes"  # one item of many: scored, not done
+        elif pattern == 1:
+            audit.answers[codes[0]] = "na"  # N/A and blanks: neither done, scored nor N/A
+        elif pattern == 2:
+            audit.answers.update({c: "na" for c in codes})  # all N/A: the indicator is N/A
+        elif pattern == 3:
+            audit.answers.update({c: v for c, v in zip(codes, ["no", "na", "yes", "no"])})  # some blank at the end
+    return audit
+
+
+EXPLICIT = {
+    "empty": empty_audit,
+    "full": lambda lang: random_audit(13, lang, fill=1.0),
+    "na_units": whole_units_na,
+    "partial_checklists": partial_checklists,
+}
+
+
+# --- the property, and the explicit cases ---------------------------------------------------------
+@SLOW
+@given(audit=audits(), scope=st.sampled_from(SCOPES))
+@example(audit=empty_audit("en"), scope=("full", None))
+def test_random_audits_score_the_same_in_the_workbook(libreoffice, tmp_path, audit, scope):
+    assert_agree(libreoffice, CATALOG, scoped(audit, scope), tmp_path)
+
+
+@pytest.mark.parametrize("case, lang", [("empty", "fr"), ("full", "fr"), ("na_units", "es"), ("partial_checklists", "en"),
+                                        ("na_units", "en"), ("partial_checklists", "es")])
+def test_special_audits_score_the_same_in_the_workbook(libreoffice, tmp_path, case, lang):
+    audit = EXPLICIT[case](lang)
+    scores = assert_agree(libreoffice, CATALOG, audit, tmp_path)
+    if case == "empty":
+        assert scores.overall.score is None and scores.overall.answered == 0
+    elif case == "full":
+        assert not scores.provisional and scores.completion == 1
+    elif case == "na_units":  # the cases are what they claim to be
+        assert scores.standards["4C"].applicable == 0 and scores.standards["4C"].score is None
+        assert scores.client_protection["CP2"].applicable == 0 and scores.client_protection["CP2"].score is None
+        assert scores.dimensions["6"].score is None and scores.dimensions["6"].answered > 0
+        assert scores.modules["gender"].score is None
+    else:
+        checklist = [r for c, r in scores.indicators.items() if CATALOG.indicator(c).is_checklist]
+        assert any(r.value is not None and not r.done for r in checklist)
+        assert any(r.na for r in checklist) and any(not r.done and r.value is None for r in checklist)
+
+
+@pytest.mark.parametrize("lang", LANGS)
+@pytest.mark.parametrize("case", ["full", "na_units", "random"])
+def test_mean_of_children_scores_the_same_in_the_workbook(libreoffice, tmp_path, case, lang):
+    audit = random_audit(21, lang, fill=0.5) if case == "random" else EXPLICIT[case](lang)
+    scores = assert_agree(libreoffice, MEAN_OF_CHILDREN, audit, tmp_path)
+    pooled = spi4xl.score(audit, CATALOG)
+    # the method matters: some dimension differs from the pooled mean, practices do not
+    assert scores.method == "mean_of_children"
+    assert any(scores.dimensions[d].score != pooled.dimensions[d].score for d in scores.dimensions)
+    assert all(scores.essential_practices[p].score == pooled.essential_practices[p].score
+               for p in scores.essential_practices)
+
+
+@settings(SLOW, max_examples=5)
+@given(audit=audits())
+def test_random_audits_mean_of_children(libreoffice, tmp_path, audit):
+    assert_agree(libreoffice, MEAN_OF_CHILDREN, audit, tmp_path)
+
+
+# --- answers typed by hand ----------------------------------------------------------------------
+# (typed text, answer code it means or None). Labels of every language, codes, odd case and spacing;
+# near misses that must stay unanswered on both sides (wildcards, regular expressions, accents,
+# non-breaking spaces, tabs, text that looks like a formula).
+TYPED = [
+    (" OUI ", "yes"), ("yes", "yes"), ("SÍ", "yes"), ("Yes  ", "yes"), ("  oui", "yes"), ("sí", "yes"),
+    ("PARTIELLEMENT", "partially"), ("Parcialmente", "partially"), ("partially", "partially"), ("pArTiAlLy", "partially"),
+    ("non", "no"), ("NO", "no"), (" No ", "no"), ("Non  ", "no"),
+    ("n/a", "na"), ("N/A", "na"), ("S.O.", "na"), ("na", "na"), (" s.o. ", "na"),
+    ("YESS", None), ("Y*", None), ("?es", None), ("n.a", None), (".*", None), ("si", None), ("Si", None),
+    ("\u00a0oui", None), ("oui\t", None), ("=1+1", None), ("peut-être", None), ("1", None), ("~", None),
+    ("oui non", None), ("ye", None),
+]
+
+
+def _questionnaire_sheet(book: openpyxl.Workbook):
+    for ws in book.worksheets:
+        if ws.cell(1, 1).value == L.QUESTIONNAIRE.marker:
+            return ws
+    raise AssertionError("no questionnaire sheet")
+
+
+def type_answers(path: Path, out: Path, typed: dict[str, str]) -> None:
+    """Type text into answer cells of a COPY with openpyxl, kept as text even when it looks like a formula."""
+    book = openpyxl.load_workbook(path)
+    ws = _questionnaire_sheet(book)
+    columns = {ws.cell(1, c).value: c for c in range(1, ws.max_column + 1)}
+    code_col, answer_col = columns[L.QUESTIONNAIRE.marker], columns["answer"]
+    rows = {ws.cell(r, code_col).value: r for r in range(3, ws.max_row + 1)}
+    for code, text in typed.items():
+        cell = ws.cell(rows[code], answer_col)
+        cell.value = text
+        cell.data_type = "s"
+    book.save(out)
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_answers_typed_in_any_language_and_case_score_the_same(libreoffice, tmp_path, lang):
+    import random
+
+    rng = random.Random(lang)
+    base = random_audit(31, lang, fill=0.5)
+    # answer indicators and detail items; ypn_required items get no N/A (it is not on their scale)
+    targets = [(i.code, i.scale) for i in CATALOG.all_indicators() if not i.is_checklist and i.code not in base.answers]
+    targets += [(d.code, d.scale) for i in CATALOG.all_indicators() if i.is_checklist for d in i.details
+                if d.code not in base.answers]
+    rng.shuffle(targets)
+    typed, meant = {}, dict(base.answers)
+    for (code, scale), (text, answer) in zip(targets, TYPED * 3):
+        codes = CATALOG.scales[scale].codes
+        typed[code] = text
+        if answer in codes:
+            meant[code] = answer
+    # text on a checklist indicator's own (locked) answer cell counts for nothing, in both
+    checklist = next(i for i in CATALOG.all_indicators() if i.is_checklist)
+    typed[checklist.code] = "Oui"
+    src = render(CATALOG, lang, base, tmp_path / "base.xlsx")
+    edited = tmp_path / "typed.xlsx"
+    type_answers(src, edited, typed)
+
+    audit = read_audit(edited)
+    assert audit.answers == meant  # the reader understood what Python and the workbook should both understand
+    assert {code for code, column in audit.unparsed if column == "answer"} == {c for c in typed if c not in meant}
+    expected = spi4xl.score(dataclasses.replace(base, answers=meant), CATALOG)
+    assert spi4xl.score(audit, CATALOG).to_dict() == expected.to_dict()
+
+    out = tmp_path / "typed-recalculated.xlsx"
+    libreoffice.recalculate(edited, out)
+    problems = mismatches(out, expected, lang)
+    assert problems == [], "\n".join(problems[:40])
+
+
+# --- the comparison can fail --------------------------------------------------------------------
+def test_wrong_cached_values_are_seen_and_recalculation_overwrites_them(libreoffice, tmp_path):
+    audit = random_audit(41, "en", fill=0.6)
+    scores = spi4xl.score(audit, CATALOG)
+    src = render(CATALOG, "en", audit, tmp_path / "audit.xlsx")
+    assert mismatches(src, scores, "en") == []  # the cached values Python wrote are right...
+    poison(src)
+    wrong = mismatches(src, scores, "en")  # ...and the comparison sees every poisoned one
+    units = sum(1 for _ in scores.units())
+    assert len(wrong) >= 5 * units + 5 * len(scores.indicators), wrong[:5]
+    assert all(POISON_NUMBER in w or POISON_TEXT in w for w in wrong if w.startswith(("Results (", "questionnaire ")))
+    out = tmp_path / "recalculated.xlsx"
+    libreoffice.recalculate(src, out)
+    assert mismatches(out, scores, "en") == []
+    # and a different audit's scores do not pass for this one's
+    other = spi4xl.score(random_audit(42, "en", fill=0.6), CATALOG)
+    assert mismatches(out, other, "en") != []
