@@ -173,10 +173,8 @@ def _write_questionnaire(book, ctx: _Ctx) -> None:
         ws.write_string(r, c["level"], level)
         if level in ("dimension", "standard", "practice"):
             ws.write_string(r, c["text"], ctx.ct(code), fmt.level[level])
-            for cid in ("guidance", "answer", "comment", "evidence", "flag", "score", "department", "principles",
-                        "alinus", "module", "mandatory"):
-                ws.write_blank(r, c[cid], None, fmt.level[level])
-            ws.set_row(r, row_height((ctx.ct(code), W["text"], 10, True)), None, {"level": 0})
+            # the row format colours the band without a cell per column (fewer cells, faster reading)
+            ws.set_row(r, row_height((ctx.ct(code), W["text"], 10, True)), fmt.level[level], {"level": 0})
             r += 1
             continue
         is_detail = level == "detail"
@@ -185,36 +183,34 @@ def _write_questionnaire(book, ctx: _Ctx) -> None:
         scale_of[code] = scale
         ws.write_string(r, c["text"], ctx.ct(code, "text"), fmt.detail if is_detail else fmt.wrap)
         ws.write_string(r, c["parent"], ind.code if is_detail else ind.practice)
-        ws.write_string(r, c["dimension"], f"D:{ind.dimension}")
-        ws.write_string(r, c["standard"], f"S:{ind.standard}")
-        ws.write_string(r, c["practice"], f"P:{ind.practice}")
         ws.write_string(r, c["scale"], scale)
         ws.write_string(r, c["fingerprint"], fingerprint(ctx.catalog, code))
-        counted = not is_detail and ind.module == "core"
-        ws.write_number(r, c["unit"], 1 if counted else 0)
-        ws.write_number(r, c["indicator"], 0 if is_detail else 1)
-        ws.write_number(r, c["alinus01"], 1 if ind.alinus and not is_detail else 0)
-        ws.write_string(r, c["module_code"], ind.module)
-        for n in range(1, 8):
-            ws.write_number(r, c[f"cp{n}"], 1 if f"CP{n}" in ind.principles and not is_detail else 0)
+        if not is_detail:
+            # What the Results formulas select on. Only 1s are written (criteria look for 1): fewer
+            # cells make the sheet faster to read, and blank is as good as 0 for COUNTIFS.
+            for cid, key in (("dimension", f"D:{ind.dimension}"), ("standard", f"S:{ind.standard}"),
+                             ("practice", f"P:{ind.practice}"), ("module_code", ind.module)):
+                ws.write_string(r, c[cid], key)
+            flags = {"unit": ind.module == "core", "indicator": True, "alinus01": ind.alinus,
+                     **{f"cp{n}": f"CP{n}" in ind.principles for n in range(1, 8)}}
+            for cid in (cid for cid, on in flags.items() if on):
+                ws.write_number(r, c[cid], 1)
         severity = ctx.highlights.get(("questionnaire", code))
         answer_fmt = fmt.input_highlight[severity] if severity else fmt.input
         ctx.cells[("questionnaire", code)] = f"{xl_col_to_name(c['answer'])}{r + 1}"
         if not is_detail:
             ws.write_string(r, c["guidance"], ctx.ct(code, "guidance"), fmt.guidance)
             ws.write_string(r, c["department"], ctx.ct(f"department.{ind.department}"), fmt.wrap)
-            ws.write_string(r, c["principles"], ", ".join(ind.principles), fmt.center)
-            ws.write_string(r, c["alinus"], "ALINUS" if ind.alinus else "", fmt.center)
-            ws.write_string(r, c["module"], "" if ind.module == "core" else ctx.ct(f"module.{ind.module}"), fmt.center)
-            ws.write_string(r, c["mandatory"], ctx.t("mark.mandatory") if ind.mandatory else "", fmt.center)
+            marks = {"principles": ", ".join(ind.principles), "alinus": "ALINUS" if ind.alinus else "",
+                     "module": "" if ind.module == "core" else ctx.ct(f"module.{ind.module}"),
+                     "mandatory": ctx.t("mark.mandatory") if ind.mandatory else ""}
+            for cid in (cid for cid, text in marks.items() if text):
+                ws.write_string(r, c[cid], marks[cid], fmt.center)
             evidence = audit.evidence.get(code)
             raw_ev = audit.unparsed.get((code, "evidence"))
             ev_text = ctx.ct(f"evidence.{evidence}") if evidence else (raw_ev or "")
             ws.write_string(r, c["evidence"], ev_text, fmt.input) if ev_text else ws.write_blank(r, c["evidence"], None, fmt.input)
             evidence_cells.append(xl_rowcol_to_cell(r, c["evidence"]))
-        else:
-            for cid in ("guidance", "evidence", "department", "principles", "alinus", "module", "mandatory"):
-                ws.write_blank(r, c[cid], None, fmt.detail)
         for cid, source in (("comment", audit.comments), ("flag", audit.flags)):
             text = source.get(code, "")
             ws.write_string(r, c[cid], text, fmt.input_wrap) if text else ws.write_blank(r, c[cid], None, fmt.input_wrap)
