@@ -13,7 +13,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, Mapping
 
-from xlsxwriter.utility import xl_rowcol_to_cell
+from xlsxwriter.utility import xl_col_to_name, xl_rowcol_to_cell
 
 from spi4xl.answers import parse_answer, term_lookup
 from spi4xl.audit import ASSESSMENT_TYPES, META_DATES, META_FIELDS, Audit, answer_key, as_text
@@ -51,9 +51,14 @@ class _Table:
 
     def cell(self, row: int, column: str) -> Any:
         """The normalised value at a row and column id (normalised here, on the few cells read)."""
-        values = self.rows[row]
-        col = self.columns.get(column)
-        return normalise(values[col]) if col is not None and col < len(values) else None
+        return self.at(self.rows[row], self.columns.get(column))
+
+    @staticmethod
+    def at(values: list[Any], col: int | None) -> Any:
+        if col is None or col >= len(values):
+            return None
+        value = values[col]
+        return None if value == "" or value is None else normalise(value)
 
     def address(self, row: int, column: str) -> str:
         return xl_rowcol_to_cell(row, self.columns[column])
@@ -210,9 +215,14 @@ def read_audit(path: str | Path) -> Audit:
 def _read_questionnaire(t: _Table, catalog: Catalog, result: ReadResult) -> None:
     audit, seen = result.audit, {}
     evidence = term_lookup(catalog, "evidence")
+    at = t.at  # the hot loop of every read: plain index lookups, no per-cell method dispatch
+    i_level, i_code, i_fp, i_answer, i_scale, i_comment, i_flag, i_evidence = (
+        t.columns.get(k) for k in ("level", "code", "fingerprint", "answer", "scale", "comment", "flag", "evidence"))
+    answer_col = xl_col_to_name(i_answer)
     for r in range(t.key_row + 1, len(t.rows)):
-        level = t.cell(r, "level")
-        code = t.cell(r, "code")
+        row = t.rows[r]
+        level = at(row, i_level)
+        code = at(row, i_code)
         if level not in ("indicator", "detail") or code is None:
             continue
         code = as_text(code).strip()
@@ -220,13 +230,13 @@ def _read_questionnaire(t: _Table, catalog: Catalog, result: ReadResult) -> None
             raise Spi4xlError(f"sheet {t.name!r}: code {code} appears twice (rows {seen[code] + 1} and {r + 1}), "
                               "probably after a copy-paste: delete the duplicate row")
         seen[code] = r
-        result.cells[("questionnaire", code)] = t.address(r, "answer")
-        if (fp := t.cell(r, "fingerprint")) is not None:
+        result.cells[("questionnaire", code)] = f"{answer_col}{r + 1}"
+        if (fp := at(row, i_fp)) is not None:
             result.fingerprints[code] = as_text(fp)
-        raw = t.cell(r, "answer")
-        node = catalog.node(code)
+        raw = at(row, i_answer)
         if raw is not None and as_text(raw).strip():
-            scale = as_text(t.cell(r, "scale")) or getattr(node, "scale", "")
+            node = catalog.node(code)
+            scale = as_text(at(row, i_scale)) or getattr(node, "scale", "")
             parsed = parse_answer(catalog, scale, raw) if scale in catalog.scales else None
             if parsed is not None and not getattr(node, "is_checklist", False):
                 audit.answers[code] = parsed
@@ -236,16 +246,15 @@ def _read_questionnaire(t: _Table, catalog: Catalog, result: ReadResult) -> None
                     if scale in catalog.scales else "?"
                 result.findings.append(Finding("answer.invalid", "error", code, "questionnaire", t.address(r, "answer"),
                                                {"raw": as_text(raw), "allowed": allowed}))
-        for column, target in (("comment", audit.comments), ("flag", audit.flags)):
-            text = as_text(t.cell(r, column))
-            if text:
+        for index, target in ((i_comment, audit.comments), (i_flag, audit.flags)):
+            if text := as_text(at(row, index)):
                 target[code] = text
-        ev = as_text(t.cell(r, "evidence")).strip()
-        if ev and level == "indicator":
+        raw_ev = at(row, i_evidence)
+        if raw_ev is not None and level == "indicator" and (ev := as_text(raw_ev).strip()):
             if (ev_code := evidence.get(answer_key(ev))) is not None:
                 audit.evidence[code] = ev_code
             else:
-                audit.unparsed[(code, "evidence")] = as_text(t.cell(r, "evidence"))
+                audit.unparsed[(code, "evidence")] = as_text(raw_ev)
                 result.findings.append(Finding("evidence.invalid", "warning", code, "questionnaire",
                                                t.address(r, "evidence"), {"raw": ev}))
 

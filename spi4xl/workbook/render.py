@@ -594,14 +594,20 @@ def _fit(role: L.SheetRole, **texts: str) -> float | None:
     return row_height(*((text, role.columns[role.col(cid)].width) for cid, text in texts.items()))
 
 
-def _write_findings(book, ctx: _Ctx) -> None:
-    role, fmt, name = L.FINDINGS, ctx.fmt, ctx.sheet_names["findings"]
-    ws = book.add_worksheet(name)
-    _setup_columns(ws, role, fmt)
-    _key_row(ws, role, fmt)
+def _table_sheet(book, ctx: _Ctx, role: L.SheetRole):
+    """A new sheet laid out as `role` declares: column widths, the hidden key row, localized headers."""
+    ws = book.add_worksheet(ctx.sheet_names[role.role])
+    _setup_columns(ws, role, ctx.fmt)
+    _key_row(ws, role, ctx.fmt)
     ws.set_row(1, _header_height(ctx, role))
     for i, col in enumerate(role.columns):
-        ws.write_string(1, i, ctx.t(col.header), fmt.header)
+        ws.write_string(1, i, ctx.t(col.header), ctx.fmt.header)
+    return ws
+
+
+def _write_findings(book, ctx: _Ctx) -> None:
+    role, fmt = L.FINDINGS, ctx.fmt
+    ws = _table_sheet(book, ctx, role)
     for r, f in enumerate(ctx.findings, start=L.FIRST_DATA_ROW):
         sheet = ctx.sheet_names.get(f.sheet, f.sheet)
         cell = ctx.cells.get((f.sheet, f.item), "")
@@ -617,13 +623,8 @@ def _write_findings(book, ctx: _Ctx) -> None:
 
 
 def _write_conversion(book, ctx: _Ctx, entries: list[ConversionEntry]) -> None:
-    role, fmt, name = L.CONVERSION, ctx.fmt, ctx.sheet_names["conversion"]
-    ws = book.add_worksheet(name)
-    _setup_columns(ws, role, fmt)
-    _key_row(ws, role, fmt)
-    ws.set_row(1, _header_height(ctx, role))
-    for i, col in enumerate(role.columns):
-        ws.write_string(1, i, ctx.t(col.header), fmt.header)
+    role, fmt = L.CONVERSION, ctx.fmt
+    ws = _table_sheet(book, ctx, role)
     for r, e in enumerate(entries, start=L.FIRST_DATA_ROW):
         ws.write_row(r, 0, [e.status, e.old_code, e.new_code, e.answer, e.comment, e.evidence, e.flag], fmt.input_wrap)
         ws.write_string(r, role.col("message"), ctx.t(f"conversion.{e.status}"), fmt.wrap)
@@ -665,13 +666,8 @@ def _orphans(ctx: _Ctx, listed: set[str]) -> list[ConversionEntry]:
 
 def _write_peers(book, ctx: _Ctx, standings: list) -> None:
     """Percentile ranks against a peer set (from 'spi4xl compare'), as plain values."""
-    role, fmt, name = L.PEERS, ctx.fmt, ctx.sheet_names["peers"]
-    ws = book.add_worksheet(name)
-    _setup_columns(ws, role, fmt)
-    _key_row(ws, role, fmt)
-    ws.set_row(1, _header_height(ctx, role))
-    for i, col in enumerate(role.columns):
-        ws.write_string(1, i, ctx.t(col.header), fmt.header)
+    role, fmt = L.PEERS, ctx.fmt
+    ws = _table_sheet(book, ctx, role)
     for r, s in enumerate(standings, start=L.FIRST_DATA_ROW):
         label = ctx.t("results.overall") if s.kind == "overall" else ctx.ct(s.code if s.kind == "dimension" else f"principle.{s.code}")
         ws.write_string(r, 0, label, fmt.wrap)
