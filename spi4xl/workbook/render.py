@@ -165,7 +165,6 @@ def _write_questionnaire(book, ctx: _Ctx) -> None:
     A = lambda r, cid: f"${xl_col_to_name(c[cid])}{r + 1}"  # same-row reference, safe under sorting
     valid: dict[str, list[str]] = {}
     evidence_cells: list[str] = []
-    scale_of = {}
     r = L.FIRST_DATA_ROW
     for level, node in _rows(ctx):
         code = node.code
@@ -180,7 +179,6 @@ def _write_questionnaire(book, ctx: _Ctx) -> None:
         is_detail = level == "detail"
         ind = ctx.catalog.indicator(node.indicator if is_detail else code)
         scale = node.scale if is_detail else ind.scale
-        scale_of[code] = scale
         ws.write_string(r, c["text"], ctx.ct(code, "text"), fmt.detail if is_detail else fmt.wrap)
         ws.write_string(r, c["parent"], ind.code if is_detail else ind.practice)
         ws.write_string(r, c["scale"], scale)
@@ -417,7 +415,7 @@ def _as_datetime(value: Any) -> dt.datetime:
 
 
 # --- start and settings -------------------------------------------------------------------------
-def _write_start(book, ctx: _Ctx, fmt_name: str) -> Any:
+def _write_start(book, ctx: _Ctx) -> Any:
     fmt = ctx.fmt
     name = ctx.sheet_names["start"]
     ws = book.add_worksheet(name)
@@ -712,7 +710,7 @@ def render(catalog: Catalog, language: str, audit: Audit | None = None, out: str
         current = ctx.highlights.get((f.sheet, f.item))
         if f.severity in ("error", "warning") and current != "error":
             ctx.highlights[(f.sheet, f.item)] = f.severity
-    start = _write_start(book, ctx, fmt_name)
+    start = _write_start(book, ctx)
     _write_organization(book, ctx)
     _write_questionnaire(book, ctx)
     spans = _write_results(book, ctx)

@@ -228,7 +228,7 @@ def render_grids(catalog: Catalog, language: str, audit: Audit, roles: Iterable[
 
     locate = "findings" in roles and cells is None  # the findings sheet needs every input cell's address
     if "start" in roles or locate:
-        run("start", R._write_start, "xlsx")
+        run("start", R._write_start)
     if "organization" in roles or locate:
         run("organization", R._write_organization)
     if "questionnaire" in roles or locate:
