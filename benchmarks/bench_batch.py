@@ -36,7 +36,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(HERE.parent / "tests"))
 
-from bench_read import LANGS, openpyxl_values, render_audits  # noqa: E402
+from bench_read import LANGS, audit_set_parser, openpyxl_values, render_audits  # noqa: E402
 
 SCORE_GOAL_MS = 5.0
 SPEEDUP_GOAL = 10.0
@@ -121,11 +121,7 @@ def peak_memory(n: int, folder: Path, jobs: int, seed: int) -> dict:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--n", type=int, default=1000, help="number of audits (default 1000)")
-    parser.add_argument("--seed", type=int, default=2016)
-    parser.add_argument("--dir", help="folder for the rendered audits (kept; reused when complete)")
-    parser.add_argument("--render-jobs", type=int, default=os.cpu_count() or 1)
+    parser = audit_set_parser(__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="100,300,1000", help="batch sizes for the memory runs")
     parser.add_argument("--child", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--jobs", type=int, default=1, help=argparse.SUPPRESS)

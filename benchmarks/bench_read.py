@@ -91,12 +91,18 @@ def pin_to_one_core() -> str:
     return "not pinned (no sched_setaffinity)"
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def audit_set_parser(description: str) -> argparse.ArgumentParser:
+    """Options shared by the benchmarks that render a set of audits first."""
+    parser = argparse.ArgumentParser(description=description)
     parser.add_argument("--n", type=int, default=1000, help="number of audits (default 1000)")
     parser.add_argument("--seed", type=int, default=2016)
     parser.add_argument("--dir", help="folder for the rendered audits (kept; reused when complete)")
     parser.add_argument("--render-jobs", type=int, default=os.cpu_count() or 1)
+    return parser
+
+
+def main() -> None:
+    parser = audit_set_parser(__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=50, help="reads of one audit (default 50)")
     args = parser.parse_args()
 

@@ -24,7 +24,7 @@ import pytest
 from python_calamine import CalamineWorkbook
 
 import spi4xl
-from audits import CATALOG, random_audit
+from audits import CATALOG, CLEAN_ORG, random_audit
 from spi4xl.assess import assess
 from spi4xl.audit import Audit
 from spi4xl.engines.libreoffice import available
@@ -62,17 +62,6 @@ def role_rows(path: Path, role: str) -> tuple[str, list[dict[str, Any]]]:
 
 
 # --- audits -------------------------------------------------------------------------------------
-CLEAN_ORG = {
-    "legal_form": "nbfi", "regulated": "yes", "reporting_date": dt.date(2025, 12, 31), "currency": "PEN",
-    "exchange_rate_usd": 3.75, "year_founded": 1998, "branches": 24, "staff_total": 410, "staff_women": 230,
-    "loan_officers": 190, "senior_managers": 12, "senior_managers_women": 5, "board_members": 7, "board_women": 3,
-    "staff_turnover": 0.21, "active_clients": 52000, "women_clients": 34500, "rural_clients": 21000,
-    "active_borrowers": 48000, "women_borrowers": 31800, "active_loans": 49000, "voluntary_savers": 20000,
-    "client_retention": 0.78, "gross_loan_portfolio": 98_500_000, "average_loan": 2052, "deposits": 40_000_000,
-    "total_assets": 120_000_000, "equity": 20_000_000, "personnel_expense": 9_000_000, "par30": 0.048,
-    "write_off_ratio": 0.01, "operating_expense_ratio": 0.15, "portfolio_yield": 0.3, "average_apr": 0.35,
-    "roa": 0.02, "roe": 0.1, "complaints_received": 310, "complaints_resolved": 296,
-}
 META = {"organization": "Synthetic MFI", "country": "Peru", "auditor": "Test", "assessment_type": "external",
         "start_date": dt.date(2026, 3, 1), "end_date": dt.date(2026, 3, 12)}
 

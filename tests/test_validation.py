@@ -14,22 +14,10 @@ from spi4xl.findings import SEVERITIES, Finding
 from spi4xl.ui import LANGUAGES, ui_source, ui_translations
 from spi4xl.validation import validate
 
+from audits import CLEAN_ORG
+
 EDITION = "usspm-2016"
 
-# Organization Information that satisfies every type, bound and cross-field rule.
-CLEAN_ORG = {
-    "legal_form": "nbfi", "regulated": "yes", "reporting_date": dt.date(2016, 12, 31), "currency": "XOF",
-    "exchange_rate_usd": 590.5, "year_founded": 1998, "branches": 24, "staff_total": 310, "staff_women": 140,
-    "loan_officers": 150, "senior_managers": 8, "senior_managers_women": 3, "board_members": 7, "board_women": 2,
-    "staff_turnover": 0.12, "ceo_pay_ratio": 14.5, "active_clients": 52000, "women_clients": 31000,
-    "rural_clients": 20000, "active_borrowers": 40000, "women_borrowers": 25000, "active_loans": 41500,
-    "new_clients": 9000, "voluntary_savers": 18000, "clients_below_poverty_line": 15000, "client_retention": 0.8,
-    "gross_loan_portfolio": 12_000_000_000, "average_loan": 300_000, "deposits": 2_500_000_000,
-    "total_assets": 15_000_000_000, "equity": 3_000_000_000, "personnel_expense": 1_200_000_000, "par30": 0.04,
-    "write_off_ratio": 0.01, "operating_expense_ratio": 0.18, "portfolio_yield": 0.35, "average_apr": 0.42,
-    "roa": 0.03, "roe": 0.12, "operational_self_sufficiency": 1.1, "complaints_received": 120,
-    "complaints_resolved": 115, "clients_trained_financial_education": 5000,
-}
 CLEAN_META = {"organization": "Example MFI", "country": "SN", "auditor": "A. Diallo", "assessment_type": "external",
               "start_date": dt.date(2017, 3, 1), "end_date": dt.date(2017, 3, 10)}
 
