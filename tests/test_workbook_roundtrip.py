@@ -110,3 +110,13 @@ def test_templates_read_as_empty_audits(tmp_path, lang):
     audit = read_audit(path)
     assert (audit.language, audit.edition, audit.catalog_version) == (lang, CATALOG.edition, CATALOG.version)
     assert not (audit.answers or audit.comments or audit.org or audit.unparsed)
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_a_workbook_saved_by_a_real_spreadsheet_engine_reads_the_same(tmp_path, libreoffice, lang):
+    """What an auditor saves from LibreOffice (its own xlsx writer) reads back to the same audit."""
+    audit = random_audit(11, lang)
+    audit.flags["1A.1.1"] = "=à vérifier\nligne 2"
+    path = render(CATALOG, lang, audit, tmp_path / "in.xlsx")
+    libreoffice.recalculate(path, tmp_path / "saved.xlsx")
+    assert read_audit(tmp_path / "saved.xlsx") == audit
