@@ -127,6 +127,8 @@ CASES = [Case(*row) for row in (
      "catalog.yaml", "scales[2].allow_na", "allow_na must be true exactly when", 'allow_na: false'),
     ("allow_na false with an N/A answer", "catalog.yaml", "- id: ynn\n  allow_na: true", "- id: ynn\n  allow_na: false",
      "catalog.yaml", "scales[1].allow_na", "allow_na must be true exactly when", 'allow_na: true'),
+    ("answer without a value", "catalog.yaml", "    value: 0.5\n", "",
+     "catalog.yaml", "scales[0].answers[1].value", "is required", 'value: null for not applicable'),
     ("answer value above 1", "catalog.yaml", "    value: 0.5\n", "    value: 5\n",
      "catalog.yaml", "scales[0].answers[1].value", "value 5 is outside 0..1", 'between 0 and 1'),
     ("answer value below 0", "catalog.yaml", "- id: yn\n  allow_na: false\n  answers:\n  - code: yes\n    value: 1",

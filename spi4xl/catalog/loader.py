@@ -147,6 +147,8 @@ class _Builder:
             for an in sn.items("answers"):
                 code = an.get("code", str, check=lambda c: "" if re.fullmatch(r"[a-z_]+", c) else f"answer code {c!r} is not lower-case letters",
                               hint="use lower-case letters and _, e.g. partially")
+                if "value" not in an.data:  # a forgotten value must not silently become N/A
+                    raise an.fail("value", "is required", "write the answer's value, or value: null for not applicable")
                 value = an.get("value", (int, float), None)
                 if value is not None and not 0 <= value <= 1:
                     raise an.fail("value", f"value {value:g} is outside 0..1", "use a share between 0 and 1, or null for not applicable")
