@@ -36,6 +36,16 @@ def _answer_lookup(catalog: Catalog) -> dict[tuple[str, str], str]:
     return {(scale, key): code for scale, key, code, _ in answer_table(catalog)}
 
 
+@lru_cache(maxsize=8)
+def _answer_rows(catalog: Catalog) -> dict[tuple[str, str], int]:
+    return {(scale, key): i for i, (scale, key, _, _) in enumerate(answer_table(catalog), start=1)}
+
+
+def answer_row(catalog: Catalog, scale: str, typed: str) -> int:
+    """1-based row of typed text in the answer table (what the workbook's MATCH returns), 0 when absent."""
+    return _answer_rows(catalog).get((scale, answer_key(typed)), 0)
+
+
 def parse_answer(catalog: Catalog, scale: str, raw: object) -> str | None:
     """The answer code typed as `raw` on `scale`, or None when it is not an answer of that scale."""
     return _answer_lookup(catalog).get((scale, answer_key(str(raw))))

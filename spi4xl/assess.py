@@ -6,8 +6,7 @@ import dataclasses
 from dataclasses import dataclass
 from pathlib import Path
 
-from spi4xl.convert import same_file
-from spi4xl.errors import Spi4xlError
+from spi4xl.convert import refuse_overwrite
 from spi4xl.findings import Finding, count_by_severity
 from spi4xl.scoring import Scores, score
 from spi4xl.validation import validate
@@ -43,8 +42,7 @@ def assess(path: str | Path) -> Assessment:
 
 def write_report(assessment: Assessment, out: Path) -> Path:
     """A new workbook: the audit re-rendered with results and findings filled. The input is never touched."""
-    if same_file(assessment.path, out):
-        raise Spi4xlError(f"{out}: refusing to write over the input workbook; choose another --out")
+    refuse_overwrite(assessment.path, out)
     audit, catalog = assessment.read.audit, assessment.read.catalog
     findings = [dataclasses.replace(f, cell="") for f in assessment.findings]  # re-located in the new file
     return render(catalog, audit.language, audit, out, findings=findings)

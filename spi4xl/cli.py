@@ -225,7 +225,7 @@ def batch_cmd(args: argparse.Namespace) -> int:
 def compare_cmd(args: argparse.Namespace) -> int:
     from spi4xl.assess import assess
     from spi4xl.compare import compare, load_peers
-    from spi4xl.convert import same_file
+    from spi4xl.convert import refuse_overwrite
     from spi4xl.workbook.render import render
 
     a = assess(args.workbook)
@@ -242,8 +242,7 @@ def compare_cmd(args: argparse.Namespace) -> int:
             rank = "   -  " if s.percentile is None else f"{100 * s.percentile:5.0f}%"
             print(f"{(s.code + ' ' + name)[:46]:<46} {_pct(s.score):>7} {_pct(s.peer_median):>7} {s.peers:>6} {rank:>6}")
     if args.out:
-        if same_file(Path(args.workbook), Path(args.out)):
-            raise Spi4xlError(f"{args.out}: refusing to write over the input workbook")
+        refuse_overwrite(Path(args.workbook), Path(args.out))
         render(cat, lang, a.read.audit, Path(args.out), findings=[], peers=standings)
         print(f"wrote {args.out}")
     return 0
@@ -251,8 +250,6 @@ def compare_cmd(args: argparse.Namespace) -> int:
 
 @command("serve")
 def serve_cmd(args: argparse.Namespace) -> int:
-    import os
-
     try:
         import uvicorn
         from xlwings import LicenseError

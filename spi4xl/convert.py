@@ -11,14 +11,15 @@ from spi4xl.workbook.read import read_workbook
 from spi4xl.workbook.render import ConversionEntry, fingerprint, render
 
 
-def same_file(a: Path, b: Path) -> bool:
-    return a.resolve() == b.resolve() or (b.exists() and a.exists() and a.samefile(b))
+def refuse_overwrite(src: Path, out: Path) -> None:
+    """Never write over the auditor's file: same path, another spelling of it, or a link to it."""
+    if src.resolve() == out.resolve() or (out.exists() and src.exists() and src.samefile(out)):
+        raise Spi4xlError(f"{out}: refusing to write over the input workbook; choose another --out")
 
 
 def convert(src: Path, lang: str, out: Path, edition: str | None = None) -> dict:
     """Write a new workbook; returns the conversion report (also written as a sheet when not empty)."""
-    if same_file(src, out):
-        raise Spi4xlError(f"{out}: refusing to write over the input workbook; choose another --out")
+    refuse_overwrite(src, out)
     result = read_workbook(src)
     before = result.audit
     catalog = load_catalog(edition) if edition else result.catalog

@@ -16,13 +16,16 @@ from typing import Any, Iterable
 import xlsxwriter
 from xlsxwriter.utility import xl_col_to_name, xl_rowcol_to_cell
 
-from spi4xl.answers import answer_table
-from spi4xl.audit import ASSESSMENT_TYPES, META_DATES, META_FIELDS, Audit, answer_key
+from spi4xl.answers import answer_row, answer_table
+from spi4xl.audit import ASSESSMENT_TYPES, META_DATES, META_FIELDS, Audit
+from spi4xl.catalog.check import EXCEL_CELL_LIMIT
 from spi4xl.catalog.model import Catalog, Indicator
+from spi4xl.errors import Spi4xlError
 from spi4xl.findings import Finding
 from spi4xl.scoring import Scores, UnitScore, score
 from spi4xl.ui import ui
 from spi4xl.workbook import layout as L
+from spi4xl.workbook.dashboard import write_dashboard
 from spi4xl.workbook.formats import Formats, row_height
 
 FORMATS = ("xlsx", "xlsm")
@@ -301,11 +304,10 @@ def _row_result(ctx: _Ctx, code: str, scale: str, ind: Indicator, is_detail: boo
 
 
 def _match_row(ctx: _Ctx, scale: str, answer: str | None) -> int:
+    """The row MATCH finds for the label this workbook shows (0: blank or not an answer of the scale)."""
     if not answer or ctx.catalog.scales[scale].answer(answer) is None:
         return 0
-    table = answer_table(ctx.catalog)
-    key = answer_key(ctx.catalog.answer_label(scale, answer, ctx.lang))
-    return next(i for i, row in enumerate(table, start=1) if row[0] == scale and row[1] == key)
+    return answer_row(ctx.catalog, scale, ctx.catalog.answer_label(scale, answer, ctx.lang))
 
 
 def _cached(value: float | None) -> Any:
@@ -633,9 +635,6 @@ def _write_conversion(book, ctx: _Ctx, entries: list[ConversionEntry]) -> None:
 
 def _check_cell_limits(audit: Audit) -> None:
     """Excel silently refuses longer text; refuse to write a workbook that would lose it."""
-    from spi4xl.catalog.check import EXCEL_CELL_LIMIT
-    from spi4xl.errors import Spi4xlError
-
     texts = [("comment", audit.comments), ("flag", audit.flags)]
     for kind, values in texts:
         for code, text in values.items():
@@ -684,8 +683,6 @@ def render(catalog: Catalog, language: str, audit: Audit | None = None, out: str
            findings: list[Finding] | None = None, conversion: list[ConversionEntry] | None = None,
            peers: list | None = None, password: str | None = None) -> Path:
     """Write `audit` (an empty one for a template) as a workbook in `language`; .xlsm adds the buttons."""
-    from spi4xl.errors import Spi4xlError
-
     out = Path(out)
     fmt_name = out.suffix.lower().lstrip(".")
     if fmt_name not in FORMATS:
@@ -714,8 +711,6 @@ def render(catalog: Catalog, language: str, audit: Audit | None = None, out: str
     _write_organization(book, ctx)
     _write_questionnaire(book, ctx)
     spans = _write_results(book, ctx)
-    from spi4xl.workbook.dashboard import write_dashboard
-
     write_dashboard(book, ctx, spans)
     _write_findings(book, ctx)
     entries = list(conversion or []) + _orphans(ctx, {e.old_code for e in conversion or []})
