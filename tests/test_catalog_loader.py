@@ -216,7 +216,7 @@ def test_broken_catalog_is_refused(case: Case, mini: Path) -> None:
     err = caught.value
     assert err.file == f"mini/{case.where}", str(err)
     assert err.path == case.path, str(err)
-    assert case.says in err.message, str(err)
+    assert case.says in err.problem, str(err)
     assert case.fix in err.hint, str(err)
     shown = str(err)
     assert "\n" not in shown

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from functools import lru_cache
 from pathlib import Path
 from types import MappingProxyType
@@ -40,6 +41,30 @@ def _table(lang: str) -> Mapping[str, str]:
     if lang != "en":
         texts.update({key[0][3:]: text for key, text in ui_translations(lang).usable.items()})
     return MappingProxyType(texts)
+
+
+_language: str | None = None
+
+
+def set_ui_language(lang: str | None) -> None:
+    """The language of messages for this process (the CLI's --lang); None: from the environment."""
+    global _language
+    _language = lang
+
+
+def ui_language() -> str:
+    """--lang, else SPI4XL_LANG, else the locale (LC_ALL, LC_MESSAGES, LANG), else English."""
+    if _language:
+        return _language
+    for var in ("SPI4XL_LANG", "LC_ALL", "LC_MESSAGES", "LANG"):
+        lang = os.environ.get(var, "")[:2].lower()
+        if lang in LANGUAGES:
+            return lang
+    return "en"
+
+
+def has_ui(key: str) -> bool:
+    return key in _table("en")
 
 
 def ui(key: str, lang: str = "en", **values: object) -> str:

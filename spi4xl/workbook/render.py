@@ -686,7 +686,7 @@ def render(catalog: Catalog, language: str, audit: Audit | None = None, out: str
     out = Path(out)
     fmt_name = out.suffix.lower().lstrip(".")
     if fmt_name not in FORMATS:
-        raise Spi4xlError(f"{out}: choose a .xlsx or .xlsm file name")
+        raise Spi4xlError("render.format", path=out)
     if language not in catalog.languages:
         raise Spi4xlError(f"language {language!r} is not in catalog {catalog.id} ({', '.join(catalog.languages)})")
     audit = audit or Audit(edition=catalog.edition, catalog_version=catalog.version, language=language)
