@@ -72,7 +72,7 @@ def openpyxl_assess(path):
     from spi4xl.scoring import score
     from spi4xl.validation import validate
     from spi4xl.workbook.read import read_values
-    from spi4xl.workbook.values import normalise
+    from spi4xl.workbook.layout import normalise
 
     sheets = {name: [[normalise(v) for v in row] for row in rows] for name, rows in openpyxl_values(path).items()}
     result = read_values(sheets, str(path))

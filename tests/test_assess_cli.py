@@ -21,10 +21,10 @@ from typing import Any
 
 import openpyxl
 import pytest
-from python_calamine import CalamineWorkbook
 
 import spi4xl
 from audits import CATALOG, CLEAN_ORG, random_audit
+from sheets import role_records
 from spi4xl.assess import assess
 from spi4xl.audit import Audit
 from spi4xl.engines.libreoffice import available
@@ -48,17 +48,6 @@ def run(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
 
 def sha(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
-
-
-def role_rows(path: Path, role: str) -> tuple[str, list[dict[str, Any]]]:
-    """(sheet name, rows under the key row as {column id: cached value}) of the sheet marked spi4xl:<role>."""
-    book = CalamineWorkbook.from_path(str(path))
-    for name in book.sheet_names:
-        rows = book.get_sheet_by_name(name).to_python(skip_empty_area=False)
-        if rows and rows[0] and rows[0][0] == L.MARKER_PREFIX + role:
-            ids = [L.ROLES[role].columns[0].id, *rows[0][1:]]
-            return name, [{k: (None if v == "" else v) for k, v in zip(ids, values) if k} for values in rows[1:]]
-    raise AssertionError(f"{path}: no {role} sheet")
 
 
 # --- audits -------------------------------------------------------------------------------------
@@ -164,7 +153,7 @@ def test_score_out_writes_a_new_workbook_with_results_findings_and_highlights(bo
     findings = json.loads(validated.stdout)["findings"]
 
     # Results: the cached values written with the formulas are the JSON scores
-    _, results = role_rows(out, "results")
+    _, results = role_records(out, "results")
     by_unit = {(r["level"], r.get("code") or ""): r for r in results if r.get("level") in
                ("overall", "dimension", "standard", "practice", "principle", "alinus", "module")}
     expected = {("overall", ""): data["overall"], ("alinus", "ALINUS"): data["alinus"]}
@@ -179,8 +168,8 @@ def test_score_out_writes_a_new_workbook_with_results_findings_and_highlights(bo
 
     # Findings: every finding of `validate`, in the workbook's language, pointing at the new file's cells
     names = sheet_names("fr")
-    findings_sheet, rows = role_rows(out, "findings")
-    listed = [r for r in rows[1:] if r.get("finding")]  # row 0 is the header
+    findings_sheet, rows = role_records(out, "findings")
+    listed = [r for r in rows if r.get("finding")]
     assert len(listed) == len(findings) > 10
     for row, f in zip(listed, findings):
         assert (row["finding"], row["severity"], row.get("item") or "", row["message"], row["hint"]) == \
@@ -324,8 +313,8 @@ def test_validate_out_writes_findings_without_touching_the_input(books, tmp_path
     proc = run("validate", src, "--out", out)
     assert proc.returncode == 1 and out.is_file()
     assert sha(src) == before
-    _, rows = role_rows(out, "findings")
-    assert sum(1 for r in rows[1:] if r.get("finding")) == sum(assess(src).counts.values())
+    _, rows = role_records(out, "findings")
+    assert sum(1 for r in rows if r.get("finding")) == sum(assess(src).counts.values())
 
 
 # --- files that are not audits ------------------------------------------------------------------

@@ -20,10 +20,10 @@ import openpyxl
 import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
-from python_calamine import CalamineWorkbook
 
 import spi4xl
 from audits import CATALOG, LANGS, audits, random_audit
+from sheets import role_records
 from spi4xl.audit import Audit
 from spi4xl.catalog.model import Scoring
 from spi4xl.engines.libreoffice import available
@@ -48,23 +48,6 @@ SCOPES = [("full", None), ("full", ()), ("full", ("gender", "rural")), ("alinus"
 
 
 # --- reading what the workbook computed ---------------------------------------------------------
-def _cell(value: Any) -> Any:
-    """A calamine value as compared here: empty text is an empty cell."""
-    return None if value == "" else value
-
-
-def role_table(path: Path, role: str) -> tuple[str, list[dict[str, Any]]]:
-    """(sheet name, rows under the key row as {column id: value}) of the sheet carrying `spi4xl:<role>`."""
-    book = CalamineWorkbook.from_path(str(path))
-    for name in book.sheet_names:
-        rows = book.get_sheet_by_name(name).to_python(skip_empty_area=False)
-        for r, row in enumerate(rows[: L.MARKER_SCAN_ROWS]):
-            if row and row[0] == L.MARKER_PREFIX + role:
-                ids = [L.ROLES[role].columns[0].id] + [v if isinstance(v, str) else "" for v in row[1:]]
-                return name, [{k: _cell(v) for k, v in zip(ids, values) if k} for values in rows[r + 1:]]
-    raise AssertionError(f"{path}: no sheet carries {L.MARKER_PREFIX + role}")
-
-
 def _number_differs(got: Any, want: float | int | None) -> bool:
     if want is None:
         return got is not None
@@ -85,7 +68,7 @@ def _sheet_key(unit: UnitScore) -> tuple[str, str]:
 def mismatches(path: Path, scores: Scores, lang: str) -> list[str]:
     """Every difference between the workbook's computed cells and Python's scores (empty: they agree)."""
     out: list[str] = []
-    _, results = role_table(path, "results")
+    _, results = role_records(path, "results")
     units = {(r["level"], r.get("code") or ""): r for r in results if r.get("level") in
              ("overall", "dimension", "standard", "practice", "principle", "alinus", "module")}
     expected = {_sheet_key(u): u for u in scores.units()}
@@ -111,7 +94,7 @@ def mismatches(path: Path, scores: Scores, lang: str) -> list[str]:
     if len(remaining) != 1 or _number_differs(remaining[0], scores.overall.total - scores.overall.answered):
         out.append(f"Results remaining: workbook {remaining!r}, Python {scores.overall.total - scores.overall.answered}")
 
-    _, questionnaire = role_table(path, "questionnaire")
+    _, questionnaire = role_records(path, "questionnaire")
     rows = {r["code"]: r for r in questionnaire if r.get("level") == "indicator"}
     if set(rows) != set(scores.indicators):
         out.append(f"questionnaire indicators differ: {sorted(set(rows) ^ set(scores.indicators))[:10]}")
@@ -288,22 +271,20 @@ TYPED = [
 ]
 
 
-def _questionnaire_sheet(book: openpyxl.Workbook):
-    for ws in book.worksheets:
-        if ws.cell(1, 1).value == L.QUESTIONNAIRE.marker:
-            return ws
-    raise AssertionError("no questionnaire sheet")
+def _questionnaire_table(book: openpyxl.Workbook) -> tuple[Any, L.Table]:
+    """The openpyxl sheet of the questionnaire and its table, found by the contract's parser."""
+    sheets = {ws.title: [list(r) for r in ws.iter_rows(values_only=True)] for ws in book.worksheets}
+    table = L.find_tables(sheets, ["questionnaire"])["questionnaire"][0]
+    return book[table.name], table
 
 
 def type_answers(path: Path, out: Path, typed: dict[str, str]) -> None:
     """Type text into answer cells of a COPY with openpyxl, kept as text even when it looks like a formula."""
     book = openpyxl.load_workbook(path)
-    ws = _questionnaire_sheet(book)
-    columns = {ws.cell(1, c).value: c for c in range(1, ws.max_column + 1)}
-    code_col, answer_col = columns[L.QUESTIONNAIRE.marker], columns["answer"]
-    rows = {ws.cell(r, code_col).value: r for r in range(3, ws.max_row + 1)}
+    ws, table = _questionnaire_table(book)
+    rows = {table.value(r, "code"): r + 1 for r in range(table.first_row, len(table.rows))}
     for code, text in typed.items():
-        cell = ws.cell(rows[code], answer_col)
+        cell = ws.cell(rows[code], table.columns["answer"] + 1)
         cell.value = text
         cell.data_type = "s"
     book.save(out)

@@ -14,7 +14,7 @@ from audits import CATALOG, random_audit
 from spi4xl.audit import Audit
 from spi4xl.findings import Finding
 from spi4xl.workbook.render import ConversionEntry, render
-from spi4xl.xl import shapes
+from spi4xl.workbook import shapes
 from spi4xl.xl.grid import ROLES, Formula, Grid, clean, excel_text, render_grids
 from xl_helpers import _as_excel
 

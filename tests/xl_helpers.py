@@ -25,6 +25,8 @@ from openpyxl.styles import PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.workbook.defined_name import DefinedName
 
+from sheets import role_table
+from spi4xl.workbook import layout as L
 from spi4xl.xl.payload import payload
 
 MAX_COLUMNS = 16384
@@ -253,25 +255,17 @@ def set_settings(src: Path, dst: Path, **values: str) -> None:
 
 
 def role_sheet(path: Path, role: str) -> tuple[str, list[list[Any]]]:
-    """(name, rows) of the sheet carrying the spi4xl:<role> marker in A1 (cached values)."""
-    book = pc.CalamineWorkbook.from_path(str(path))
-    for name in book.sheet_names:
-        rows = book.get_sheet_by_name(name).to_python(skip_empty_area=False)
-        if rows and rows[0] and rows[0][0] == f"spi4xl:{role}":
-            return name, rows
-    raise AssertionError(f"{path}: no {role} sheet")
+    """(name, rows from A1) of the sheet carrying the spi4xl:<role> marker (cached values)."""
+    found = role_table(path, role)
+    return found.name, found.rows
 
 
 def table(rows: list[list[Any]]) -> list[dict[str, Any]]:
-    """Rows under the key and header rows as {column id: value} (the marker cell names the first column)."""
-    from spi4xl.workbook import layout as L
-
-    ids = [v if isinstance(v, str) else None for v in rows[0]]
-    ids[0] = L.ROLES[ids[0][len(L.MARKER_PREFIX):]].columns[0].id
-    out = []
-    for row in rows[2:]:
-        out.append({k: (None if v == "" else v) for k, v in zip(ids, row) if k})
-    return out
+    """Data rows of a sheet's values as {column id: value}, columns found by the contract's parser."""
+    found = L.find_table("", rows)
+    if found is None:
+        raise AssertionError("no spi4xl marker")
+    return found.records()
 
 
 def fills(path: Path, sheet: str) -> dict[str, str]:

@@ -41,8 +41,9 @@ CHARTS = (  # (type, Results level, value column, category column, title key, gr
 TABLES_ROW = 41  # below the charts: the dimensions' key, then the key figures
 
 
-def write_dashboard(book, ctx, spans: dict[str, tuple[int, int]]) -> None:
-    fmt = ctx.fmt
+def write_dashboard(book, ctx) -> None:
+    """Charts and key figures over the results rows (`ctx.spans`, set by the results writer)."""
+    fmt, spans = ctx.fmt, ctx.spans
     ws = book.add_worksheet(ctx.sheet_names["dashboard"])
     ws.write_string(0, 0, L.DASHBOARD.marker, fmt.key)
     ws.set_row(0, None, None, {"hidden": True})

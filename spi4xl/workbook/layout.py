@@ -8,7 +8,11 @@ rows are found by code, never by position. Formulas reference columns through de
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
+from typing import Any, Iterable, Mapping
+
+from xlsxwriter.utility import xl_rowcol_to_cell
 
 MARKER_PREFIX = "spi4xl:"
 MARKER_SCAN_ROWS = 30  # a marker row may move down when an auditor inserts rows above it
@@ -38,6 +42,11 @@ class SheetRole:
 
     def col(self, column_id: str) -> int:
         return next(i for i, c in enumerate(self.columns) if c.id == column_id)
+
+    @property
+    def data_offset(self) -> int:
+        """Rows from the key row to the first data row: a header row under tables, none on key/value sheets."""
+        return 2 if self.keyed and self.columns else 1
 
 
 def _cols(*specs: tuple) -> tuple[Column, ...]:
@@ -154,3 +163,94 @@ SETTING_NAME = {key: f"set_{key}" for key in SETTINGS_KEYS}
 
 # Levels written in the questionnaire's hidden `level` column.
 LEVELS = ("dimension", "standard", "practice", "indicator", "detail")
+
+
+# --- reading the contract back ------------------------------------------------------------------
+def normalise(value: Any) -> Any:
+    """A cell as every reader compares it: integral floats as ints, midnight datetimes as dates, '' as None."""
+    if isinstance(value, float) and value.is_integer() and abs(value) < 2**53:
+        return int(value)
+    if isinstance(value, dt.datetime) and value.time() == dt.time(0):
+        return value.date()
+    if value == "":
+        return None
+    return value
+
+
+def cell(rows: list[list[Any]], r: int, c: int | None) -> Any:
+    """The normalised value at (r, c) of sheet values from A1; None outside them."""
+    if c is None or r >= len(rows) or c >= len(rows[r]):
+        return None
+    return normalise(rows[r][c])
+
+
+@dataclass
+class Table:
+    """A sheet found by its marker: its values from A1, where its key row is, and where each column id is."""
+
+    role: SheetRole
+    name: str
+    rows: list[list[Any]]
+    key_row: int
+    columns: dict[str, int]
+
+    @property
+    def first_row(self) -> int:
+        """0-based index of the first data row (rows may have been inserted above the key row)."""
+        return self.key_row + self.role.data_offset
+
+    def value(self, r: int, column: str) -> Any:
+        return cell(self.rows, r, self.columns.get(column))
+
+    def address(self, r: int, column: str) -> str:
+        return xl_rowcol_to_cell(r, self.columns[column])
+
+    def missing(self) -> list[str]:
+        """Declared column ids the key row no longer names (edited key row, deleted columns)."""
+        return [c.id for c in self.role.columns if c.id not in self.columns]
+
+    def records(self) -> list[dict[str, Any]]:
+        """The data rows as {column id: normalised value}."""
+        return [{cid: cell(self.rows, r, c) for cid, c in self.columns.items()} for r in range(self.first_row, len(self.rows))]
+
+
+def find_table(name: str, rows: list[list[Any]]) -> Table | None:
+    """The role-marked table of one sheet's values, or None when no known marker is in its first rows.
+
+    The marker cell names the table's first column; on keyed sheets the other cells of the key row
+    name theirs, on key/value sheets the columns follow the declared order from the marker on.
+    """
+    for r, row in enumerate(rows[:MARKER_SCAN_ROWS]):
+        for c, value in enumerate(row):
+            if isinstance(value, str) and value.startswith(MARKER_PREFIX) and value[len(MARKER_PREFIX):] in ROLES:
+                role = ROLES[value[len(MARKER_PREFIX):]]
+                if role.keyed:
+                    columns = {v: i for i, v in enumerate(row) if isinstance(v, str) and not v.startswith(MARKER_PREFIX)}
+                    if role.columns:
+                        columns[role.columns[0].id] = c
+                else:
+                    columns = {col.id: c + i for i, col in enumerate(role.columns)}
+                return Table(role, name, rows, r, columns)
+    return None
+
+
+def find_tables(sheets: Mapping[str, list[list[Any]]], roles: Iterable[str] | None = None, *,
+                later: Iterable[str] = (), required: Iterable[str] = ()) -> dict[str, list[Table]]:
+    """Every role-marked table of a workbook's sheet values (from a file, an xlwings book or a test),
+    by role, in sheet order (more than one when a sheet was copied: the caller decides what that means).
+
+    `roles`: the roles wanted (others are ignored). Sheets named in `later` are looked at only when
+    a `required` role is still missing after the others, so helper sheets need not be parsed.
+    """
+    wanted = set(ROLES if roles is None else roles)
+    later, required = set(later), set(required)
+    found: dict[str, list[Table]] = {}
+    first = [n for n in sheets if n not in later]
+    for names in (first, [n for n in sheets if n in later]):
+        if names is not first and required <= found.keys():
+            break
+        for name in names:
+            table = find_table(name, sheets[name])
+            if table is not None and table.role.role in wanted:
+                found.setdefault(table.role.role, []).append(table)
+    return found

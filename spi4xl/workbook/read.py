@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any, Iterable, Mapping
 
 from xlsxwriter.utility import xl_col_to_name, xl_rowcol_to_cell
 
@@ -24,7 +24,7 @@ from spi4xl.errors import Spi4xlError
 from spi4xl.findings import Finding
 from spi4xl.ui import ui_all
 from spi4xl.workbook import layout as L
-from spi4xl.workbook.values import normalise, open_book, raw_rows
+from spi4xl.workbook.values import open_book, raw_rows
 
 REQUIRED_ROLES = ("settings", "questionnaire", "organization", "start")
 ROLES_READ = (*REQUIRED_ROLES, "conversion")
@@ -40,30 +40,6 @@ class ReadResult:
     catalog: Catalog | None = None
 
 
-@dataclass
-class _Table:
-    """A sheet found by its marker: its rows, where the key row is, and where each column id is."""
-
-    name: str
-    rows: list[list[Any]]
-    key_row: int
-    columns: dict[str, int]
-
-    def cell(self, row: int, column: str) -> Any:
-        """The normalised value at a row and column id (normalised here, on the few cells read)."""
-        return self.at(self.rows[row], self.columns.get(column))
-
-    @staticmethod
-    def at(values: list[Any], col: int | None) -> Any:
-        if col is None or col >= len(values):
-            return None
-        value = values[col]
-        return None if value == "" or value is None else normalise(value)
-
-    def address(self, row: int, column: str) -> str:
-        return xl_rowcol_to_cell(row, self.columns[column])
-
-
 EDITION_RX = re.compile(r"[a-z0-9][a-z0-9._-]*", re.IGNORECASE)
 
 
@@ -75,14 +51,6 @@ def _catalog(edition: str) -> Catalog:
     return load_catalog(STANDARDS_DIR / edition)
 
 
-def _find_marker(rows: list[list[Any]]) -> tuple[str, int, int] | None:
-    for r, row in enumerate(rows[: L.MARKER_SCAN_ROWS]):
-        for c, value in enumerate(row):
-            if isinstance(value, str) and value.startswith(L.MARKER_PREFIX):
-                return value[len(L.MARKER_PREFIX):], r, c
-    return None
-
-
 ROLES_NOT_READ = ("results", "dashboard", "findings", "peers", "lists")
 
 
@@ -91,52 +59,34 @@ def _unneeded_names() -> set[str]:
     return {name for role in ROLES_NOT_READ for name in ui_all(L.ROLES[role].title_key).values()} | {"xlwings.conf"}
 
 
-def _add_table(found: dict[str, "_Table"], name: str, rows: list[list[Any]], path: str) -> None:
-    """Record `name` under its role when it carries a marker, with its columns by id."""
-    marker = _find_marker(rows)
-    if marker is None or marker[0] not in ROLES_READ:
-        return
-    role, r, c = marker
-    if role in found:
-        raise Spi4xlError(f"{path}: sheets {found[role].name!r} and {name!r} are both the {role} sheet: delete the copy")
-    spec = L.ROLES[role]
-    if spec.keyed:
-        columns = {v: i for i, v in enumerate(rows[r]) if isinstance(v, str)}
-        columns[spec.columns[0].id] = c
-        lost = [col.id for col in spec.columns if col.id not in columns]
-        if lost:
-            raise Spi4xlError(f"{path}: sheet {name!r} lost its column(s) {', '.join(lost)} (the hidden first row "
-                              "was edited or columns deleted): undo the change or copy answers into a fresh template")
-    else:
-        columns = {col.id: c + i for i, col in enumerate(spec.columns)}
-    found[role] = _Table(name, rows, r, columns)
-
-
-def _tables(sheets: Mapping[str, list[list[Any]]], path: str, later: set[str] = frozenset()) -> dict[str, _Table]:
-    """Find the role sheets; sheets named in `later` are parsed only when a required role is still missing."""
-    found: dict[str, _Table] = {}
-    first = [n for n in sheets if n not in later]
-    for names in (first, [n for n in sheets if n in later]):
-        if names is not first and all(role in found for role in REQUIRED_ROLES):
-            break
-        for name in names:
-            _add_table(found, name, sheets[name], path)
+def find_role_tables(sheets: Mapping[str, list[list[Any]]], path: str, later: set[str] = frozenset(),
+                     roles: Iterable[str] = ROLES_READ) -> dict[str, L.Table]:
+    """The role tables of a workbook, with the reader's roles checked: each once, all its columns there,
+    the required ones present. Other roles (the adapter's) take their first sheet."""
+    found = L.find_tables(sheets, roles, later=later, required=REQUIRED_ROLES)
     if not found:
         raise Spi4xlError(f"{path}: not an spi4xl workbook (no sheet carries an spi4xl marker): "
                           "was it made by another tool? Render a template with 'spi4xl build'")
+    for role in ROLES_READ:
+        tables = found.get(role, [])
+        if len(tables) > 1:
+            raise Spi4xlError(f"{path}: sheets {tables[0].name!r} and {tables[1].name!r} are both the {role} sheet: delete the copy")
+        if tables and (lost := tables[0].missing()):
+            raise Spi4xlError(f"{path}: sheet {tables[0].name!r} lost its column(s) {', '.join(lost)} (the hidden first row "
+                              "was edited or columns deleted): undo the change or copy answers into a fresh template")
     missing = [role for role in REQUIRED_ROLES if role not in found]
     if missing:
         raise Spi4xlError(f"{path}: the {', '.join(missing)} sheet is missing or its hidden first row was deleted: "
                           "copy your answers into a fresh template or use 'spi4xl convert' on a backup")
-    return found
+    return {role: tables[0] for role, tables in found.items()}
 
 
-def _settings(table: _Table) -> dict[str, str]:
+def _settings(table: L.Table) -> dict[str, str]:
     out = {}
-    for r in range(table.key_row + 1, len(table.rows)):
-        key = table.cell(r, "key")
+    for r in range(table.first_row, len(table.rows)):
+        key = table.value(r, "key")
         if isinstance(key, str) and key in L.SETTINGS_KEYS:
-            out[key] = as_text(table.cell(r, "value")).strip()
+            out[key] = as_text(table.value(r, "value")).strip()
     return out
 
 
@@ -144,6 +94,14 @@ def _modules(text: str) -> tuple[str, ...] | None:
     if text in ("", "all"):
         return None
     return tuple(m for m in re.split(r"[,\s;]+", text) if m and m != "core")
+
+
+def _at(values: list[Any], col: int | None) -> Any:
+    """The normalised value of a row's column (the reader's hot path: no bounds of other rows to check)."""
+    if col is None or col >= len(values):
+        return None
+    value = values[col]
+    return None if value == "" or value is None else L.normalise(value)
 
 
 class _LazySheets(Mapping):
@@ -174,15 +132,16 @@ class _LazySheets(Mapping):
 def read_workbook(path: str | Path) -> ReadResult:
     """Read every answer, comment, flag, evidence type, Organization Information value and metadata item."""
     sheets = _LazySheets(Path(path))
-    return _read(_tables(sheets, str(path), sheets.hidden() | _unneeded_names()), str(path))
+    return read_tables(find_role_tables(sheets, str(path), sheets.hidden() | _unneeded_names()), str(path))
 
 
 def read_values(sheets: Mapping[str, list[list[Any]]], path: str = "workbook") -> ReadResult:
     """The same reading over sheet values from any source (a file, or an xlwings book), from A1."""
-    return _read(_tables(sheets, path), path)
+    return read_tables(find_role_tables(sheets, path), path)
 
 
-def _read(tables: dict[str, "_Table"], path: str) -> ReadResult:
+def read_tables(tables: Mapping[str, L.Table], path: str) -> ReadResult:
+    """The audit held by tables found with `find_role_tables` (or `layout.find_tables`, checked)."""
     settings = _settings(tables["settings"])
     edition = settings.get("edition")
     if not edition:
@@ -212,14 +171,14 @@ def read_audit(path: str | Path) -> Audit:
     return read_workbook(path).audit
 
 
-def _read_questionnaire(t: _Table, catalog: Catalog, result: ReadResult) -> None:
+def _read_questionnaire(t: L.Table, catalog: Catalog, result: ReadResult) -> None:
     audit, seen = result.audit, {}
     evidence = term_lookup(catalog, "evidence")
-    at = t.at  # the hot loop of every read: plain index lookups, no per-cell method dispatch
+    at = _at  # the hot loop of every read: plain index lookups, no per-cell method dispatch
     i_level, i_code, i_fp, i_answer, i_scale, i_comment, i_flag, i_evidence = (
         t.columns.get(k) for k in ("level", "code", "fingerprint", "answer", "scale", "comment", "flag", "evidence"))
     answer_col = xl_col_to_name(i_answer)
-    for r in range(t.key_row + 1, len(t.rows)):
+    for r in range(t.first_row, len(t.rows)):
         row = t.rows[r]
         level = at(row, i_level)
         code = at(row, i_code)
@@ -290,15 +249,15 @@ def parse_org_value(ftype: str, raw: Any, choices: dict[str, str] | None = None)
     return value
 
 
-def _read_organization(t: _Table, catalog: Catalog, result: ReadResult) -> None:
+def _read_organization(t: L.Table, catalog: Catalog, result: ReadResult) -> None:
     fields = {f.id: f for f in catalog.org_fields}
-    for r in range(t.key_row + 1, len(t.rows)):
-        fid = t.cell(r, "field")
+    for r in range(t.first_row, len(t.rows)):
+        fid = t.value(r, "field")
         if not isinstance(fid, str) or fid not in fields:
             continue
         f = fields[fid]
         result.cells[("organization", fid)] = t.address(r, "value")
-        raw = t.cell(r, "value")
+        raw = t.value(r, "value")
         if raw is None or (isinstance(raw, str) and not raw.strip()):
             continue
         try:
@@ -309,14 +268,14 @@ def _read_organization(t: _Table, catalog: Catalog, result: ReadResult) -> None:
                                            {"raw": as_text(raw), "kind": f.type}))
 
 
-def _read_start(t: _Table, catalog: Catalog, result: ReadResult) -> None:
+def _read_start(t: L.Table, catalog: Catalog, result: ReadResult) -> None:
     assessment = term_lookup(catalog, "assessment")
-    for r in range(t.key_row + 1, len(t.rows)):
-        key = t.cell(r, "key")
+    for r in range(t.first_row, len(t.rows)):
+        key = t.value(r, "key")
         if key not in META_FIELDS:
             continue
         result.cells[("start", key)] = t.address(r, "value")
-        raw = t.cell(r, "value")
+        raw = t.value(r, "value")
         if raw is None or not as_text(raw).strip():
             continue
         try:
@@ -333,16 +292,16 @@ def _read_start(t: _Table, catalog: Catalog, result: ReadResult) -> None:
             result.findings.append(Finding("meta.invalid", "warning", key, "start", t.address(r, "value"), {"raw": as_text(raw)}))
 
 
-def _read_conversion(t: _Table, catalog: Catalog, result: ReadResult) -> None:
+def _read_conversion(t: L.Table, catalog: Catalog, result: ReadResult) -> None:
     """Entries a conversion could not place stay part of the audit, so converting back restores them."""
     audit = result.audit
     answer_codes = {a for s in catalog.scales.values() for a in s.codes}
     evidence_codes = {e.code for e in catalog.evidence_types}
-    for r in range(t.key_row + 1, len(t.rows)):
-        code = as_text(t.cell(r, "old_code")).strip()
-        if not code or t.cell(r, "status") not in ("removed", "hidden"):
+    for r in range(t.first_row, len(t.rows)):
+        code = as_text(t.value(r, "old_code")).strip()
+        if not code or t.value(r, "status") not in ("removed", "hidden"):
             continue
-        answer, evidence = as_text(t.cell(r, "answer")), as_text(t.cell(r, "evidence"))
+        answer, evidence = as_text(t.value(r, "answer")), as_text(t.value(r, "evidence"))
         if answer in answer_codes:
             audit.answers[code] = answer
         elif answer:
@@ -352,5 +311,5 @@ def _read_conversion(t: _Table, catalog: Catalog, result: ReadResult) -> None:
         elif evidence:
             audit.unparsed[(code, "evidence")] = evidence
         for column, target in (("comment", audit.comments), ("flag", audit.flags)):
-            if text := as_text(t.cell(r, column)):
+            if text := as_text(t.value(r, column)):
                 target[code] = text

@@ -11,7 +11,7 @@ import datetime as dt
 import hashlib
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any, Callable, Iterable
 
 import xlsxwriter
 from xlsxwriter.utility import xl_col_to_name, xl_rowcol_to_cell
@@ -27,6 +27,7 @@ from spi4xl.ui import ui
 from spi4xl.workbook import layout as L
 from spi4xl.workbook.dashboard import write_dashboard
 from spi4xl.workbook.formats import Formats, row_height
+from spi4xl.workbook.shapes import JOBS, add_sheet_buttons, name_button_shapes
 
 FORMATS = ("xlsx", "xlsm")
 
@@ -45,7 +46,9 @@ class ConversionEntry:
 
 
 @dataclass
-class _Ctx:
+class RenderContext:
+    """What the sheet writers share: the catalog, the audit and its scores, and what earlier writers found."""
+
     catalog: Catalog
     lang: str
     audit: Audit
@@ -56,6 +59,9 @@ class _Ctx:
     sheet_names: dict[str, str] = field(default_factory=dict)
     highlights: dict[tuple[str, str], str] = field(default_factory=dict)  # (role, item) -> severity
     cells: dict[tuple[str, str], str] = field(default_factory=dict)  # (role, item) -> 'Sheet'!A1 of its input
+    conversion: list[ConversionEntry] = field(default_factory=list)  # rows of the conversion sheet
+    peers: list = field(default_factory=list)  # standings for the peers sheet (spi4xl compare)
+    spans: dict[str, tuple[int, int]] = field(default_factory=dict)  # results rows by level, for the dashboard
 
     def t(self, key: str, **values: object) -> str:
         return ui(key, self.lang, **values)
@@ -77,7 +83,7 @@ def _define_column(book, sheet_name: str, col: int, name: str, first: int, last:
     book.define_name(name, f"='{sheet_name}'!${letter}${first + 1}:${letter}${last + 1}")
 
 
-def _header_height(ctx: _Ctx, role: L.SheetRole) -> float:
+def _header_height(ctx: RenderContext, role: L.SheetRole) -> float:
     """Tall enough for every column header of the role, in bold, at its column's width."""
     return row_height(*((ctx.t(col.header), col.width, 10, True) for col in role.columns if col.header)) or 15
 
@@ -89,7 +95,7 @@ def _setup_columns(ws, role: L.SheetRole, fmt: Formats) -> None:
 
 
 # --- lists --------------------------------------------------------------------------------------
-def _write_lists(book, ctx: _Ctx) -> None:
+def write_lists(book, ctx: RenderContext) -> None:
     """The hidden lists sheet: the answer lookup table and every dropdown list, behind defined names."""
     name = ctx.sheet_names["lists"]
     ws = book.add_worksheet(name)
@@ -126,7 +132,7 @@ def _write_lists(book, ctx: _Ctx) -> None:
 
 
 # --- questionnaire ------------------------------------------------------------------------------
-def _rows(ctx: _Ctx) -> Iterable[tuple[str, Any]]:
+def _rows(ctx: RenderContext) -> Iterable[tuple[str, Any]]:
     """(level, node) in reading order, limited to the indicators in scope."""
     in_scope = {i.code for i in ctx.indicators}
     for dim in ctx.catalog.dimensions:
@@ -153,7 +159,7 @@ def fingerprint(catalog: Catalog, code: str) -> str:
     return hashlib.sha1(basis.encode()).hexdigest()[:10]
 
 
-def _write_questionnaire(book, ctx: _Ctx) -> None:
+def write_questionnaire(book, ctx: RenderContext) -> None:
     role, fmt, audit = L.QUESTIONNAIRE, ctx.fmt, ctx.audit
     name = ctx.sheet_names["questionnaire"]
     ws = book.add_worksheet(name)
@@ -292,7 +298,7 @@ class _RowResult:
     value: float | None
 
 
-def _row_result(ctx: _Ctx, code: str, scale: str, ind: Indicator, is_detail: bool) -> _RowResult:
+def _row_result(ctx: RenderContext, code: str, scale: str, ind: Indicator, is_detail: bool) -> _RowResult:
     """What the row's formulas evaluate to, computed in Python for their cached values."""
     if not is_detail:
         res = ctx.scores.indicators[code]
@@ -303,7 +309,7 @@ def _row_result(ctx: _Ctx, code: str, scale: str, ind: Indicator, is_detail: boo
     return _RowResult(_match_row(ctx, scale, answer), a is not None, bool(a and a.is_na), a.value if a else None)
 
 
-def _match_row(ctx: _Ctx, scale: str, answer: str | None) -> int:
+def _match_row(ctx: RenderContext, scale: str, answer: str | None) -> int:
     """The row MATCH finds for the label this workbook shows (0: blank or not an answer of the scale)."""
     if not answer or ctx.catalog.scales[scale].answer(answer) is None:
         return 0
@@ -314,7 +320,7 @@ def _cached(value: float | None) -> Any:
     return "" if value is None else value
 
 
-def _list_validation(ws, cells: list[str], source: str, ctx: _Ctx, error_type: str) -> None:
+def _list_validation(ws, cells: list[str], source: str, ctx: RenderContext, error_type: str) -> None:
     first, rest = cells[0], " ".join(cells)
     ws.data_validation(first, {
         "validate": "list", "source": source, "multi_range": rest, "error_type": error_type,
@@ -331,7 +337,7 @@ def _print_setup(ws, last_row: int, last_col: int) -> None:
     ws.print_area(1, 0, last_row, last_col)
 
 
-def _protect(ws, ctx: _Ctx) -> None:
+def _protect(ws, ctx: RenderContext) -> None:
     """Locked structure and formulas, editable inputs, sorting and filtering allowed; no password by default."""
     ws.protect(ctx.fmt.password or "", {
         "sort": True, "autofilter": True, "format_columns": True, "format_rows": True,
@@ -340,7 +346,7 @@ def _protect(ws, ctx: _Ctx) -> None:
 
 
 # --- organization -------------------------------------------------------------------------------
-def _write_organization(book, ctx: _Ctx) -> None:
+def write_organization(book, ctx: RenderContext) -> None:
     role, fmt = L.ORGANIZATION, ctx.fmt
     name = ctx.sheet_names["organization"]
     ws = book.add_worksheet(name)
@@ -389,7 +395,7 @@ def _write_organization(book, ctx: _Ctx) -> None:
     _protect(ws, ctx)
 
 
-def _org_validation(ws, cell: str, f, ctx: _Ctx) -> None:
+def _org_validation(ws, cell: str, f, ctx: RenderContext) -> None:
     kind = {"integer": "integer", "number": "decimal", "percent": "decimal", "currency": "decimal", "date": "date"}.get(f.type)
     opts: dict[str, Any] = {"error_type": "stop", "error_title": ctx.ct(f"org.{f.id}", "label")[:32]}
     if f.type == "choice":
@@ -417,7 +423,7 @@ def _as_datetime(value: Any) -> dt.datetime:
 
 
 # --- start and settings -------------------------------------------------------------------------
-def _write_start(book, ctx: _Ctx) -> Any:
+def write_start(book, ctx: RenderContext) -> Any:
     fmt = ctx.fmt
     name = ctx.sheet_names["start"]
     ws = book.add_worksheet(name)
@@ -473,7 +479,7 @@ def _write_start(book, ctx: _Ctx) -> Any:
     return ws
 
 
-def _setting_values(ctx: _Ctx) -> dict[str, str]:
+def _setting_values(ctx: RenderContext) -> dict[str, str]:
     modules = ctx.audit.modules
     return {
         "language": ctx.lang,
@@ -485,7 +491,7 @@ def _setting_values(ctx: _Ctx) -> dict[str, str]:
     }
 
 
-def _write_settings(book, ctx: _Ctx) -> None:
+def write_settings(book, ctx: RenderContext) -> None:
     fmt, name = ctx.fmt, ctx.sheet_names["settings"]
     ws = book.add_worksheet(name)
     _setup_columns(ws, L.SETTINGS, fmt)
@@ -503,7 +509,7 @@ def _write_settings(book, ctx: _Ctx) -> None:
 
 
 # --- results ------------------------------------------------------------------------------------
-def _unit_rows(ctx: _Ctx) -> list[tuple[str, str, str, str, str, UnitScore]]:
+def _unit_rows(ctx: RenderContext) -> list[tuple[str, str, str, str, str, UnitScore]]:
     """(level, code, label, COUNTIFS criteria, parent, python score) for every unit, in sheet order."""
     s, cat = ctx.scores, ctx.catalog
     rows = [("overall", "", ctx.t("results.overall"), "q_unit,1", "", s.overall)]
@@ -527,7 +533,7 @@ def _unit_rows(ctx: _Ctx) -> list[tuple[str, str, str, str, str, UnitScore]]:
     return rows
 
 
-def _write_results(book, ctx: _Ctx) -> dict[str, tuple[int, int]]:
+def write_results(book, ctx: RenderContext) -> None:
     """Scores computed by formulas over the questionnaire; returns first/last row per level for charts."""
     role, fmt, name = L.RESULTS, ctx.fmt, ctx.sheet_names["results"]
     ws = book.add_worksheet(name)
@@ -544,7 +550,7 @@ def _write_results(book, ctx: _Ctx) -> dict[str, tuple[int, int]]:
     for r, (level, code, _, _, parent, _) in enumerate(rows, start=first):
         child_rows.setdefault((level, parent), []).append(r)
     child_level = {"overall": "dimension", "dimension": "standard", "standard": "practice"}
-    spans: dict[str, tuple[int, int]] = {}
+    spans = ctx.spans
     for r, (level, code, label, crit, parent, unit) in enumerate(rows, start=first):
         spans[level] = (spans.get(level, (r, r))[0], r)
         A = lambda cid: xl_rowcol_to_cell(r, c[cid])
@@ -581,7 +587,6 @@ def _write_results(book, ctx: _Ctx) -> dict[str, tuple[int, int]]:
     book.define_name("r_status", f"='{name}'!{xl_rowcol_to_cell(status_row, c['name'], True, True)}")
     ws.freeze_panes(L.FIRST_DATA_ROW, 3)
     _protect(ws, ctx)
-    return spans
 
 
 def _q(text: str) -> str:
@@ -594,7 +599,7 @@ def _fit(role: L.SheetRole, **texts: str) -> float | None:
     return row_height(*((text, role.columns[role.col(cid)].width) for cid, text in texts.items()))
 
 
-def _table_sheet(book, ctx: _Ctx, role: L.SheetRole):
+def _table_sheet(book, ctx: RenderContext, role: L.SheetRole):
     """A new sheet laid out as `role` declares: column widths, the hidden key row, localized headers."""
     ws = book.add_worksheet(ctx.sheet_names[role.role])
     _setup_columns(ws, role, ctx.fmt)
@@ -605,7 +610,7 @@ def _table_sheet(book, ctx: _Ctx, role: L.SheetRole):
     return ws
 
 
-def _write_findings(book, ctx: _Ctx) -> None:
+def write_findings(book, ctx: RenderContext) -> None:
     role, fmt = L.FINDINGS, ctx.fmt
     ws = _table_sheet(book, ctx, role)
     for r, f in enumerate(ctx.findings, start=L.FIRST_DATA_ROW):
@@ -622,10 +627,13 @@ def _write_findings(book, ctx: _Ctx) -> None:
     ws.freeze_panes(L.FIRST_DATA_ROW, 0)
 
 
-def _write_conversion(book, ctx: _Ctx, entries: list[ConversionEntry]) -> None:
+def write_conversion(book, ctx: RenderContext) -> None:
+    """Items a conversion could not place, kept with what was typed; no sheet when there are none."""
+    if not ctx.conversion:
+        return
     role, fmt = L.CONVERSION, ctx.fmt
     ws = _table_sheet(book, ctx, role)
-    for r, e in enumerate(entries, start=L.FIRST_DATA_ROW):
+    for r, e in enumerate(ctx.conversion, start=L.FIRST_DATA_ROW):
         ws.write_row(r, 0, [e.status, e.old_code, e.new_code, e.answer, e.comment, e.evidence, e.flag], fmt.input_wrap)
         ws.write_string(r, role.col("message"), ctx.t(f"conversion.{e.status}"), fmt.wrap)
         ws.set_row(r, _fit(role, answer=e.answer, comment=e.comment, evidence=e.evidence, flag=e.flag,
@@ -645,7 +653,7 @@ def _check_cell_limits(audit: Audit) -> None:
             raise Spi4xlError(f"{item}: the {column} has {len(text)} characters, over Excel's {EXCEL_CELL_LIMIT} per cell")
 
 
-def _orphans(ctx: _Ctx, listed: set[str]) -> list[ConversionEntry]:
+def _orphans(ctx: RenderContext, listed: set[str]) -> list[ConversionEntry]:
     """Typed items this workbook has no row for (not in the catalog, or outside its profile/modules).
 
     They go to the conversion sheet, whose rows the reader puts back into the audit: nothing is lost.
@@ -661,11 +669,13 @@ def _orphans(ctx: _Ctx, listed: set[str]) -> list[ConversionEntry]:
     ]
 
 
-def _write_peers(book, ctx: _Ctx, standings: list) -> None:
-    """Percentile ranks against a peer set (from 'spi4xl compare'), as plain values."""
+def write_peers(book, ctx: RenderContext) -> None:
+    """Percentile ranks against a peer set (from 'spi4xl compare'), as plain values; no sheet without peers."""
+    if not ctx.peers:
+        return
     role, fmt = L.PEERS, ctx.fmt
     ws = _table_sheet(book, ctx, role)
-    for r, s in enumerate(standings, start=L.FIRST_DATA_ROW):
+    for r, s in enumerate(ctx.peers, start=L.FIRST_DATA_ROW):
         label = ctx.t("results.overall") if s.kind == "overall" else ctx.ct(s.code if s.kind == "dimension" else f"principle.{s.code}")
         ws.write_string(r, 0, label, fmt.wrap)
         ws.write_string(r, 1, s.code)
@@ -677,6 +687,46 @@ def _write_peers(book, ctx: _Ctx, standings: list) -> None:
 # --- entry point --------------------------------------------------------------------------------
 def sheet_names(lang: str) -> dict[str, str]:
     return {role: ui(r.title_key, lang) for role, r in L.ROLES.items()}
+
+
+def new_context(catalog: Catalog, language: str, audit: Audit, fmt: Formats, *,
+                findings: Iterable[Finding] = (), conversion: Iterable[ConversionEntry] = (), peers: Iterable = (),
+                sheet_names_: dict[str, str] | None = None) -> RenderContext:
+    """The context every sheet writer gets: scores computed once, findings by cell, the conversion rows
+    (`conversion` first, then the typed items this workbook has no row for)."""
+    ctx = RenderContext(catalog, language, audit, score(audit, catalog), list(findings), fmt,
+                        catalog.indicators(audit.profile, audit.modules), {**sheet_names(language), **(sheet_names_ or {})},
+                        peers=list(peers))
+    for f in ctx.findings:
+        if f.severity in ("error", "warning") and ctx.highlights.get((f.sheet, f.item)) != "error":
+            ctx.highlights[(f.sheet, f.item)] = f.severity
+    given = list(conversion)
+    ctx.conversion = given + _orphans(ctx, {e.old_code for e in given})
+    return ctx
+
+
+@dataclass(frozen=True)
+class SheetWriter:
+    """One sheet of the workbook: its role, the function that writes it, and the sheets it needs written first."""
+
+    role: str
+    write: Callable[[Any, RenderContext], None]
+    needs: tuple[str, ...] = ()
+
+
+# The sheets in workbook order. render() writes them all; spi4xl.xl.grid records the ones a button needs.
+SHEET_WRITERS: tuple[SheetWriter, ...] = (
+    SheetWriter("start", write_start),
+    SheetWriter("organization", write_organization),
+    SheetWriter("questionnaire", write_questionnaire),
+    SheetWriter("results", write_results),
+    SheetWriter("dashboard", write_dashboard, needs=("results",)),  # charts over the results rows
+    SheetWriter("findings", write_findings, needs=("start", "organization", "questionnaire")),  # links to input cells
+    SheetWriter("conversion", write_conversion),
+    SheetWriter("peers", write_peers),
+    SheetWriter("settings", write_settings),
+    SheetWriter("lists", write_lists),
+)
 
 
 def render(catalog: Catalog, language: str, audit: Audit | None = None, out: str | Path = "audit.xlsx", *,
@@ -691,8 +741,6 @@ def render(catalog: Catalog, language: str, audit: Audit | None = None, out: str
         raise Spi4xlError(f"language {language!r} is not in catalog {catalog.id} ({', '.join(catalog.languages)})")
     audit = audit or Audit(edition=catalog.edition, catalog_version=catalog.version, language=language)
     _check_cell_limits(audit)
-    findings = list(findings or [])
-    scores = score(audit, catalog)
     book = xlsxwriter.Workbook(str(out), {"strings_to_numbers": False, "strings_to_formulas": False,
                                           "strings_to_urls": False})
     book.set_properties({
@@ -701,44 +749,27 @@ def render(catalog: Catalog, language: str, audit: Audit | None = None, out: str
         "created": dt.datetime.fromisoformat(catalog.date),
     })
     book.set_calc_mode("auto")
-    ctx = _Ctx(catalog, language, audit, scores, findings, Formats(book, password),
-               catalog.indicators(audit.profile, audit.modules), sheet_names(language))
-    for f in findings:
-        current = ctx.highlights.get((f.sheet, f.item))
-        if f.severity in ("error", "warning") and current != "error":
-            ctx.highlights[(f.sheet, f.item)] = f.severity
-    start = _write_start(book, ctx)
-    _write_organization(book, ctx)
-    _write_questionnaire(book, ctx)
-    spans = _write_results(book, ctx)
-    write_dashboard(book, ctx, spans)
-    _write_findings(book, ctx)
-    entries = list(conversion or []) + _orphans(ctx, {e.old_code for e in conversion or []})
-    if entries:
-        _write_conversion(book, ctx, entries)
-    if peers:
-        _write_peers(book, ctx, peers)
-    _write_settings(book, ctx)
-    _write_lists(book, ctx)
+    ctx = new_context(catalog, language, audit, Formats(book, password), findings=findings or (),
+                      conversion=conversion or (), peers=peers or ())
+    for writer in SHEET_WRITERS:
+        writer.write(book, ctx)
+    start = book.get_worksheet_by_name(ctx.sheet_names["start"])
+    labels = {k: ctx.t(f"button.{k}") for k in JOBS}
     if fmt_name == "xlsm":
-        from spi4xl.workbook.vba import add_buttons, add_vba
+        from spi4xl.workbook.vba import add_buttons, add_vba  # pyopenvba: only for macro workbooks
 
         _write_xlwings_conf(book, ctx)
         add_vba(book, book.worksheets())
-        add_buttons(start, 1, 4, {k: ctx.t(f"button.{k}") for k in ("populate", "validate", "score")})
-    else:  # Office.js add-in buttons: named shapes (spi4xl/xl/shapes.py)
-        from spi4xl.xl.shapes import add_sheet_buttons
-
-        add_sheet_buttons(start, ctx.sheet_names["start"], {k: ctx.t(f"button.{k}") for k in ("populate", "validate", "score")})
+        add_buttons(start, 1, 4, labels)
+    else:  # Office.js add-in buttons: named shapes
+        add_sheet_buttons(start, ctx.sheet_names["start"], labels)
     book.close()
     if fmt_name == "xlsx":
-        from spi4xl.xl.shapes import name_button_shapes
-
         name_button_shapes(out, ctx.sheet_names["start"])
     return out
 
 
-def _write_xlwings_conf(book, ctx: _Ctx) -> None:
+def _write_xlwings_conf(book, ctx: RenderContext) -> None:
     """Settings the desktop RunPython path reads; empty values mean xlwings' defaults."""
     ws = book.add_worksheet("xlwings.conf")
     for r, (key, value) in enumerate((("Interpreter_Win", ""), ("Interpreter_Mac", ""), ("PYTHONPATH", ""),

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import zipfile
 from pathlib import Path
 from typing import Any
@@ -10,20 +9,10 @@ from typing import Any
 import python_calamine as pc
 
 from spi4xl.errors import Spi4xlError
+from spi4xl.workbook.layout import normalise
 
 MAX_FILE_BYTES = 50 * 1024 * 1024
 WORKBOOK_SUFFIXES = (".xlsx", ".xlsm")
-
-
-def normalise(value: Any) -> Any:
-    """Integral floats become ints, midnight datetimes become dates, empty strings None."""
-    if isinstance(value, float) and value.is_integer() and abs(value) < 2**53:
-        return int(value)
-    if isinstance(value, dt.datetime) and value.time() == dt.time(0):
-        return value.date()
-    if value == "":
-        return None
-    return value
 
 
 def open_book(path: str | Path, max_bytes: int | None = None) -> pc.CalamineWorkbook:

@@ -37,9 +37,8 @@ from spi4xl.ui import ui, ui_all
 from spi4xl.validation import validate as validate_audit
 from spi4xl.workbook import layout as L
 from spi4xl.workbook.formats import INPUT_FILL, LEVEL_FILLS, SEVERITY_FILLS
-from spi4xl.workbook.read import ReadResult, read_values
+from spi4xl.workbook.read import ReadResult, find_role_tables, read_tables
 from spi4xl.workbook.render import ConversionEntry, fingerprint
-from spi4xl.workbook.values import normalise
 from spi4xl.xl.grid import ROLES, Grid, Rendered, as_written, render_grids
 
 # What xlwings' own VBA and Office Scripts clients can replay (see xlwings' Remote.bas).
@@ -95,7 +94,8 @@ class Live:
 
     book: Any
     values: dict[str, list[list[Any]]]  # sheet name -> rows from A1 (normalise cells before comparing)
-    roles: dict[str, str]  # role -> sheet name
+    tables: dict[str, L.Table]  # role -> its table as the book was read
+    roles: dict[str, str]  # role -> sheet name, kept current as sheets are added and renamed
     read: ReadResult
 
 
@@ -123,58 +123,31 @@ def sheet_values(sheet: Any) -> list[list[Any]]:
         return [] if rows in ([], [[]]) else rows
     last = sheet.used_range.last_cell
     rows = sheet.range((1, 1), (last.row, last.column)).options(ndim=2).value
-    out = [[normalise(v) for v in row] for row in rows]
+    out = [[L.normalise(v) for v in row] for row in rows]
     if len(out) == 1 and all(v is None for v in out[0]):
         return []
     return out
 
 
-def _marker_roles(values: dict[str, list[list[Any]]]) -> dict[str, str]:
-    roles: dict[str, str] = {}
-    for name, rows in values.items():
-        role = next((v[len(L.MARKER_PREFIX):] for row in rows[:L.MARKER_SCAN_ROWS] for v in row
-                     if isinstance(v, str) and v.startswith(L.MARKER_PREFIX)), None)
-        if role in L.ROLES and role not in roles:
-            roles[role] = name
-    return roles
-
-
 def snapshot(book: Any) -> Live:
     values = {sheet.name: sheet_values(sheet) for sheet in book.sheets if sheet.name != CONF_SHEET}
-    read = read_values(values, book.name)
-    return Live(book, values, _marker_roles(values), read)
-
-
-def _table(rows: list[list[Any]]) -> tuple[int, dict[str, int]]:
-    """(key row, column id -> index) of a keyed sheet, as the reader finds them; (-1, {}) without a marker."""
-    for r, row in enumerate(rows[:L.MARKER_SCAN_ROWS]):
-        for c, v in enumerate(row):
-            if isinstance(v, str) and v.startswith(L.MARKER_PREFIX) and v[len(L.MARKER_PREFIX):] in L.ROLES:
-                columns = {v: i for i, v in enumerate(row) if isinstance(v, str)}
-                spec = L.ROLES[v[len(L.MARKER_PREFIX):]]
-                if spec.columns:
-                    columns[spec.columns[0].id] = c  # the marker cell names the first column
-                return r, columns
-    return -1, {}
-
-
-def _cell(rows: list[list[Any]], r: int, c: int | None) -> Any:
-    return normalise(rows[r][c]) if c is not None and r < len(rows) and c < len(rows[r]) else None
+    tables = find_role_tables(values, book.name, roles=L.ROLES)
+    return Live(book, values, tables, {role: t.name for role, t in tables.items()}, read_tables(tables, book.name))
 
 
 # --- writing ------------------------------------------------------------------------------------
 def _layout_matches(old: list[list[Any]], grid: Grid) -> bool:
     """The live sheet starts like the rendered one: marker at A1 and, for tables, the same key row."""
-    if not old or not old[0] or _cell(old, 0, 0) != grid.rows[0][0]:
+    if not old or not old[0] or L.cell(old, 0, 0) != grid.rows[0][0]:
         return False
     if L.ROLES[grid.role].keyed and L.ROLES[grid.role].columns:
         width = len(L.ROLES[grid.role].columns)
-        return [_cell(old, 0, c) for c in range(width)] == [_cell(grid.rows, 0, c) for c in range(width)]
+        return [L.cell(old, 0, c) for c in range(width)] == [L.cell(grid.rows, 0, c) for c in range(width)]
     return True
 
 
 def _keys(rows: list[list[Any]], cols: list[int]) -> list[tuple[str, ...]]:
-    return [tuple(as_text(_cell(rows, r, c)).strip() for c in cols) for r in range(L.FIRST_DATA_ROW, len(rows))]
+    return [tuple(as_text(L.cell(rows, r, c)).strip() for c in cols) for r in range(L.FIRST_DATA_ROW, len(rows))]
 
 
 def _align_rows(sheet: Any, old: list[list[Any]], grid: Grid) -> int:
@@ -329,10 +302,10 @@ def _base_fill(live_or_grid_rows: list[list[Any]], role: str, row: int, catalog:
     if role != "questionnaire":
         return INPUT_FILL
     spec = L.QUESTIONNAIRE
-    level = _cell(live_or_grid_rows, row, spec.col("level"))
+    level = L.cell(live_or_grid_rows, row, spec.col("level"))
     if level in LEVEL_FILLS:
         return LEVEL_FILLS[level]
-    code = as_text(_cell(live_or_grid_rows, row, spec.col("code"))).strip()
+    code = as_text(L.cell(live_or_grid_rows, row, spec.col("code"))).strip()
     node = catalog.node(code)
     if level == "indicator" and getattr(node, "is_checklist", False):
         return LOCKED_FILL
@@ -341,18 +314,14 @@ def _base_fill(live_or_grid_rows: list[list[Any]], role: str, row: int, catalog:
 
 def previous_highlights(live: Live) -> set[tuple[str, str]]:
     """(role, item) of every finding listed on the findings sheet: the cells the last Validate coloured."""
-    name = live.roles.get("findings")
-    if name is None:
-        return set()
-    rows = live.values[name]
-    key_row, cols = _table(rows)
-    if key_row < 0:
+    table = live.tables.get("findings")
+    if table is None:
         return set()
     role_of = {n: role for role in INPUT_ROLES for n in ui_all(L.ROLES[role].title_key).values()}
     role_of.update({n: role for role, n in live.roles.items()})
     out = set()
-    for r in range(key_row + 2, len(rows)):
-        sheet, item = _cell(rows, r, cols.get("sheet")), as_text(_cell(rows, r, cols.get("item"))).strip()
+    for row in table.records():
+        sheet, item = row.get("sheet"), as_text(row.get("item")).strip()
         if role_of.get(sheet) in INPUT_ROLES and item:
             out.add((role_of[sheet], item))
     return out
@@ -414,16 +383,13 @@ def _changed_entries(live: Live) -> list[ConversionEntry]:
     earlier Populate), then typed items whose wording or scale changed since the workbook was made
     (their fingerprint differs from the catalog's, the test spi4xl convert makes)."""
     out: dict[str, ConversionEntry] = {}
-    name = live.roles.get("conversion")
-    if name is not None:
-        rows = live.values[name]
-        key_row, cols = _table(rows)
-        for r in range(key_row + 2, len(rows)):
-            if _cell(rows, r, cols.get("status")) == "changed":
-                text = lambda col: as_text(_cell(rows, r, cols.get(col)))  # noqa: E731
-                out.setdefault(text("old_code"), ConversionEntry(
-                    "changed", text("old_code"), text("new_code"), text("answer"), text("comment"), text("evidence"),
-                    text("flag")))
+    table = live.tables.get("conversion")
+    for row in table.records() if table is not None else ():
+        if row.get("status") == "changed":
+            text = lambda col: as_text(row.get(col))  # noqa: E731
+            out.setdefault(text("old_code"), ConversionEntry(
+                "changed", text("old_code"), text("new_code"), text("answer"), text("comment"), text("evidence"),
+                text("flag")))
     read, catalog = live.read, live.read.catalog
     audit = read.audit
     for code in sorted(audit.typed_codes()):
@@ -476,18 +442,16 @@ def _units(scores: Scores) -> dict[tuple[str, str], UnitScore]:
 
 def formula_disagreements(live: Live, scores: Scores) -> int:
     """How many units the results sheet lacks or scored differently with its own formulas (last computed values)."""
-    name = live.roles.get("results")
-    if name is None:
+    table = live.tables.get("results")
+    if table is None:
         return 0
-    rows = live.values[name]
-    key_row, cols = _table(rows)
     units, seen, differ = _units(scores), set(), 0
-    for r in range(key_row + 2, len(rows)):
-        key = (as_text(_cell(rows, r, cols.get("level"))), as_text(_cell(rows, r, cols.get("code"))))
+    for row in table.records():
+        key = (as_text(row.get("level")), as_text(row.get("code")))
         if key not in units:
             continue
         seen.add(key)
-        cached, expected = _cell(rows, r, cols.get("score")), units[key].score
+        cached, expected = row.get("score"), units[key].score
         if not isinstance(cached, (int, float)) or isinstance(cached, bool):
             cached = None
         if (cached is None) != (expected is None) or (cached is not None and abs(cached - expected) > 1e-9):

@@ -22,13 +22,12 @@ from xlsxwriter.utility import xl_cell_to_rowcol
 from spi4xl.audit import Audit
 from spi4xl.catalog.model import Catalog
 from spi4xl.findings import Finding
-from spi4xl.scoring import Scores, score
-from spi4xl.workbook import render as R
-from spi4xl.workbook.dashboard import write_dashboard
+from spi4xl.scoring import Scores
 from spi4xl.workbook.formats import Formats
+from spi4xl.workbook.render import SHEET_WRITERS, ConversionEntry, new_context
 
-# Sheet roles the renderer writes, in its sheet order.
-ROLES = ("start", "organization", "questionnaire", "results", "dashboard", "findings", "conversion", "settings", "lists")
+# Sheet roles the buttons write, in the renderer's sheet order (the peers sheet is spi4xl compare's alone).
+ROLES = tuple(w.role for w in SHEET_WRITERS if w.role != "peers")
 
 _NAME_RX = re.compile(r"^=(?:'((?:[^']|'')+)'|([^'!]+))!(\S+)$")
 
@@ -205,59 +204,42 @@ def split_reference(formula: str) -> tuple[str, str] | None:
 def render_grids(catalog: Catalog, language: str, audit: Audit, roles: Iterable[str] = ROLES, *,
                  findings: Iterable[Finding] = (), sheet_names: dict[str, str] | None = None,
                  cells: dict[tuple[str, str], str] | None = None,
-                 conversion: Iterable[R.ConversionEntry] = ()) -> Rendered:
+                 conversion: Iterable[ConversionEntry] = ()) -> Rendered:
     """The renderer's cell contents for `roles`, sheet names from `sheet_names` (else the language's).
 
-    `cells` gives the input cell of each item in the live workbook, so the findings sheet links to
-    where things are now rather than where a fresh render would put them. `conversion` entries are
-    listed before the typed items the workbook has no row for, as in `render()`.
+    Each sheet is written by the renderer's own writer (`SHEET_WRITERS`), with the sheets it needs
+    written first. `cells` gives the input cell of each item in the live workbook, so the findings
+    sheet links to where things are now (and the input sheets need not be rendered for it).
     """
     roles = set(roles)
     book = GridBook()
-    names = {**R.sheet_names(language), **(sheet_names or {})}
-    ctx = R._Ctx(catalog, language, audit, score(audit, catalog), list(findings), Formats(book),
-                 catalog.indicators(audit.profile, audit.modules), names)
+    ctx = new_context(catalog, language, audit, Formats(book), findings=findings, conversion=conversion,
+                      sheet_names_=sheet_names)
+    needed = set(roles)
+    for writer in reversed(SHEET_WRITERS):  # needs point to earlier sheets: one backward pass is enough
+        if writer.role in needed and not (writer.role == "findings" and cells is not None):
+            needed.update(writer.needs)
     written: dict[str, GridSheet] = {}
-
-    def run(role: str, writer, *args: Any) -> Any:
+    rendered_cells = ctx.cells  # filled in place by the input sheets' writers
+    for writer in SHEET_WRITERS:
+        if writer.role not in needed:
+            continue
+        if writer.role == "findings" and cells is not None:
+            ctx.cells = dict(cells)
         before = len(book.sheets)
-        result = writer(book, ctx, *args)
+        writer.write(book, ctx)
         if len(book.sheets) > before:
-            written[role] = book.sheets[-1]
-        return result
-
-    locate = "findings" in roles and cells is None  # the findings sheet needs every input cell's address
-    if "start" in roles or locate:
-        run("start", R._write_start)
-    if "organization" in roles or locate:
-        run("organization", R._write_organization)
-    if "questionnaire" in roles or locate:
-        run("questionnaire", R._write_questionnaire)
-    spans = run("results", R._write_results)
-    if "dashboard" in roles:
-        run("dashboard", write_dashboard, spans)
-    rendered_cells = dict(ctx.cells)
-    if cells is not None:
-        ctx.cells = dict(cells)
-    if "findings" in roles:
-        run("findings", R._write_findings)
-    conversion = list(conversion)
-    entries = conversion + R._orphans(ctx, {e.old_code for e in conversion}) if "conversion" in roles else []
-    if entries:
-        run("conversion", R._write_conversion, entries)
-    if "settings" in roles:
-        run("settings", R._write_settings)
-    if "lists" in roles:
-        run("lists", R._write_lists)
+            written[writer.role] = book.sheets[-1]
     sheet_role = {sheet.name: role for role, sheet in written.items()}
     defined = {}
     for name, formula in book.names.items():
         ref = split_reference(formula)
         if ref is not None and ref[0] in sheet_role and sheet_role[ref[0]] in roles:
             defined[name] = ref
+    conversion_rows = len(ctx.conversion) if "conversion" in roles else 0
     return Rendered({role: Grid(role, sheet.name, sheet.rows(), list(sheet.merged))
                      for role, sheet in written.items() if role in roles},
-                    defined, ctx.scores, len(entries), rendered_cells)
+                    defined, ctx.scores, conversion_rows, rendered_cells)
 
 
 def excel_text(value: Any) -> Any:
