@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from spi4xl.convert import refuse_overwrite
-from spi4xl.findings import Finding, count_by_severity
+from spi4xl.findings import Finding, count_by_severity, located
 from spi4xl.scoring import Scores, score
 from spi4xl.validation import validate
 from spi4xl.workbook.read import ReadResult, read_workbook
@@ -28,15 +28,10 @@ class Assessment:
         return count_by_severity(self.findings)
 
 
-def located(findings: list[Finding], read: ReadResult) -> list[Finding]:
-    """Validation findings with the cell they point at in the file that was read."""
-    return [f if f.cell else dataclasses.replace(f, cell=read.cells.get((f.sheet, f.item), "")) for f in findings]
-
-
 def assess(path: str | Path) -> Assessment:
     result = read_workbook(path)
     catalog = result.catalog
-    findings = result.findings + located(validate(result.audit, catalog), result)
+    findings = result.findings + located(validate(result.audit, catalog), result.cells)
     return Assessment(Path(path), result, score(result.audit, catalog), findings)
 
 

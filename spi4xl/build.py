@@ -10,7 +10,7 @@ from pathlib import Path
 
 from spi4xl.audit import Audit
 from spi4xl.catalog import load_catalog
-from spi4xl.catalog.model import Catalog
+from spi4xl.catalog.model import CORE_MODULE, Catalog
 from spi4xl.workbook.render import FORMATS, render
 
 TEMPLATES_DIR = Path(__file__).resolve().parents[1] / "workbook_templates"
@@ -24,7 +24,7 @@ class Target:
     fmt: str
 
     def filename(self, catalog: Catalog) -> str:
-        mods = "" if self.modules is None else "+" + "+".join(self.modules or ("core",))
+        mods = "" if self.modules is None else "+" + "+".join(self.modules or (CORE_MODULE,))
         return f"spi4xl-{catalog.edition}-{self.profile}{mods}-{self.lang}.{self.fmt}"
 
 

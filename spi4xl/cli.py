@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 from typing import Callable
 
+from spi4xl.catalog.model import PROFILES, parse_modules
 from spi4xl.errors import Spi4xlError
 
 DEFAULT_EDITION = "usspm-2016"
@@ -29,7 +30,12 @@ def emit_json(data: object) -> None:
 def _catalog(args: argparse.Namespace):
     from spi4xl.catalog import load_catalog
 
-    return load_catalog(args.edition, overlay=getattr(args, "overlay", None))
+    catalog = load_catalog(args.edition)
+    if getattr(args, "overlay", None):
+        from spi4xl.workbook.text_files import apply_overlay
+
+        catalog = apply_overlay(catalog, args.overlay)
+    return catalog
 
 
 # --- catalog --------------------------------------------------------------------------------
@@ -57,7 +63,7 @@ def catalog_show(args: argparse.Namespace) -> int:
 # --- i18n -----------------------------------------------------------------------------------
 @command("i18n export")
 def i18n_export(args: argparse.Namespace) -> int:
-    from spi4xl.catalog.i18n_workbook import export_workbook
+    from spi4xl.workbook.text_files import export_workbook
 
     rows = export_workbook(_catalog(args), args.lang, Path(args.out))
     print(f"wrote {args.out}: {rows} texts to review")
@@ -66,7 +72,7 @@ def i18n_export(args: argparse.Namespace) -> int:
 
 @command("i18n import")
 def i18n_import(args: argparse.Namespace) -> int:
-    from spi4xl.catalog.i18n_workbook import import_workbook
+    from spi4xl.workbook.text_files import import_workbook
 
     report = import_workbook(_catalog(args), Path(args.workbook))
     for row, ident, reason in report.refused:
@@ -77,7 +83,7 @@ def i18n_import(args: argparse.Namespace) -> int:
 
 @command("i18n update")
 def i18n_update(args: argparse.Namespace) -> int:
-    from spi4xl.catalog.i18n import write_po
+    from spi4xl.po import write_po
     from spi4xl.catalog.i18n_workbook import domains
 
     catalog = _catalog(args)
@@ -93,15 +99,13 @@ def _split(text: str | None) -> list[str] | None:
     return [part.strip() for part in text.split(",") if part.strip()] if text else None
 
 
-def _modules_arg(text: str | None) -> tuple[str, ...] | None:
-    return None if text in (None, "all") else tuple(m for m in _split(text) or [] if m != "core")
 
 
 @command("build")
 def build_cmd(args: argparse.Namespace) -> int:
     from spi4xl.build import TEMPLATES_DIR, build
 
-    report = build(args.edition, _split(args.lang), args.profile, _modules_arg(args.modules), _split(args.format),
+    report = build(args.edition, _split(args.lang), args.profile, parse_modules(args.modules), _split(args.format),
                    Path(args.out) if args.out else TEMPLATES_DIR, check=args.check, password=args.password)
     if args.json:
         emit_json(report)
@@ -293,7 +297,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("build", help="render questionnaire templates (batch regeneration)")
     p.add_argument("--edition", default=DEFAULT_EDITION)
     p.add_argument("--lang", help="comma-separated languages (default: all of the catalog)")
-    p.add_argument("--profile", default="full", choices=("full", "alinus", "cp"))
+    p.add_argument("--profile", default=PROFILES[0], choices=PROFILES)
     p.add_argument("--modules", help="comma-separated optional modules, or 'all' (default) or 'core'")
     p.add_argument("--format", help="xlsx, xlsm or both (default)")
     p.add_argument("--out", help="folder (default: workbook_templates/)")

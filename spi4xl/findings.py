@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 from typing import Any, Mapping
 
@@ -39,3 +40,8 @@ class Finding:
 
 def count_by_severity(findings: list[Finding]) -> dict[str, int]:
     return {s: sum(f.severity == s for f in findings) for s in SEVERITIES}
+
+
+def located(findings: list[Finding], cells: Mapping[tuple[str, str], str]) -> list[Finding]:
+    """Findings with the cell they point at, from a map of (sheet role, item) -> cell of the file that was read."""
+    return [f if f.cell else dataclasses.replace(f, cell=cells.get((f.sheet, f.item), "")) for f in findings]

@@ -12,12 +12,11 @@ from dataclasses import dataclass
 from typing import Any, Callable, Iterator, Mapping
 
 from spi4xl.audit import Audit
-from spi4xl.catalog.model import Catalog, Indicator
+from spi4xl.catalog.model import CORE_MODULE, Catalog, Indicator
 
 POOLED_MEAN = "pooled_mean"
 MEAN_OF_CHILDREN = "mean_of_children"
 METHODS = (POOLED_MEAN, MEAN_OF_CHILDREN)
-CORE = "core"
 # Unit kinds, in the order of to_frame(); "practice" is an essential practice.
 KINDS = ("overall", "dimension", "standard", "practice", "principle", "alinus", "module")
 OVERALL_CODE = "overall"
@@ -188,11 +187,11 @@ class _Scope:
         self.alinus = add("alinus", ALINUS_CODE)
         in_scope_modules = {i.module for i in indicators}
         module_ids = {m.code: add("module", m.code) for m in catalog.modules
-                      if m.code != CORE and m.code in in_scope_modules}
+                      if m.code != CORE_MODULE and m.code in in_scope_modules}
 
         scoped: list[tuple[_Item, tuple[int, ...]]] = []
         for ind in indicators:
-            if ind.module == CORE:
+            if ind.module == CORE_MODULE:
                 uids = [ids[ind.practice], ids[ind.standard], ids[ind.dimension], self.overall]
                 uids += [principle_ids[p] for p in ind.principles if p in principle_ids]
                 if ind.alinus:

@@ -31,9 +31,9 @@ import operator
 from typing import Any
 
 from spi4xl.audit import Audit, answer_key, as_text
-from spi4xl.catalog.model import Catalog, OrgField
+from spi4xl.catalog.model import CORE_MODULE, Catalog, OrgField
 from spi4xl.findings import Finding
-from spi4xl.scoring import CORE, catalog_index, evaluate, scope_of
+from spi4xl.scoring import catalog_index, evaluate, scope_of
 
 ERROR, WARNING, INFO = "error", "warning", "info"
 QUESTIONNAIRE, ORGANIZATION, START = "questionnaire", "organization", "start"
@@ -233,7 +233,7 @@ def _questionnaire(audit: Audit, catalog: Catalog) -> list[Finding]:
                     (value == 0 and len(detail_values) >= 2 and yes == len(detail_values)):
                 out.append(Finding("detail.contradiction", WARNING, code, QUESTIONNAIRE,
                                    values={"yes": yes, "count": len(detail_values)}))
-        if value is not None and ind.module == CORE:
+        if value is not None and ind.module == CORE_MODULE:
             stats = dims.setdefault(ind.dimension, [0, 0, 0])
             stats[0] += 1
             stats[1] += value == 1

@@ -19,8 +19,9 @@ import spi4xl.catalog.i18n_workbook as i18n_workbook
 import spi4xl.ui
 from spi4xl.catalog import load_catalog
 from spi4xl.catalog.check import check_catalog
-from spi4xl.catalog.i18n import read_translations
-from spi4xl.catalog.i18n_workbook import HEADERS, export_workbook, import_workbook
+from spi4xl.po import read_translations
+from spi4xl.catalog.i18n_workbook import HEADERS
+from spi4xl.workbook.text_files import export_workbook, import_workbook
 from spi4xl.catalog.summary import summarize
 from spi4xl.cli import main
 from spi4xl.errors import Spi4xlError

@@ -16,7 +16,7 @@ import pytest
 from spi4xl.catalog import load_catalog
 from spi4xl.catalog.check import check_catalog, translation_reports
 from spi4xl.catalog.model import Catalog, Indicator
-from spi4xl.catalog.strict import load_yaml
+from spi4xl.strict_yaml import load_yaml
 from spi4xl.errors import CatalogError, Spi4xlError
 
 MINI = Path(__file__).parent / "fixtures" / "catalogs" / "mini"

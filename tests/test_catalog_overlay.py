@@ -12,7 +12,7 @@ import pytest
 
 from spi4xl.catalog import load_catalog
 from spi4xl.catalog.model import Catalog
-from spi4xl.catalog.overlay import apply_overlay
+from spi4xl.workbook.text_files import apply_overlay
 from spi4xl.cli import main
 from spi4xl.errors import Spi4xlError
 
@@ -80,8 +80,8 @@ def test_sheet_overlay_replaces_texts_not_structure(base: Catalog, tmp_path: Pat
         overlaid.texts["en"][("1A", "name")] = "x"
 
 
-def test_overlay_through_load_catalog(tmp_path: Path) -> None:
-    overlaid = load_catalog(MINI, overlay=sheet(tmp_path / "own.xlsx", OWN))
+def test_overlay_keeps_the_catalog_root(tmp_path: Path) -> None:
+    overlaid = apply_overlay(load_catalog(MINI), sheet(tmp_path / "own.xlsx", OWN))
     assert overlaid.text("1A", "name") == "Our own wording of standard 1A"
     assert overlaid.root == MINI
 

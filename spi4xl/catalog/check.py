@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from spi4xl.catalog.i18n import Translations, catalog_translations, msgctxt
+from spi4xl.po import Translations, catalog_translations, msgctxt
 from spi4xl.catalog.loader import catalog_root
 from spi4xl.catalog.model import Catalog
 from spi4xl.ui import LANGUAGES, ui, ui_source, ui_translations
@@ -47,6 +47,8 @@ def check_catalog(catalog: Catalog) -> list[Problem]:
                 problems.append(Problem(_shown(report.path), msgctxt(entry.key), f"{report.lang} translation {entry.status}"
                                         + (f" ({detail[entry.status]})" if entry.status in detail else "")))
     for lang in catalog.languages:
+        if lang not in LANGUAGES:
+            problems.append(Problem("spi4xl/ui", lang, f"the catalog speaks {lang} but the interface has no {lang}.po"))
         for (key, field), text in {**catalog.texts[lang]}.items():
             if len(text) > EXCEL_CELL_LIMIT:
                 problems.append(Problem(lang, f"{key}|{field}", f"{len(text)} characters: over Excel's {EXCEL_CELL_LIMIT} per cell"))

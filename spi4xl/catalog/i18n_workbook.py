@@ -1,19 +1,19 @@
-"""The translators' workbook: export PO entries to a sheet anyone can fill, import it back safely."""
+"""The translators' workbook as rows: PO entries out to a sheet anyone can fill, reviewed rows back in safely.
+
+The workbook layer (spi4xl.workbook.text_files) writes and reads the file itself.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Mapping
+from typing import Any, Mapping
 
-import xlsxwriter
-
-from spi4xl.catalog.i18n import TextKey, msgctxt, parse_msgctxt, read_translations, write_po
+from spi4xl.po import TextKey, msgctxt, parse_msgctxt, read_translations, write_po
 from spi4xl.catalog.loader import catalog_root
 from spi4xl.catalog.model import Catalog
 from spi4xl.errors import Spi4xlError
 from spi4xl.ui import UI_DIR, ui_source
-from spi4xl.workbook.values import read_sheet_values
 
 HEADERS = ("domain", "id", "source (en)", "translation ({lang})", "status")
 
@@ -38,33 +38,12 @@ def _check_lang(catalog: Catalog, lang: str) -> None:
         raise Spi4xlError(f"language {lang!r} is not a translation of {catalog.id} (translations: {', '.join(catalog.languages[1:])})")
 
 
-def export_workbook(catalog: Catalog, lang: str, out: Path) -> int:
-    """Write one row per text: id, English source, current translation, status. Returns the row count."""
+def export_rows(catalog: Catalog, lang: str) -> list[tuple[str, str, str, str, str]]:
+    """One row per text: domain, id, English source, current translation, status."""
     _check_lang(catalog, lang)
-    book = xlsxwriter.Workbook(str(out))
-    book.set_properties({"title": f"spi4xl translations ({lang})", "created": None})
-    sheet = book.add_worksheet(lang)
-    head = book.add_format({"bold": True, "bg_color": "#DDEBF7", "border": 1})
-    wrap = book.add_format({"text_wrap": True, "valign": "top"})
-    todo = book.add_format({"text_wrap": True, "valign": "top", "bg_color": "#FFF2CC"})
-    sheet.write_row(0, 0, [h.format(lang=lang) for h in HEADERS], head)
-    row = 0
-    for domain in domains(catalog, lang):
-        for entry in read_translations(domain.po_path, lang, domain.source).entries:
-            row += 1
-            sheet.write_string(row, 0, domain.name, wrap)
-            sheet.write_string(row, 1, msgctxt(entry.key), wrap)
-            sheet.write_string(row, 2, entry.source, wrap)
-            sheet.write_string(row, 3, entry.translation, wrap if entry.status == "done" else todo)
-            sheet.write_string(row, 4, entry.status, wrap)
-    sheet.set_column(0, 0, 9)
-    sheet.set_column(1, 1, 22)
-    sheet.set_column(2, 3, 60)
-    sheet.set_column(4, 4, 10)
-    sheet.freeze_panes(1, 2)
-    sheet.autofilter(0, 0, row, len(HEADERS) - 1)
-    book.close()
-    return row
+    return [(domain.name, msgctxt(entry.key), entry.source, entry.translation, entry.status)
+            for domain in domains(catalog, lang)
+            for entry in read_translations(domain.po_path, lang, domain.source).entries]
 
 
 @dataclass
@@ -75,9 +54,9 @@ class ImportReport:
     refused: list[tuple[int, str, str]] = field(default_factory=list)  # (row number, id, reason)
 
 
-def import_workbook(catalog: Catalog, path: Path) -> ImportReport:
-    """Write reviewed translations back into the PO files; rows whose id or English no longer match are refused."""
-    rows = read_sheet_values(path)
+def import_rows(catalog: Catalog, rows: list[list[Any]], path: Path) -> ImportReport:
+    """Write reviewed translations (a translators' sheet's values) back into the PO files; rows whose id
+    or English no longer match are refused."""
     head = [("" if c is None else str(c)).strip() for c in (list(rows[0]) if rows else []) + [""] * 4][:4]
     if head[:3] != list(HEADERS[:3]) or not (head[3].startswith("translation (") and head[3].endswith(")")):
         raise Spi4xlError(f"{path}: not a translation workbook exported by 'spi4xl i18n export' (first row must read {', '.join(HEADERS[:3])}, translation (<lang>), ...)")

@@ -8,8 +8,8 @@ from pathlib import Path
 from types import MappingProxyType
 
 from spi4xl.catalog import model as m
-from spi4xl.catalog.i18n import catalog_translations
-from spi4xl.catalog.strict import Node, load_yaml
+from spi4xl.po import catalog_translations
+from spi4xl.strict_yaml import Node, load_yaml
 from spi4xl.errors import CatalogError, Spi4xlError
 
 STANDARDS_DIR = Path(os.environ.get("SPI4XL_STANDARDS", Path(__file__).resolve().parents[2] / "standards"))
@@ -296,8 +296,8 @@ class _Builder:
         return tuple(fields.values()), tuple(rules)
 
 
-def load_catalog(edition: str | os.PathLike = "usspm-2016", *, overlay: str | os.PathLike | None = None) -> m.Catalog:
-    """Load and check a catalog; translations come from its locale/*.po, an optional overlay replaces texts."""
+def load_catalog(edition: str | os.PathLike = "usspm-2016") -> m.Catalog:
+    """Load and check a catalog; translations come from its locale/*.po (overlays: spi4xl.workbook.text_files)."""
     root = catalog_dir(edition)
     builder = _Builder(root)
     head = builder.header()
@@ -309,8 +309,4 @@ def load_catalog(edition: str | os.PathLike = "usspm-2016", *, overlay: str | os
     catalog = m.Catalog(
         dimensions=dims, org_fields=org_fields, org_rules=org_rules, texts=MappingProxyType(texts), root=root, **head
     )
-    if overlay is not None:
-        from spi4xl.catalog.overlay import apply_overlay
-
-        catalog = apply_overlay(catalog, overlay)
     return catalog

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
@@ -12,7 +13,21 @@ from typing import Iterable, Mapping
 from spi4xl.errors import Spi4xlError
 
 SOURCE_LANGUAGE = "en"
-PROFILES = ("full", "alinus", "cp")
+PROFILES = ("full", "alinus", "cp")  # the first is the default
+CORE_MODULE = "core"  # indicators of no optional module
+ALL_MODULES = "all"  # how settings and options say "every module"
+
+
+def modules_text(modules: tuple[str, ...] | None) -> str:
+    """Modules as the settings sheet and the options write them: 'all', 'core' (none) or 'gender,rural'."""
+    return ALL_MODULES if modules is None else ",".join(modules) or CORE_MODULE
+
+
+def parse_modules(text: str | None) -> tuple[str, ...] | None:
+    """The inverse of modules_text, lenient on separators and spaces; None (every module) when empty."""
+    if text is None or text.strip() in ("", ALL_MODULES):
+        return None
+    return tuple(m for m in re.split(r"[,\s;]+", text) if m and m != CORE_MODULE)
 TextKey = tuple[str, str]  # (object key, field), e.g. ("1A.1.1", "text")
 
 
@@ -192,7 +207,7 @@ class Catalog:
         """Indicators of a profile (full, alinus, cp); `modules` limits optional modules (None: all)."""
         if profile not in PROFILES:
             raise Spi4xlError(f"unknown profile {profile!r}; choose one of {', '.join(PROFILES)}")
-        wanted = None if modules is None else {"core", *modules}
+        wanted = None if modules is None else {CORE_MODULE, *modules}
         if wanted is not None and (unknown := wanted - set(self.module_codes)):
             raise Spi4xlError(f"unknown module(s) {', '.join(sorted(unknown))}; choose among {', '.join(self.module_codes)}")
         keep = {

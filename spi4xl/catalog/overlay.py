@@ -7,18 +7,19 @@ PO file: msgctxt `code|field`, msgstr the text, the language from its `Language`
 from __future__ import annotations
 
 import dataclasses
-import os
 from pathlib import Path
 from types import MappingProxyType
+from typing import Any
 
-from spi4xl.catalog.i18n import parse_msgctxt, read_po
+from spi4xl.po import parse_msgctxt, read_po
 from spi4xl.catalog.model import Catalog, TextKey
 from spi4xl.errors import Spi4xlError
-from spi4xl.workbook.values import read_sheet_values
+
+OverlayRow = tuple[int, TextKey, str, str]  # row or line number, (code, field), language, text
 
 
-def _rows_from_sheet(path: Path, catalog: Catalog) -> list[tuple[int, TextKey, str, str]]:
-    rows = read_sheet_values(path)
+def rows_from_cells(rows: list[list[Any]], catalog: Catalog, path: Path) -> list[OverlayRow]:
+    """The texts of an overlay sheet's values (read by the workbook layer), with their row numbers."""
     header = [str(c or "").strip().lower() for c in (rows[0] if rows else [])]
     if "code" not in header or "field" not in header:
         raise Spi4xlError(f"{path}: an overlay sheet needs a first row with 'code', 'field' and language columns ({', '.join(catalog.languages)})")
@@ -37,7 +38,7 @@ def _rows_from_sheet(path: Path, catalog: Catalog) -> list[tuple[int, TextKey, s
     return out
 
 
-def _rows_from_po(path: Path, catalog: Catalog) -> list[tuple[int, TextKey, str, str]]:
+def rows_from_po(path: Path, catalog: Catalog) -> list[OverlayRow]:
     po = read_po(path)
     lang = po.metadata.get("Language", "")
     if lang not in catalog.languages:
@@ -46,13 +47,8 @@ def _rows_from_po(path: Path, catalog: Catalog) -> list[tuple[int, TextKey, str,
             for entry in po if entry.msgstr and not entry.obsolete]
 
 
-def apply_overlay(catalog: Catalog, overlay: str | os.PathLike) -> Catalog:
+def apply_overlay_rows(catalog: Catalog, rows: list[OverlayRow], path: Path) -> Catalog:
     """A new catalog whose texts are replaced by the overlay's; unknown codes are refused by row."""
-    path = Path(overlay)
-    if not path.is_file():
-        raise Spi4xlError(f"{path}: overlay file not found")
-    reader = _rows_from_po if path.suffix.lower() == ".po" else _rows_from_sheet
-    rows = reader(path, catalog)
     known = catalog.texts["en"]
     unknown = [(n, key) for n, key, _, _ in rows if key not in known]
     if unknown:

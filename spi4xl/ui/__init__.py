@@ -8,11 +8,13 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Mapping
 
-from spi4xl.catalog.i18n import TextKey, Translations, read_translations
-from spi4xl.catalog.strict import Node, load_yaml
+from spi4xl.po import TextKey, Translations, read_translations
+from spi4xl.strict_yaml import Node, load_yaml
 
 UI_DIR = Path(__file__).resolve().parent
-LANGUAGES = ("en", "fr", "es")
+# The interface speaks English and every language it has a PO file for (each catalog language needs one:
+# spi4xl catalog check says so).
+LANGUAGES = ("en", *sorted(path.stem for path in UI_DIR.glob("*.po")))
 
 
 @lru_cache(maxsize=1)

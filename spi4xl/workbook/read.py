@@ -19,7 +19,7 @@ from spi4xl.answers import parse_answer, term_lookup
 from spi4xl.audit import ASSESSMENT_TYPES, META_DATES, META_FIELDS, Audit, answer_key, as_text
 from spi4xl.catalog import load_catalog
 from spi4xl.catalog.loader import STANDARDS_DIR
-from spi4xl.catalog.model import Catalog
+from spi4xl.catalog.model import PROFILES, Catalog, parse_modules
 from spi4xl.errors import Spi4xlError
 from spi4xl.findings import Finding
 from spi4xl.ui import ui_all
@@ -90,12 +90,6 @@ def _settings(table: L.Table) -> dict[str, str]:
     return out
 
 
-def _modules(text: str) -> tuple[str, ...] | None:
-    if text in ("", "all"):
-        return None
-    return tuple(m for m in re.split(r"[,\s;]+", text) if m and m != "core")
-
-
 def _at(values: list[Any], col: int | None) -> Any:
     """The normalised value of a row's column (the reader's hot path: no bounds of other rows to check)."""
     if col is None or col >= len(values):
@@ -153,8 +147,8 @@ def read_tables(tables: Mapping[str, L.Table], path: str) -> ReadResult:
     language = settings.get("language", "en")
     audit = Audit(edition=edition, catalog_version=settings.get("catalog_version", ""),
                   language=language if language in catalog.languages else "en",
-                  profile=settings.get("profile") if settings.get("profile") in ("full", "alinus", "cp") else "full",
-                  modules=_modules(settings.get("modules", "all")))
+                  profile=settings.get("profile") if settings.get("profile") in PROFILES else PROFILES[0],
+                  modules=parse_modules(settings.get("modules")))
     result = ReadResult(audit, sheets={role: t.name for role, t in tables.items()}, catalog=catalog)
     try:
         _read_questionnaire(tables["questionnaire"], catalog, result)

@@ -19,7 +19,7 @@ from xlsxwriter.utility import xl_col_to_name, xl_rowcol_to_cell
 from spi4xl.answers import answer_row, answer_table
 from spi4xl.audit import ASSESSMENT_TYPES, META_DATES, META_FIELDS, Audit
 from spi4xl.catalog.check import EXCEL_CELL_LIMIT
-from spi4xl.catalog.model import Catalog, Indicator
+from spi4xl.catalog.model import CORE_MODULE, PROFILES, Catalog, Indicator, modules_text
 from spi4xl.errors import Spi4xlError
 from spi4xl.findings import Finding
 from spi4xl.scoring import Scores, UnitScore, score
@@ -119,7 +119,7 @@ def write_lists(book, ctx: RenderContext) -> None:
     lists.append(("list_evidence", [ctx.ct(t.key) for t in ctx.catalog.evidence_types]))
     lists.append(("list_assessment", [ctx.t(f"assessment.{c}") for c in ASSESSMENT_TYPES]))
     lists.append(("list_language", list(ctx.catalog.languages)))
-    lists.append(("list_profile", ["full", "alinus", "cp"]))
+    lists.append(("list_profile", list(PROFILES)))
     for f in ctx.catalog.org_fields:
         if f.choices:
             lists.append((f"list_org_{f.id}", [ctx.ct(f"org.{f.id}.{c}", "label") for c in f.choices]))
@@ -198,7 +198,7 @@ def write_questionnaire(book, ctx: RenderContext) -> None:
             for cid, key in (("dimension", f"D:{ind.dimension}"), ("standard", f"S:{ind.standard}"),
                              ("practice", f"P:{ind.practice}"), ("module_code", ind.module)):
                 ws.write_string(r, c[cid], key)
-            flags = {"unit": ind.module == "core", "indicator": True, "alinus01": ind.alinus,
+            flags = {"unit": ind.module == CORE_MODULE, "indicator": True, "alinus01": ind.alinus,
                      **{f"cp{n}": f"CP{n}" in ind.principles for n in range(1, 8)}}
             for cid in (cid for cid, on in flags.items() if on):
                 ws.write_number(r, c[cid], 1)
@@ -209,7 +209,7 @@ def write_questionnaire(book, ctx: RenderContext) -> None:
             ws.write_string(r, c["guidance"], ctx.ct(code, "guidance"), fmt.guidance)
             ws.write_string(r, c["department"], ctx.ct(f"department.{ind.department}"), fmt.wrap)
             marks = {"principles": ", ".join(ind.principles), "alinus": "ALINUS" if ind.alinus else "",
-                     "module": "" if ind.module == "core" else ctx.ct(f"module.{ind.module}"),
+                     "module": "" if ind.module == CORE_MODULE else ctx.ct(f"module.{ind.module}"),
                      "mandatory": ctx.t("mark.mandatory") if ind.mandatory else ""}
             for cid in (cid for cid, text in marks.items() if text):
                 ws.write_string(r, c[cid], marks[cid], fmt.center)
@@ -487,7 +487,7 @@ def _setting_values(ctx: RenderContext) -> dict[str, str]:
         "catalog_version": ctx.catalog.version,
         "content_hash": ctx.catalog.content_hash,
         "profile": ctx.audit.profile,
-        "modules": "all" if modules is None else ",".join(modules) or "core",
+        "modules": modules_text(modules),
     }
 
 

@@ -28,10 +28,10 @@ from typing import Any, Iterable
 
 from xlsxwriter.utility import xl_cell_to_rowcol
 
-from spi4xl.assess import located
 from spi4xl.audit import as_text
+from spi4xl.catalog.model import modules_text
 from spi4xl.errors import Spi4xlError
-from spi4xl.findings import Finding, count_by_severity
+from spi4xl.findings import Finding, count_by_severity, located
 from spi4xl.scoring import Scores, UnitScore
 from spi4xl.ui import ui, ui_all
 from spi4xl.validation import validate as validate_audit
@@ -367,7 +367,7 @@ def populate(book: Any, *, alert: bool = True) -> Report:
             fills[(live.roles[role], *at)] = _base_fill(grid, role, at[0], catalog)
     colour(live, fills)
     t = lambda key: ui(key, audit.language)  # noqa: E731
-    modules = "all" if audit.modules is None else ",".join(audit.modules) or "core"
+    modules = modules_text(audit.modules)
     lines = [f"{t('sheet.questionnaire')}: {len(catalog.indicators(audit.profile, audit.modules))}",
              f"{t('meta.language')}: {audit.language}   {t('meta.profile')}: {audit.profile}   {t('meta.modules')}: {modules}"]
     if rendered.conversion:
@@ -404,7 +404,7 @@ def validate(book: Any, *, alert: bool = True) -> Report:
     """Write the findings sheet, colour the cells concerned (and uncolour the last run's), and alert the counts."""
     live = snapshot(book)
     read, audit, catalog = live.read, live.read.audit, live.read.catalog
-    findings = read.findings + located(validate_audit(audit, catalog), read)
+    findings = read.findings + located(validate_audit(audit, catalog), read.cells)
     previous = previous_highlights(live)
     rendered = render_grids(catalog, audit.language, audit, ("findings",), findings=findings,
                             sheet_names=dict(live.roles), cells=read.cells)

@@ -44,7 +44,8 @@ from fastapi.responses import FileResponse, JSONResponse, Response
 from spi4xl.errors import Spi4xlError
 from spi4xl.ui import LANGUAGES, ui
 from spi4xl.workbook import layout as L
-from spi4xl.xl import adapter, shapes
+from spi4xl.workbook import shapes
+from spi4xl.xl import adapter
 
 log = logging.getLogger("spi4xl.server")
 
