@@ -22,7 +22,8 @@ from spi4xl.engines.libreoffice import available
 from spi4xl.ui import ui
 from spi4xl.workbook.read import read_workbook
 from spi4xl.workbook.render import render
-from spi4xl.xl import adapter, shapes
+from spi4xl.workbook import shapes
+from spi4xl.xl import adapter
 from xl_helpers import VBA_ACTIONS, enable_xlwings_pro, payload, replay, role_sheet, set_settings, table
 
 pytestmark = pytest.mark.skipif(not available() and not os.environ.get("CI"),
