@@ -23,14 +23,14 @@ from hypothesis import strategies as st
 
 import spi4xl
 from audits import CATALOG, LANGS, audits, random_audit
-from sheets import role_records
+from sheets import role_records, role_table
 from spi4xl.audit import Audit
 from spi4xl.catalog.model import Scoring
 from spi4xl.engines.libreoffice import available
 from spi4xl.scoring import Scores, UnitScore
 from spi4xl.ui import ui
 from spi4xl.workbook import layout as L
-from spi4xl.workbook.read import read_audit
+from spi4xl.workbook.read import read_audit, read_workbook
 from spi4xl.workbook.render import render
 
 pytestmark = pytest.mark.skipif(
@@ -65,8 +65,9 @@ def _sheet_key(unit: UnitScore) -> tuple[str, str]:
     return unit.kind, unit.code
 
 
-def mismatches(path: Path, scores: Scores, lang: str) -> list[str]:
-    """Every difference between the workbook's computed cells and Python's scores (empty: they agree)."""
+def mismatches(path: Path, scores: Scores, lang: str, deleted: tuple[str, ...] = ()) -> list[str]:
+    """Every difference between the workbook's computed cells and Python's scores (empty: they agree).
+    `deleted`: indicators whose row was deleted on purpose (Python still counts them, as unanswered)."""
     out: list[str] = []
     _, results = role_records(path, "results")
     units = {(r["level"], r.get("code") or ""): r for r in results if r.get("level") in
@@ -96,7 +97,7 @@ def mismatches(path: Path, scores: Scores, lang: str) -> list[str]:
 
     _, questionnaire = role_records(path, "questionnaire")
     rows = {r["code"]: r for r in questionnaire if r.get("level") == "indicator"}
-    if set(rows) != set(scores.indicators):
+    if set(rows) != set(scores.indicators) - set(deleted):
         out.append(f"questionnaire indicators differ: {sorted(set(rows) ^ set(scores.indicators))[:10]}")
     for code, result in scores.indicators.items():
         row = rows.get(code)
@@ -343,3 +344,33 @@ def test_wrong_cached_values_are_seen_and_recalculation_overwrites_them(libreoff
     # and a different audit's scores do not pass for this one's
     other = spi4xl.score(random_audit(42, "en", fill=0.6), CATALOG)
     assert mismatches(out, other, "en") != []
+
+
+# --- what auditors do to the rows: sort them, delete one -------------------------------------------
+@pytest.mark.parametrize("lang, key, ascending, deleted", [
+    ("en", "answer", True, ()),
+    ("fr", "text", False, ()),
+    ("es", "department", True, ("2C.3.1",)),
+    ("fr", "comment", True, ("2C.3.1", "4A.1.1")),
+])
+def test_sorted_and_deleted_rows_score_the_same(libreoffice, tmp_path, lang, key, ascending, deleted):
+    """Rows sorted by a visible column, or deleted, in LibreOffice itself: the formulas and Python agree.
+    A deleted indicator counts as unanswered on both sides (the Results totals are the catalog's), and the
+    reader reports it."""
+    audit = EXPLICIT["full"](lang)
+    if deleted:  # the deleted rows were answered: the audit is no longer complete
+        assert all(code in audit.answers for code in deleted if not CATALOG.indicator(code).is_checklist)
+    src = render(CATALOG, lang, audit, tmp_path / "audit.xlsx")
+    table = role_table(src, "questionnaire")
+    rows = [r for r in range(table.first_row, len(table.rows)) if table.value(r, "code") in deleted]
+    detail_rows = [r for r in range(table.first_row, len(table.rows)) if table.value(r, "parent") in deleted]
+    last = len(table.rows) - 1 - len(rows) - len(detail_rows)
+    dst = tmp_path / "edited.xlsx"
+    libreoffice.edit_rows(src, dst, table.name, delete=rows + detail_rows,
+                          sort=(table.first_row, last, len(table.rows[0]) - 1, table.columns[key], ascending))
+    result = read_workbook(dst)
+    assert sorted(f.item for f in result.findings if f.code == "row.missing") == \
+        sorted([*deleted, *(d.code for c in deleted for d in CATALOG.indicator(c).details)])
+    scores = spi4xl.score(result.audit)
+    assert scores.provisional == bool(deleted)
+    assert mismatches(dst, scores, lang, deleted) == []

@@ -106,6 +106,14 @@ class LibreOffice:
         dst.parent.mkdir(parents=True, exist_ok=True)
         self._call("recalculate", src, src=str(src), dst=str(dst))
 
+    def edit_rows(self, src: Path, dst: Path, sheet: str, *, delete: list[int] = (),
+                  sort: tuple[int, int, int, int, bool] | None = None) -> None:
+        """Delete rows (0-based) and/or sort rows (first, last, last column, key column, ascending) of a
+        sheet the way a user would in the spreadsheet, then recalculate and save dst as .xlsx."""
+        src, dst = self._existing(src), Path(dst).resolve()
+        self._call("edit_rows", src, src=str(src), dst=str(dst), sheet=sheet, delete=list(delete),
+                   sort=list(sort) if sort else None)
+
     def inspect(self, path: Path) -> dict[str, Any]:
         """What LibreOffice sees in a workbook.
 

@@ -102,6 +102,31 @@ class Worker:
         finally:
             doc.close(True)
 
+    def edit_rows(self, src: str, dst: str, sheet: str, delete: list[int], sort: list[Any] | None) -> None:
+        """What an auditor does to a sheet's rows, done by the spreadsheet itself: delete rows (0-based),
+        then sort rows `first..last` over columns 0..`last_col` by column `key`; recalculate, save dst."""
+        doc, _ = self._load(src)
+        try:
+            ws = doc.Sheets.getByName(sheet)
+            for row in sorted(delete, reverse=True):
+                ws.Rows.removeByIndex(row, 1)
+            if sort:
+                first, last, last_col, key, ascending = sort
+                field = uno.createUnoStruct("com.sun.star.table.TableSortField")
+                field.Field, field.IsAscending = key, ascending
+                rng = ws.getCellRangeByPosition(0, first, last_col, last)
+                descriptor = list(rng.createSortDescriptor())
+                for p in descriptor:
+                    if p.Name == "SortFields":
+                        p.Value = uno.Any("[]com.sun.star.table.TableSortField", (field,))
+                    elif p.Name == "ContainsHeader":
+                        p.Value = False
+                uno.invoke(rng, "sort", (tuple(descriptor),))
+            doc.calculateAll()
+            doc.storeToURL(file_url(dst), (prop("FilterName", XLSX_FILTER), prop("Overwrite", True)))
+        finally:
+            doc.close(True)
+
     def inspect(self, path: str) -> dict[str, Any]:
         repaired = False
         try:
@@ -222,7 +247,7 @@ def main() -> None:
         if op == "quit":
             break
         try:
-            if op not in {"recalculate", "inspect", "to_pdf"}:
+            if op not in {"recalculate", "edit_rows", "inspect", "to_pdf"}:
                 raise ValueError(f"unknown operation {op!r}")
             reply = {"ok": True, "result": getattr(worker, op)(**req)}
         except Exception as exc:

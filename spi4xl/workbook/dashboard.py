@@ -5,7 +5,7 @@ from __future__ import annotations
 from xlsxwriter.utility import xl_col_to_name
 
 from spi4xl.workbook import layout as L
-from spi4xl.workbook.formats import NUMBER_FORMATS, row_height
+from spi4xl.workbook.formats import NUMBER_FORMATS, protect, row_height
 
 # Shares shown beside the raw figures: (UI key, numerator field, denominator field).
 RATIOS = (
@@ -74,6 +74,7 @@ def write_dashboard(book, ctx) -> None:
         ws.insert_chart(4, 1, chart, {"x_offset": gx * (width + CHART_GAP), "y_offset": gy * (height + CHART_GAP)})
     row = _dimension_table(ws, ctx, spans, TABLES_ROW)
     _social_dashboard(ws, ctx, first_row=row + 1)
+    protect(ws, fmt)  # nothing to type here: its formulas stay as rendered
 
 
 def _dimension_table(ws, ctx, spans: dict[str, tuple[int, int]], first_row: int) -> int:

@@ -91,3 +91,11 @@ class Formats:
                 props["bg_color"] = SEVERITY_FILLS[severity]
             self._org[key] = self.input_fmt(**props)
         return self._org[key]
+
+
+def protect(ws, fmt: Formats) -> None:
+    """Locked structure and formulas, editable inputs; no password unless asked. Sheets meant to be sorted,
+    filtered or grouped (the questionnaire) stay unprotected: Excel refuses those on a protected sheet."""
+    ws.protect(fmt.password or "", {
+        "format_columns": True, "format_rows": True, "select_locked_cells": True, "select_unlocked_cells": True,
+    })

@@ -158,6 +158,7 @@ def read_tables(tables: Mapping[str, L.Table], path: str) -> ReadResult:
     _read_start(tables["start"], catalog, result)
     if "conversion" in tables:
         _read_conversion(tables["conversion"], catalog, result)
+    _report_missing_rows(catalog, result)
     return result
 
 
@@ -210,6 +211,17 @@ def _read_questionnaire(t: L.Table, catalog: Catalog, result: ReadResult) -> Non
                 audit.unparsed[(code, "evidence")] = as_text(raw_ev)
                 result.findings.append(Finding("evidence.invalid", "warning", code, "questionnaire",
                                                t.address(r, "evidence"), {"raw": ev}))
+
+
+def _report_missing_rows(catalog: Catalog, result: ReadResult) -> None:
+    """Indicators and detail items of the workbook's scope whose row was deleted: unanswered, and said so
+    (the Results formulas count them too, from the catalog's totals)."""
+    audit = result.audit
+    kept = audit.typed_codes()  # e.g. on the conversion sheet
+    for ind in catalog.indicators(audit.profile, audit.modules):
+        for code in (ind.code, *(d.code for d in ind.details)):
+            if ("questionnaire", code) not in result.cells and code not in kept:
+                result.findings.append(Finding("row.missing", "warning", code, "questionnaire", "", {}))
 
 
 def parse_org_value(ftype: str, raw: Any, choices: dict[str, str] | None = None) -> Any:

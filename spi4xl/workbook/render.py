@@ -26,7 +26,7 @@ from spi4xl.scoring import Scores, UnitScore, score
 from spi4xl.ui import ui
 from spi4xl.workbook import layout as L
 from spi4xl.workbook.dashboard import write_dashboard
-from spi4xl.workbook.formats import Formats, row_height
+from spi4xl.workbook.formats import Formats, protect, row_height
 from spi4xl.workbook.shapes import JOBS, add_sheet_buttons, name_button_shapes
 
 FORMATS = ("xlsx", "xlsm")
@@ -282,7 +282,8 @@ def write_questionnaire(book, ctx: RenderContext) -> None:
     ws.freeze_panes(L.FIRST_DATA_ROW, 2)
     ws.outline_settings(True, False, True, False)
     _print_setup(ws, last, last_visible)
-    _protect(ws, ctx)
+    # Not protected: Excel sorts a protected sheet only when every cell of the range is unlocked, and
+    # groups open and close only on an unprotected sheet. The row formulas sit in hidden columns.
 
 
 def _escape_wildcards(expr: str) -> str:
@@ -337,14 +338,6 @@ def _print_setup(ws, last_row: int, last_col: int) -> None:
     ws.print_area(1, 0, last_row, last_col)
 
 
-def _protect(ws, ctx: RenderContext) -> None:
-    """Locked structure and formulas, editable inputs, sorting and filtering allowed; no password by default."""
-    ws.protect(ctx.fmt.password or "", {
-        "sort": True, "autofilter": True, "format_columns": True, "format_rows": True,
-        "select_locked_cells": True, "select_unlocked_cells": True,
-    })
-
-
 # --- organization -------------------------------------------------------------------------------
 def write_organization(book, ctx: RenderContext) -> None:
     role, fmt = L.ORGANIZATION, ctx.fmt
@@ -392,7 +385,7 @@ def write_organization(book, ctx: RenderContext) -> None:
         book.define_name(f"org_{f.id}", f"='{name}'!{xl_rowcol_to_cell(r, c['value'], True, True)}")
         _org_validation(ws, cell, f, ctx)
     ws.freeze_panes(L.FIRST_DATA_ROW, 2)
-    _protect(ws, ctx)
+    protect(ws, ctx.fmt)
 
 
 def _org_validation(ws, cell: str, f, ctx: RenderContext) -> None:
@@ -474,7 +467,7 @@ def write_start(book, ctx: RenderContext) -> Any:
         r += 1
         ws.write_string(r, 1, ctx.t(f"meta.{key}"), fmt.bold)
         ws.write_formula(r, 2, f"={L.SETTING_NAME[key]}", fmt.plain, _setting_values(ctx)[key])
-    _protect(ws, ctx)
+    protect(ws, ctx.fmt)
     ws.activate()
     return ws
 
@@ -505,7 +498,7 @@ def write_settings(book, ctx: RenderContext) -> None:
         book.define_name(L.SETTING_NAME[key], f"='{name}'!$C${r + 1}")
         if key in ("language", "profile"):
             ws.data_validation(r, 2, r, 2, {"validate": "list", "source": f"=list_{key}"})
-    _protect(ws, ctx)
+    protect(ws, ctx.fmt)
 
 
 # --- results ------------------------------------------------------------------------------------
@@ -559,7 +552,8 @@ def write_results(book, ctx: RenderContext) -> None:
         ws.write_string(r, c["name"], label, fmt.level_result_text[level])
         ws.set_row(r, row_height((label, role.columns[c["name"]].width - 2, 10, level in ("overall", "dimension"))))
         ws.write_string(r, c["parent"], parent)
-        ws.write_formula(r, c["total"], f"=COUNTIFS({crit})", fmt.result_int, unit.total)
+        # The catalog's count, not a count of rows: a deleted row stays in the total as unanswered.
+        ws.write_number(r, c["total"], unit.total, fmt.result_int)
         ws.write_formula(r, c["answered"], f"=COUNTIFS({crit},q_done,1)", fmt.result_int, unit.answered)
         ws.write_formula(r, c["applicable"], f"={A('total')}-COUNTIFS({crit},q_na,1)", fmt.result_int, unit.applicable)
         ws.write_formula(r, c["scored"], f"=COUNTIFS({crit},q_scored,1)", fmt.result_int, unit.scored)
@@ -586,7 +580,7 @@ def write_results(book, ctx: RenderContext) -> None:
                      ctx.scores.overall.total - ctx.scores.overall.answered)
     book.define_name("r_status", f"='{name}'!{xl_rowcol_to_cell(status_row, c['name'], True, True)}")
     ws.freeze_panes(L.FIRST_DATA_ROW, 3)
-    _protect(ws, ctx)
+    protect(ws, ctx.fmt)
 
 
 def _q(text: str) -> str:

@@ -25,10 +25,9 @@ from spi4xl.xl import adapter
 TITLE = "spi4xl"
 # What the renderer allows on its protected sheets (render._protect), restored after the job.
 PROTECT_WIN = {"DrawingObjects": True, "Contents": True, "Scenarios": True, "AllowFormattingColumns": True,
-               "AllowFormattingRows": True, "AllowSorting": True, "AllowFiltering": True}
+               "AllowFormattingRows": True}
 PROTECT_MAC = {"drawing_objects": True, "worksheet_contents": True, "scenarios": True,
-               "allow_formatting_columns": True, "allow_formatting_rows": True, "allow_sorting": True,
-               "allow_filtering": True}
+               "allow_formatting_columns": True, "allow_formatting_rows": True}
 
 
 def populate() -> None:

@@ -13,7 +13,7 @@
 const spi4xl = (() => {
   const TOKEN_KEY = "spi4xl.token";
   const FULL_ROW_COLUMNS = 16384;
-  const PROTECTION = { allowAutoFilter: true, allowSort: true, allowFormatColumns: true, allowFormatRows: true };
+  const PROTECTION = { allowFormatColumns: true, allowFormatRows: true };
   let scriptsMeta = null;
 
   const base = () => window.location.origin + window.location.pathname.replace(/\/[^/]*$/, "");
