@@ -177,11 +177,16 @@ def normalise(value: Any) -> Any:
     return value
 
 
+def row_value(values: list[Any], c: int | None) -> Any:
+    """The normalised value of column c of one row's values; None past its end."""
+    if c is None or c >= len(values):
+        return None
+    return normalise(values[c])
+
+
 def cell(rows: list[list[Any]], r: int, c: int | None) -> Any:
     """The normalised value at (r, c) of sheet values from A1; None outside them."""
-    if c is None or r >= len(rows) or c >= len(rows[r]):
-        return None
-    return normalise(rows[r][c])
+    return row_value(rows[r], c) if r < len(rows) else None
 
 
 @dataclass

@@ -90,14 +90,6 @@ def _settings(table: L.Table) -> dict[str, str]:
     return out
 
 
-def _at(values: list[Any], col: int | None) -> Any:
-    """The normalised value of a row's column (the reader's hot path: no bounds of other rows to check)."""
-    if col is None or col >= len(values):
-        return None
-    value = values[col]
-    return None if value == "" or value is None else L.normalise(value)
-
-
 class _LazySheets(Mapping):
     """Sheet values parsed on first access: most workbooks are read without parsing their helper sheets."""
 
@@ -169,7 +161,7 @@ def read_audit(path: str | Path) -> Audit:
 def _read_questionnaire(t: L.Table, catalog: Catalog, result: ReadResult) -> None:
     audit, seen = result.audit, {}
     evidence = term_lookup(catalog, "evidence")
-    at = _at  # the hot loop of every read: plain index lookups, no per-cell method dispatch
+    at = L.row_value  # the hot loop of every read: plain index lookups, no per-cell method dispatch
     i_level, i_code, i_fp, i_answer, i_scale, i_comment, i_flag, i_evidence = (
         t.columns.get(k) for k in ("level", "code", "fingerprint", "answer", "scale", "comment", "flag", "evidence"))
     answer_col = xl_col_to_name(i_answer)

@@ -416,7 +416,7 @@ def _as_datetime(value: Any) -> dt.datetime:
 
 
 # --- start and settings -------------------------------------------------------------------------
-def write_start(book, ctx: RenderContext) -> Any:
+def write_start(book, ctx: RenderContext) -> None:
     fmt = ctx.fmt
     name = ctx.sheet_names["start"]
     ws = book.add_worksheet(name)
@@ -469,7 +469,6 @@ def write_start(book, ctx: RenderContext) -> Any:
         ws.write_formula(r, 2, f"={L.SETTING_NAME[key]}", fmt.plain, _setting_values(ctx)[key])
     protect(ws, ctx.fmt)
     ws.activate()
-    return ws
 
 
 def _setting_values(ctx: RenderContext) -> dict[str, str]:
@@ -685,11 +684,11 @@ def sheet_names(lang: str) -> dict[str, str]:
 
 def new_context(catalog: Catalog, language: str, audit: Audit, fmt: Formats, *,
                 findings: Iterable[Finding] = (), conversion: Iterable[ConversionEntry] = (), peers: Iterable = (),
-                sheet_names_: dict[str, str] | None = None) -> RenderContext:
+                names: dict[str, str] | None = None) -> RenderContext:
     """The context every sheet writer gets: scores computed once, findings by cell, the conversion rows
     (`conversion` first, then the typed items this workbook has no row for)."""
     ctx = RenderContext(catalog, language, audit, score(audit, catalog), list(findings), fmt,
-                        catalog.indicators(audit.profile, audit.modules), {**sheet_names(language), **(sheet_names_ or {})},
+                        catalog.indicators(audit.profile, audit.modules), {**sheet_names(language), **(names or {})},
                         peers=list(peers))
     for f in ctx.findings:
         if f.severity in ("error", "warning") and ctx.highlights.get((f.sheet, f.item)) != "error":

@@ -214,7 +214,7 @@ def render_grids(catalog: Catalog, language: str, audit: Audit, roles: Iterable[
     roles = set(roles)
     book = GridBook()
     ctx = new_context(catalog, language, audit, Formats(book), findings=findings, conversion=conversion,
-                      sheet_names_=sheet_names)
+                      names=sheet_names)
     needed = set(roles)
     for writer in reversed(SHEET_WRITERS):  # needs point to earlier sheets: one backward pass is enough
         if writer.role in needed and not (writer.role == "findings" and cells is not None):
