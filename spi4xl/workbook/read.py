@@ -323,12 +323,13 @@ def _read_start(t: _Table, catalog: Catalog, result: ReadResult) -> None:
             if key in META_DATES:
                 value = parse_org_value("date", raw)
             elif key == "assessment_type":
-                value = assessment[answer_key(as_text(raw))]
-                assert value in ASSESSMENT_TYPES
+                value = assessment.get(answer_key(as_text(raw)))
+                if value not in ASSESSMENT_TYPES:
+                    raise ValueError(f"not an assessment type: {raw!r}")
             else:
                 value = as_text(raw)
             result.audit.metadata[key] = value
-        except (ValueError, KeyError, AssertionError):
+        except (ValueError, KeyError):
             result.audit.unparsed[(key, "value")] = as_text(raw)
             result.findings.append(Finding("meta.invalid", "warning", key, "start", t.address(r, "value"), {"raw": as_text(raw)}))
 
