@@ -22,7 +22,6 @@ import xlsxwriter
 
 from audits import CATALOG, random_audit
 from spi4xl.catalog import load_catalog
-from spi4xl.engines.libreoffice import available
 from spi4xl.errors import Spi4xlError
 from spi4xl.workbook import values
 from spi4xl.workbook.read import read_workbook
@@ -367,7 +366,7 @@ def test_converted_typed_answers_come_out_as_labels_of_the_new_language(typed_es
     assert shown == {code: labels[want] for code, (_, want) in TYPED_ANSWERS.items()}
 
 
-@pytest.mark.skipif(not available() and not os.environ.get("CI"), reason="LibreOffice is not installed")
+@pytest.mark.libreoffice
 def test_the_workbook_formulas_understand_the_same_typed_answers(typed_es: Path, tmp_path: Path, libreoffice) -> None:
     from python_calamine import CalamineWorkbook
 

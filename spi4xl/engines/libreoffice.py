@@ -52,6 +52,10 @@ _PROFILE_SETTINGS = """<?xml version="1.0" encoding="UTF-8"?>
 
 
 def _soffice() -> str | None:
+    """SPI4XL_SOFFICE when set (empty or not executable: as if LibreOffice were not installed), else
+    soffice on PATH, else Debian's place."""
+    if (chosen := os.environ.get("SPI4XL_SOFFICE")) is not None:
+        return chosen if chosen and os.access(chosen, os.X_OK) else None
     return shutil.which("soffice") or next(
         (p for p in ("/usr/lib/libreoffice/program/soffice",) if os.access(p, os.X_OK)), None
     )
