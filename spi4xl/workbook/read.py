@@ -13,8 +13,6 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, Mapping
 
-from xlsxwriter.utility import xl_col_to_name, xl_rowcol_to_cell
-
 from spi4xl.answers import parse_answer, term_lookup
 from spi4xl.audit import ASSESSMENT_TYPES, META_DATES, META_FIELDS, Audit, answer_key, as_text
 from spi4xl.catalog import load_catalog
@@ -61,7 +59,18 @@ class _Table:
         return None if value == "" or value is None else normalise(value)
 
     def address(self, row: int, column: str) -> str:
-        return xl_rowcol_to_cell(row, self.columns[column])
+        return f"{col_name(self.columns[column])}{row + 1}"
+
+
+def col_name(col: int) -> str:
+    """Column letters of a 0-based index (0 -> A, 26 -> AA), as XlsxWriter's xl_col_to_name: reading
+    a workbook does not import XlsxWriter."""
+    name = ""
+    col += 1
+    while col:
+        col, rest = divmod(col - 1, 26)
+        name = chr(65 + rest) + name
+    return name
 
 
 EDITION_RX = re.compile(r"[a-z0-9][a-z0-9._-]*", re.IGNORECASE)
@@ -218,7 +227,7 @@ def _read_questionnaire(t: _Table, catalog: Catalog, result: ReadResult) -> None
     at = t.at  # the hot loop of every read: plain index lookups, no per-cell method dispatch
     i_level, i_code, i_fp, i_answer, i_scale, i_comment, i_flag, i_evidence = (
         t.columns.get(k) for k in ("level", "code", "fingerprint", "answer", "scale", "comment", "flag", "evidence"))
-    answer_col = xl_col_to_name(i_answer)
+    answer_col = col_name(i_answer)
     for r in range(t.key_row + 1, len(t.rows)):
         row = t.rows[r]
         level = at(row, i_level)
