@@ -6,12 +6,10 @@ import dataclasses
 from dataclasses import dataclass
 from pathlib import Path
 
-from spi4xl.convert import refuse_overwrite
 from spi4xl.findings import Finding, count_by_severity, located
 from spi4xl.scoring import Scores, score
 from spi4xl.validation import validate
 from spi4xl.workbook.read import ReadResult, read_workbook
-from spi4xl.workbook.render import render
 
 
 @dataclass
@@ -37,6 +35,9 @@ def assess(path: str | Path) -> Assessment:
 
 def write_report(assessment: Assessment, out: Path) -> Path:
     """A new workbook: the audit re-rendered with results and findings filled. The input is never touched."""
+    from spi4xl.convert import refuse_overwrite  # XlsxWriter: only when a workbook is written
+    from spi4xl.workbook.render import render
+
     refuse_overwrite(assessment.path, out)
     audit, catalog = assessment.read.audit, assessment.read.catalog
     findings = [dataclasses.replace(f, cell="") for f in assessment.findings]  # re-located in the new file

@@ -23,6 +23,24 @@ def command(name: str):
     return register
 
 
+def version_text() -> str:
+    """What `spi4xl --version` prints."""
+    from spi4xl import __version__
+
+    return f"spi4xl {__version__}"
+
+
+class _Version(argparse.Action):
+    """--version: like argparse's own, but the text is made only when asked for."""
+
+    def __init__(self, option_strings: list[str], dest: str, **kwargs: object) -> None:
+        super().__init__(option_strings, dest, nargs=0, default=argparse.SUPPRESS, help="print the version and exit")
+
+    def __call__(self, parser: argparse.ArgumentParser, *args: object) -> None:
+        print(version_text())
+        parser.exit()
+
+
 def emit_json(data: object) -> None:
     print(json.dumps(data, indent=2, ensure_ascii=False, default=str))
 
@@ -229,8 +247,6 @@ def batch_cmd(args: argparse.Namespace) -> int:
 def compare_cmd(args: argparse.Namespace) -> int:
     from spi4xl.assess import assess
     from spi4xl.compare import compare, load_peers
-    from spi4xl.convert import refuse_overwrite
-    from spi4xl.workbook.render import render
 
     a = assess(args.workbook)
     standings = compare(a.scores, load_peers(Path(args.peers)), exclude_file=str(args.workbook))
@@ -246,6 +262,9 @@ def compare_cmd(args: argparse.Namespace) -> int:
             rank = "   -  " if s.percentile is None else f"{100 * s.percentile:5.0f}%"
             print(f"{(s.code + ' ' + name)[:46]:<46} {_pct(s.score):>7} {_pct(s.peer_median):>7} {s.peers:>6} {rank:>6}")
     if args.out:
+        from spi4xl.convert import refuse_overwrite
+        from spi4xl.workbook.render import render
+
         refuse_overwrite(Path(args.workbook), Path(args.out))
         render(cat, lang, a.read.audit, Path(args.out), findings=[], peers=standings)
         print(f"wrote {args.out}")
@@ -273,6 +292,7 @@ def serve_cmd(args: argparse.Namespace) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="spi4xl", description=__doc__)
+    parser.add_argument("--version", action=_Version)
     sub = parser.add_subparsers(dest="group", required=True)
 
     cat = sub.add_parser("catalog", help="check and summarize a standards catalog").add_subparsers(dest="action", required=True)

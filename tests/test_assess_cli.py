@@ -27,7 +27,6 @@ from audits import CATALOG, CLEAN_ORG, random_audit
 from sheets import role_records
 from spi4xl.assess import assess
 from spi4xl.audit import Audit
-from spi4xl.engines.libreoffice import available
 from spi4xl.workbook import layout as L
 from spi4xl.workbook.formats import INPUT_FILL, SEVERITY_FILLS
 from spi4xl.workbook.read import read_audit, read_workbook
@@ -420,7 +419,7 @@ def png_pixels(path: Path) -> tuple[int, int, list[bytes]]:
     return width, height, [bytes(r) for r in rows]
 
 
-@pytest.mark.skipif(not available() and not os.environ.get("CI"), reason="LibreOffice is not installed")
+@pytest.mark.libreoffice
 def test_dashboard_renders_as_a_picture(libreoffice, tmp_path):
     audit = read_audit(REPO / "samples" / "sample-audit-en.xlsx")  # a filled audit with Organization Information
     path = render(CATALOG, "en", audit, tmp_path / "dashboard-en.xlsx")

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import dataclasses
 import math
-import os
 import re
 import zipfile
 from pathlib import Path
@@ -26,17 +25,13 @@ from audits import CATALOG, LANGS, audits, random_audit
 from sheets import role_records, role_table
 from spi4xl.audit import Audit
 from spi4xl.catalog.model import Scoring
-from spi4xl.engines.libreoffice import available
 from spi4xl.scoring import Scores, UnitScore
 from spi4xl.ui import ui
 from spi4xl.workbook import layout as L
 from spi4xl.workbook.read import read_audit, read_workbook
 from spi4xl.workbook.render import render
 
-pytestmark = pytest.mark.skipif(
-    not available() and not os.environ.get("CI"),
-    reason="LibreOffice is not installed: run scripts/setup-tests.sh",
-)
+pytestmark = pytest.mark.libreoffice
 
 TOLERANCE = 1e-9
 POISON_NUMBER = "0.987654321"  # a cached value no formula of these workbooks computes

@@ -13,14 +13,10 @@ import xlsxwriter
 from pyopenvba import ExcelFile
 from python_calamine import CalamineWorkbook
 
-from spi4xl.engines.libreoffice import LibreOffice, available
+from spi4xl.engines.libreoffice import LibreOffice
 from spi4xl.errors import Spi4xlError
 
-# Local convenience only: CI sets CI=true and installs LibreOffice, so there a missing engine fails.
-pytestmark = pytest.mark.skipif(
-    not available() and not os.environ.get("CI"),
-    reason="LibreOffice is not installed: run scripts/setup-tests.sh",
-)
+pytestmark = pytest.mark.libreoffice
 
 
 def cells(path: Path, sheet: str) -> list[list[object]]:

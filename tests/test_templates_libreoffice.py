@@ -8,7 +8,6 @@ data validations, and in .xlsm the VBA modules and three buttons bound to their 
 
 from __future__ import annotations
 
-import os
 import shutil
 import subprocess
 import sys
@@ -20,13 +19,10 @@ import pytest
 
 from audits import CATALOG
 from spi4xl.build import TEMPLATES_DIR, build
-from spi4xl.engines.libreoffice import available
 from spi4xl.ui import ui
 from spi4xl.workbook import layout as L
 from spi4xl.workbook.vba import MACROS, MODULE
 
-needs_libreoffice = pytest.mark.skipif(not available() and not os.environ.get("CI"),
-                                       reason="LibreOffice is not installed: run scripts/setup-tests.sh")
 TARGETS = [(lang, fmt) for lang in CATALOG.languages for fmt in ("xlsx", "xlsm")]
 SHEETS = ("start", "organization", "questionnaire", "results", "dashboard", "findings", "settings", "lists")
 
@@ -66,7 +62,7 @@ def expected_validations() -> dict[str, int]:
             "organization": sum(1 for f in CATALOG.org_fields if f.type != "text")}
 
 
-@needs_libreoffice
+@pytest.mark.libreoffice
 @pytest.mark.parametrize("lang,fmt", TARGETS)
 def test_template_loads_cleanly_with_localized_sheets(lang: str, fmt: str, inspected: dict) -> None:
     info = inspected[(lang, fmt)]
@@ -79,7 +75,7 @@ def test_template_loads_cleanly_with_localized_sheets(lang: str, fmt: str, inspe
         assert sum(a != b for a, b in zip(names, english)) >= len(SHEETS) // 2, "sheet names are not translated"
 
 
-@needs_libreoffice
+@pytest.mark.libreoffice
 @pytest.mark.parametrize("lang,fmt", TARGETS)
 def test_template_has_every_declared_name(lang: str, fmt: str, inspected: dict) -> None:
     names = set(inspected[(lang, fmt)]["names"])
@@ -88,7 +84,7 @@ def test_template_has_every_declared_name(lang: str, fmt: str, inspected: dict) 
     assert {n for n in names if "!" in n} <= {f"{ui('sheet.questionnaire', lang)}!_xlnm.{k}" for k in ("Print_Area", "Print_Titles")}
 
 
-@needs_libreoffice
+@pytest.mark.libreoffice
 @pytest.mark.parametrize("lang,fmt", TARGETS)
 def test_template_has_its_validations(lang: str, fmt: str, inspected: dict) -> None:
     validations = inspected[(lang, fmt)]["validations"]
@@ -98,7 +94,7 @@ def test_template_has_its_validations(lang: str, fmt: str, inspected: dict) -> N
     assert validations[ui("sheet.settings", lang)] >= 1  # language and profile
 
 
-@needs_libreoffice
+@pytest.mark.libreoffice
 @pytest.mark.parametrize("lang,fmt", TARGETS)
 def test_macro_template_has_modules_and_bound_buttons(lang: str, fmt: str, inspected: dict) -> None:
     info = inspected[(lang, fmt)]
@@ -114,6 +110,7 @@ def test_macro_template_has_modules_and_bound_buttons(lang: str, fmt: str, inspe
 
 
 # --- build --check -------------------------------------------------------------------------------
+@pytest.mark.slow
 def test_build_check_passes_on_the_committed_templates(tmp_path: Path) -> None:
     proc = subprocess.run([sys.executable, "-m", "spi4xl", "build", "--check"], capture_output=True, text=True,
                           cwd=tmp_path, timeout=300)
@@ -122,6 +119,7 @@ def test_build_check_passes_on_the_committed_templates(tmp_path: Path) -> None:
     assert len(lines) == len(TARGETS) and all(line.startswith("current: ") for line in lines)
 
 
+@pytest.mark.slow
 def test_build_check_names_an_altered_template(tmp_path: Path) -> None:
     copy = tmp_path / "templates"
     shutil.copytree(TEMPLATES_DIR, copy)

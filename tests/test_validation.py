@@ -3,8 +3,10 @@ near misses that must stay silent, and messages that render in every language.""
 
 from __future__ import annotations
 
+import ast
 import copy
 import datetime as dt
+from pathlib import Path
 
 import pytest
 
@@ -12,6 +14,7 @@ from spi4xl.audit import Audit
 from spi4xl.catalog import load_catalog
 from spi4xl.findings import SEVERITIES, Finding
 from spi4xl.ui import LANGUAGES, ui_source, ui_translations
+from spi4xl import validation
 from spi4xl.validation import validate
 
 from audits import CLEAN_ORG
@@ -148,12 +151,28 @@ def test_clean_audit_has_no_findings(catalog, clean_audit):
     assert validate(clean_audit, catalog) == []
 
 
+def emitted_codes(module) -> set[str]:
+    """The codes a module can emit: the literal first argument (or code=) of every `Finding(...)` call in
+    its source. A call whose code is not a literal fails, so the set cannot silently miss one."""
+    codes, source = set(), Path(module.__file__).read_text(encoding="utf-8")
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "Finding":
+            arg = node.args[0] if node.args else next((k.value for k in node.keywords if k.arg == "code"), None)
+            assert isinstance(arg, ast.Constant) and isinstance(arg.value, str), \
+                f"{module.__name__} line {node.lineno}: Finding code is not a literal string"
+            codes.add(arg.value)
+    return codes
+
+
 def test_every_code_is_covered():
-    codes = {key[0][len("ui.finding."):] for key in ui_source() if key[0].startswith("ui.finding.")
+    emitted = emitted_codes(validation)
+    assert emitted, "no Finding(...) call found in spi4xl/validation.py"
+    triggered = {t[2] for t in TRIGGERS}
+    assert emitted - triggered == set(), "codes validation can emit with no case in TRIGGERS"
+    assert triggered - emitted == set(), "codes in TRIGGERS that validation never emits"
+    texts = {key[0][len("ui.finding."):] for key in ui_source() if key[0].startswith("ui.finding.")
              and not key[0].endswith(".hint")}
-    validation_codes = {t[2] for t in TRIGGERS}
-    assert validation_codes <= codes
-    assert len(validation_codes) == 14
+    assert emitted - texts == set(), "codes without a message in spi4xl/ui/en/validation.yaml"
 
 
 # (case, change, codes that must NOT appear)

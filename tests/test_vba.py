@@ -7,7 +7,6 @@ import re
 import subprocess
 import sys
 import zipfile
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -138,24 +137,9 @@ def test_run_python_targets() -> None:
 # --- LibreOffice: a real Office loads the file, imports the VBA and binds the buttons ------------
 
 
-@pytest.fixture(scope="module")
-def office(request: pytest.FixtureRequest) -> Iterator[Any]:
-    """The session `libreoffice` fixture of tests/conftest.py, or the shared helper started here."""
-    try:
-        yield request.getfixturevalue("libreoffice")
-        return
-    except pytest.FixtureLookupError:
-        pass
-    from spi4xl.engines.libreoffice import LibreOffice, available
-
-    if not available():
-        pytest.skip("LibreOffice with python3-uno is not installed")
-    with LibreOffice() as lo:
-        yield lo
-
-
-def test_libreoffice_sees_modules_and_button_bindings(xlsm: Path, office: Any) -> None:
-    seen = office.inspect(xlsm)
+@pytest.mark.libreoffice
+def test_libreoffice_sees_modules_and_button_bindings(xlsm: Path, libreoffice: Any) -> None:
+    seen = libreoffice.inspect(xlsm)
     assert not seen["repaired"] and not seen["warnings"]
     assert {"VBAProject.ThisWorkbook", "VBAProject.Sheet1", "VBAProject.Sheet2", "VBAProject.xlwings",
             "VBAProject.Dictionary", "VBAProject.spi4xl"} <= set(seen["basic_modules"])

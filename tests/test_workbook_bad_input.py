@@ -22,11 +22,10 @@ import xlsxwriter
 
 from audits import CATALOG, random_audit
 from spi4xl.catalog import load_catalog
-from spi4xl.engines.libreoffice import available
 from spi4xl.errors import Spi4xlError
 from spi4xl.workbook import values
 from spi4xl.workbook.read import read_workbook
-from spi4xl.workbook.render import render
+from spi4xl.workbook.render import render, sheet_names
 
 COMMANDS = {
     "read": ["read", "{path}"],
@@ -345,6 +344,19 @@ def test_labels_of_any_language_and_case_are_read_everywhere(typed_es: Path, tmp
     assert audit["unparsed"] == [] and data["findings"] == []
 
 
+def test_an_unknown_assessment_type_is_a_warning_and_kept_as_typed(tmp_path: Path) -> None:
+    book = openpyxl.load_workbook(render(CATALOG, "en", None, tmp_path / "en.xlsx"))
+    start = book[sheet_names("en")["start"]]
+    row = _row_of(start, "assessment_type")
+    start.cell(row, 3).value = "yearly review"
+    book.save(tmp_path / "typed.xlsx")
+    result = read_workbook(tmp_path / "typed.xlsx")
+    assert "assessment_type" not in result.audit.metadata
+    assert result.audit.unparsed[("assessment_type", "value")] == "yearly review"
+    assert [(f.code, f.severity, f.item, f.cell) for f in result.findings] == [
+        ("meta.invalid", "warning", "assessment_type", f"C{row}")]
+
+
 def test_converted_typed_answers_come_out_as_labels_of_the_new_language(typed_es: Path, tmp_path: Path) -> None:
     proc = cli("convert", str(typed_es), "--lang", "fr", "--out", "fr.xlsx", cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr
@@ -354,7 +366,7 @@ def test_converted_typed_answers_come_out_as_labels_of_the_new_language(typed_es
     assert shown == {code: labels[want] for code, (_, want) in TYPED_ANSWERS.items()}
 
 
-@pytest.mark.skipif(not available() and not os.environ.get("CI"), reason="LibreOffice is not installed")
+@pytest.mark.libreoffice
 def test_the_workbook_formulas_understand_the_same_typed_answers(typed_es: Path, tmp_path: Path, libreoffice) -> None:
     from python_calamine import CalamineWorkbook
 

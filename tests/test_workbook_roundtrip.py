@@ -19,6 +19,7 @@ from spi4xl.workbook.render import render
 SLOW = settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 
 
+@pytest.mark.slow
 @SLOW
 @given(audit=audits())
 def test_render_then_read_gives_the_same_audit(tmp_path, audit):
@@ -26,6 +27,7 @@ def test_render_then_read_gives_the_same_audit(tmp_path, audit):
     assert read_audit(path) == audit
 
 
+@pytest.mark.slow
 @SLOW
 @given(audit=audits(), pair=st.sampled_from(list(itertools.permutations(LANGS, 2))))
 def test_convert_there_and_back_gives_the_same_audit(tmp_path, audit, pair):
@@ -113,6 +115,7 @@ def test_templates_read_as_empty_audits(tmp_path, lang):
 
 
 @pytest.mark.parametrize("lang", LANGS)
+@pytest.mark.libreoffice
 def test_a_workbook_saved_by_a_real_spreadsheet_engine_reads_the_same(tmp_path, libreoffice, lang):
     """What an auditor saves from LibreOffice (its own xlsx writer) reads back to the same audit."""
     audit = random_audit(11, lang)

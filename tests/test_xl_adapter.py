@@ -13,7 +13,6 @@ import re
 import copy
 import dataclasses
 import datetime as dt
-import os
 from collections import Counter
 from pathlib import Path
 
@@ -23,7 +22,6 @@ import xlwings as xw
 from audits import CATALOG, random_audit
 from spi4xl.assess import assess
 from spi4xl.audit import Audit
-from spi4xl.engines.libreoffice import available
 from spi4xl.errors import Spi4xlError
 from spi4xl.ui import ui
 from spi4xl.workbook.formats import INPUT_FILL, SEVERITY_FILLS
@@ -32,8 +30,6 @@ from spi4xl.workbook.render import render, sheet_names
 from spi4xl.xl import adapter
 from xl_helpers import VBA_ACTIONS, enable_xlwings_pro, fills, payload, replay, role_sheet, set_settings, table, type_audit
 
-pytestmark = pytest.mark.skipif(not available() and not os.environ.get("CI"),
-                                reason="LibreOffice is not installed: run scripts/setup-tests.sh")
 CLIENTS = ("VBA", "Office.js")
 TYPED_FIELDS = ("answers", "comments", "flags", "evidence", "org", "metadata", "unparsed")
 TRICKY = ["007", "1/2", "=SUM(A1:A3)", "+33 1 23", "TRUE", "2016-12-31", "15 %", "-", "'quoted", "Voir\nrapport p. 4"]
@@ -106,6 +102,7 @@ def filled(tmp_path_factory: pytest.TempPathFactory, libreoffice) -> Path:
 
 # --- score ----------------------------------------------------------------------------------------
 @pytest.mark.parametrize("client", CLIENTS)
+@pytest.mark.libreoffice
 def test_score_writes_what_spi4xl_score_computes(filled: Path, tmp_path: Path, libreoffice, client: str) -> None:
     cli = assess(filled)
     report, actions, log = run_job("score", filled, tmp_path / "scored.xlsx", libreoffice, client)
@@ -122,6 +119,7 @@ def test_score_writes_what_spi4xl_score_computes(filled: Path, tmp_path: Path, l
     assert title == ui("button.score", "fr") and f"{100 * cli.scores.overall.score:.1f} %" in prompt
 
 
+@pytest.mark.libreoffice
 def test_score_repairs_results_written_over(filled: Path, tmp_path: Path, libreoffice) -> None:
     """A results sheet whose formulas were overwritten gets them back, and the alert says so."""
     import openpyxl
@@ -142,6 +140,7 @@ def test_score_repairs_results_written_over(filled: Path, tmp_path: Path, libreo
 
 # --- validate -------------------------------------------------------------------------------------
 @pytest.mark.parametrize("client", CLIENTS)
+@pytest.mark.libreoffice
 def test_validate_writes_the_findings_of_spi4xl_validate(filled: Path, tmp_path: Path, libreoffice, client: str) -> None:
     cli = assess(filled)
     report, actions, log = run_job("validate", filled, tmp_path / "validated.xlsx", libreoffice, client)
@@ -170,6 +169,7 @@ def test_validate_writes_the_findings_of_spi4xl_validate(filled: Path, tmp_path:
         assert Counter(a["func"] for a in actions)["setRangeColors"] <= 3  # one per coloured column
 
 
+@pytest.mark.libreoffice
 def test_validate_again_uncolours_what_was_fixed(filled: Path, tmp_path: Path, libreoffice) -> None:
     run_job("validate", filled, tmp_path / "v1.xlsx", libreoffice)
     read = read_workbook(tmp_path / "v1.xlsx")
@@ -211,6 +211,7 @@ NEXT = {"en": "fr", "fr": "es", "es": "en"}
 
 
 @pytest.mark.parametrize("lang", ["en", "fr", "es"])
+@pytest.mark.libreoffice
 def test_populate_switch_language_and_modules_keeps_everything_typed(tmp_path: Path, libreoffice, lang: str) -> None:
     render(CATALOG, lang, empty_audit(lang), tmp_path / "empty.xlsx")
     libreoffice.recalculate(tmp_path / "empty.xlsx", tmp_path / "p0.xlsx")
@@ -250,6 +251,7 @@ def test_populate_switch_language_and_modules_keeps_everything_typed(tmp_path: P
     assert read_workbook(tmp_path / "p6.xlsx").sheets == read_workbook(tmp_path / "p2.xlsx").sheets
 
 
+@pytest.mark.libreoffice
 def test_populate_narrower_profile_parks_answers_and_brings_them_back(tmp_path: Path, libreoffice) -> None:
     audit, raw = typed_audit("es")
     render(CATALOG, "es", empty_audit("es"), tmp_path / "empty.xlsx")
@@ -272,6 +274,7 @@ def test_populate_narrower_profile_parks_answers_and_brings_them_back(tmp_path: 
     assert typed(tmp_path / "f1.xlsx") == before
 
 
+@pytest.mark.libreoffice
 def test_populate_resets_the_colours_of_the_last_validate(filled: Path, tmp_path: Path, libreoffice) -> None:
     run_job("validate", filled, tmp_path / "v.xlsx", libreoffice)
     read = read_workbook(tmp_path / "v.xlsx")
@@ -282,6 +285,7 @@ def test_populate_resets_the_colours_of_the_last_validate(filled: Path, tmp_path
     assert table(role_sheet(tmp_path / "p.xlsx", "findings")[1]) == []
 
 
+@pytest.mark.libreoffice
 def test_populate_lists_answers_whose_wording_changed(filled: Path) -> None:
     """A workbook made with other wording for an indicator (its fingerprint differs): the answer is kept
     and a 'changed' row asks for a review, as spi4xl convert does."""
@@ -310,6 +314,7 @@ def test_a_foreign_workbook_is_refused() -> None:
     assert book.json()["actions"] == []
 
 
+@pytest.mark.libreoffice
 def test_populate_refuses_a_table_whose_columns_moved(filled: Path) -> None:
     data = payload(filled, "VBA")
     q = next(s for s in data["sheets"] if s["values"] and s["values"][0][0] == "spi4xl:questionnaire")

@@ -43,6 +43,7 @@ def grid_cells(grid: Grid) -> dict[tuple[int, int], object]:
     return out
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("lang,profile,modules", [("en", "full", None), ("fr", "alinus", ("gender",)), ("es", "cp", ())])
 def test_grids_hold_what_render_writes(tmp_path: Path, lang: str, profile: str, modules) -> None:
     audit = random_audit(3, lang, fill=0.5)
@@ -138,10 +139,7 @@ def test_named_shapes_keep_builds_byte_identical(tmp_path: Path) -> None:
     assert 'name="TextBox' not in drawing_of_start(a)[0]
 
 
+@pytest.mark.libreoffice
 def test_libreoffice_opens_the_buttons(tmp_path: Path, libreoffice) -> None:
-    from spi4xl.engines.libreoffice import available
-
-    if not available():
-        pytest.skip("LibreOffice is not installed")
     info = libreoffice.inspect(REPO / "workbook_templates" / "spi4xl-usspm-2016-full-fr.xlsx")
     assert not info["repaired"] and not info["warnings"]

@@ -18,7 +18,6 @@ import pytest
 
 from audits import CATALOG, random_audit
 from spi4xl.cli import main
-from spi4xl.engines.libreoffice import available
 from spi4xl.ui import ui
 from spi4xl.workbook.read import read_workbook
 from spi4xl.workbook.render import render
@@ -26,8 +25,7 @@ from spi4xl.workbook import shapes
 from spi4xl.xl import adapter
 from xl_helpers import VBA_ACTIONS, enable_xlwings_pro, payload, replay, role_sheet, set_settings, table
 
-pytestmark = pytest.mark.skipif(not available() and not os.environ.get("CI"),
-                                reason="LibreOffice is not installed: run scripts/setup-tests.sh")
+pytestmark = pytest.mark.server
 CALL = "/xlwings/custom-scripts-call/"
 NS = {"o": "http://schemas.microsoft.com/office/appforoffice/1.1",
       "v": "http://schemas.microsoft.com/office/taskpaneappversionoverrides",
@@ -87,6 +85,7 @@ def cli_json(capsys, *args: str) -> dict:
 
 
 @pytest.mark.parametrize("kind", ["VBA", "Office.js"])
+@pytest.mark.libreoffice
 def test_score_through_the_server_gives_spi4xl_score(client, filled: Path, tmp_path: Path, libreoffice, capsys, kind: str) -> None:
     want = cli_json(capsys, "score", str(filled))
     replay_response(call(client, "score", filled, kind), filled, tmp_path / "scored.xlsx", libreoffice, kind)
@@ -100,6 +99,7 @@ def test_score_through_the_server_gives_spi4xl_score(client, filled: Path, tmp_p
 
 
 @pytest.mark.parametrize("kind", ["VBA", "Office.js"])
+@pytest.mark.libreoffice
 def test_validate_through_the_server_gives_spi4xl_validate(client, filled: Path, tmp_path: Path, libreoffice, capsys,
                                                              kind: str) -> None:
     main(["validate", str(filled), "--json"])
@@ -113,6 +113,7 @@ def test_validate_through_the_server_gives_spi4xl_validate(client, filled: Path,
     assert json.loads(capsys.readouterr().out) == want
 
 
+@pytest.mark.libreoffice
 def test_populate_through_the_server_switches_language(client, filled: Path, tmp_path: Path, libreoffice) -> None:
     set_settings(filled, tmp_path / "set.xlsx", language="en")
     libreoffice.recalculate(tmp_path / "set.xlsx", tmp_path / "en.xlsx")
@@ -126,6 +127,7 @@ def test_populate_through_the_server_switches_language(client, filled: Path, tmp
 
 
 # --- bounds ------------------------------------------------------------------------------------------
+@pytest.mark.libreoffice
 def test_vba_clients_never_get_actions_they_cannot_replay(client, filled: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     def bold(book) -> None:
         book.sheets[0]["A1"].font.bold = True  # setFontProperty: only Office.js replays it
@@ -136,6 +138,7 @@ def test_vba_clients_never_get_actions_they_cannot_replay(client, filled: Path, 
     assert call(client, "score", filled, "Office.js").status_code == 200
 
 
+@pytest.mark.libreoffice
 def test_payload_size_is_bounded(client, filled: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     body = json.dumps(payload(filled, "VBA", include(client, "score"))).encode()
     post = lambda: client.post(CALL + "score", content=body, headers={"Content-Type": "application/json"})  # noqa: E731
@@ -167,11 +170,13 @@ def test_a_foreign_workbook_gets_422(client) -> None:
     assert response.status_code == 422 and "not an spi4xl workbook" in response.json()["detail"]
 
 
+@pytest.mark.libreoffice
 def test_unknown_script_gets_404(client, filled: Path) -> None:
     assert client.post(CALL + "delete_everything", json={}).status_code == 404
     assert client.post(CALL + "../score", json={}).status_code == 404
 
 
+@pytest.mark.libreoffice
 def test_only_the_catalog_sheets_are_read(client, filled: Path) -> None:
     data = payload(filled, "VBA")  # everything, as a VBA client without `include` sends it
     q = next(s for s in data["sheets"] if s["values"][0][0] == "spi4xl:questionnaire")
@@ -181,6 +186,7 @@ def test_only_the_catalog_sheets_are_read(client, filled: Path) -> None:
     assert response.status_code == 200, response.text
 
 
+@pytest.mark.libreoffice
 def test_bearer_token(client, filled: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("SPI4XL_SERVER_TOKEN", "s3cret-token")
     assert call(client, "score", filled, "VBA").status_code == 401

@@ -52,6 +52,10 @@ _PROFILE_SETTINGS = """<?xml version="1.0" encoding="UTF-8"?>
 
 
 def _soffice() -> str | None:
+    """SPI4XL_SOFFICE when set (empty or not executable: as if LibreOffice were not installed), else
+    soffice on PATH, else Debian's place."""
+    if (chosen := os.environ.get("SPI4XL_SOFFICE")) is not None:
+        return chosen if chosen and os.access(chosen, os.X_OK) else None
     return shutil.which("soffice") or next(
         (p for p in ("/usr/lib/libreoffice/program/soffice",) if os.access(p, os.X_OK)), None
     )
@@ -236,9 +240,9 @@ class LibreOffice:
         polite = worker is not None and worker.poll() is None  # only a live worker can ask soffice to quit
         if worker is not None:
             try:  # asks soffice to terminate too; EOF on stdin alone also does
-                assert worker.stdin is not None
-                worker.stdin.write(b'{"op": "quit"}\n')
-                worker.stdin.close()
+                if worker.stdin is not None:
+                    worker.stdin.write(b'{"op": "quit"}\n')
+                    worker.stdin.close()
             except (OSError, ValueError):
                 pass
             try:
@@ -284,10 +288,12 @@ class LibreOffice:
         with self._lock:
             for attempt in (1, 2):
                 self._ensure()
-                assert self._worker is not None and self._worker.stdin is not None
+                stdin = self._worker.stdin if self._worker is not None else None
                 try:
-                    self._worker.stdin.write(json.dumps({"op": op, **args}).encode() + b"\n")
-                    self._worker.stdin.flush()
+                    if stdin is None:
+                        raise _Dead
+                    stdin.write(json.dumps({"op": op, **args}).encode() + b"\n")
+                    stdin.flush()
                     reply = self._read(time.monotonic() + self.call_timeout)
                 except TimeoutError:
                     self._stop()
@@ -307,7 +313,8 @@ class LibreOffice:
 
     def _read(self, deadline: float) -> dict[str, Any]:
         """One JSON line from the worker, waiting no later than deadline (select, not a blocking read)."""
-        assert self._worker is not None and self._worker.stdout is not None
+        if self._worker is None or self._worker.stdout is None:
+            raise _Dead
         fd = self._worker.stdout.fileno()
         with selectors.DefaultSelector() as sel:
             sel.register(fd, selectors.EVENT_READ)

@@ -12,8 +12,6 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any, Iterable, Mapping
 
-from xlsxwriter.utility import xl_rowcol_to_cell
-
 MARKER_PREFIX = "spi4xl:"
 MARKER_SCAN_ROWS = 30  # a marker row may move down when an auditor inserts rows above it
 FIRST_DATA_ROW = 2  # 0-based: key row, header row, then data
@@ -177,6 +175,17 @@ def normalise(value: Any) -> Any:
     return value
 
 
+def col_name(col: int) -> str:
+    """Column letters of a 0-based index (0 -> A, 26 -> AA), as XlsxWriter's xl_col_to_name: reading a
+    workbook does not import XlsxWriter."""
+    name = ""
+    col += 1
+    while col:
+        col, rest = divmod(col - 1, 26)
+        name = chr(65 + rest) + name
+    return name
+
+
 def row_value(values: list[Any], c: int | None) -> Any:
     """The normalised value of column c of one row's values; None past its end."""
     if c is None or c >= len(values):
@@ -208,7 +217,7 @@ class Table:
         return cell(self.rows, r, self.columns.get(column))
 
     def address(self, r: int, column: str) -> str:
-        return xl_rowcol_to_cell(r, self.columns[column])
+        return f"{col_name(self.columns[column])}{r + 1}"
 
     def missing(self) -> list[str]:
         """Declared column ids the key row no longer names (edited key row, deleted columns)."""

@@ -13,8 +13,6 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, Iterable, Mapping
 
-from xlsxwriter.utility import xl_col_to_name, xl_rowcol_to_cell
-
 from spi4xl.answers import parse_answer, term_lookup
 from spi4xl.audit import ASSESSMENT_TYPES, META_DATES, META_FIELDS, Audit, answer_key, as_text
 from spi4xl.catalog import load_catalog
@@ -164,7 +162,7 @@ def _read_questionnaire(t: L.Table, catalog: Catalog, result: ReadResult) -> Non
     at = L.row_value  # the hot loop of every read: plain index lookups, no per-cell method dispatch
     i_level, i_code, i_fp, i_answer, i_scale, i_comment, i_flag, i_evidence = (
         t.columns.get(k) for k in ("level", "code", "fingerprint", "answer", "scale", "comment", "flag", "evidence"))
-    answer_col = xl_col_to_name(i_answer)
+    answer_col = L.col_name(i_answer)
     for r in range(t.first_row, len(t.rows)):
         row = t.rows[r]
         level = at(row, i_level)
@@ -280,12 +278,13 @@ def _read_start(t: L.Table, catalog: Catalog, result: ReadResult) -> None:
             if key in META_DATES:
                 value = parse_org_value("date", raw)
             elif key == "assessment_type":
-                value = assessment[answer_key(as_text(raw))]
-                assert value in ASSESSMENT_TYPES
+                value = assessment.get(answer_key(as_text(raw)))
+                if value not in ASSESSMENT_TYPES:
+                    raise ValueError(f"not an assessment type: {raw!r}")
             else:
                 value = as_text(raw)
             result.audit.metadata[key] = value
-        except (ValueError, KeyError, AssertionError):
+        except (ValueError, KeyError):
             result.audit.unparsed[(key, "value")] = as_text(raw)
             result.findings.append(Finding("meta.invalid", "warning", key, "start", t.address(r, "value"), {"raw": as_text(raw)}))
 
