@@ -11,9 +11,18 @@ from pathlib import Path
 from spi4xl.audit import Audit
 from spi4xl.catalog import load_catalog
 from spi4xl.catalog.model import Catalog
+from spi4xl.resources import data_dir
 from spi4xl.workbook.render import FORMATS, render
 
-TEMPLATES_DIR = Path(__file__).resolve().parents[1] / "workbook_templates"
+TEMPLATES_DIR = data_dir("workbook_templates")  # the templates spi4xl carries (workbook_templates/ of the checkout)
+
+
+def default_out_dir(check: bool = False) -> Path:
+    """Where `spi4xl build` writes without --out: the checkout's workbook_templates/ (to be committed);
+    installed from a wheel, ./workbook_templates, never the installed package. --check compares with
+    the templates spi4xl carries."""
+    in_checkout = (TEMPLATES_DIR.parent / "pyproject.toml").is_file()
+    return TEMPLATES_DIR if check or in_checkout else Path("workbook_templates")
 
 
 @dataclass(frozen=True)

@@ -99,10 +99,10 @@ def _modules_arg(text: str | None) -> tuple[str, ...] | None:
 
 @command("build")
 def build_cmd(args: argparse.Namespace) -> int:
-    from spi4xl.build import TEMPLATES_DIR, build
+    from spi4xl.build import build, default_out_dir
 
     report = build(args.edition, _split(args.lang), args.profile, _modules_arg(args.modules), _split(args.format),
-                   Path(args.out) if args.out else TEMPLATES_DIR, check=args.check, password=args.password)
+                   Path(args.out) if args.out else default_out_dir(args.check), check=args.check, password=args.password)
     if args.json:
         emit_json(report)
     else:
@@ -267,8 +267,43 @@ def serve_cmd(args: argparse.Namespace) -> int:
     return 0
 
 
+def version_text() -> str:
+    """The version, and the catalog editions and templates this installation carries."""
+    import yaml
+
+    from spi4xl import __version__
+    from spi4xl.build import TEMPLATES_DIR
+    from spi4xl.catalog.loader import STANDARDS_ENV, bundled_standards, editions, standards_dirs
+
+    def edition_version(folder: Path) -> str:
+        try:
+            return str(yaml.safe_load((folder / "catalog.yaml").read_text(encoding="utf-8"))["version"])
+        except Exception:  # noqa: BLE001 - a broken catalog still gets listed; `catalog check` says why
+            return "?"
+
+    lines = [f"spi4xl {__version__}"]
+    for root in standards_dirs():
+        where = "carried" if root == bundled_standards() else f"from ${STANDARDS_ENV}"
+        found = ", ".join(f"{name} {edition_version(root / name)}" for name in editions(root)) or "none"
+        lines.append(f"catalog editions {where}: {found} ({root})")
+    templates = sorted(p.name for p in TEMPLATES_DIR.glob("*.xls[xm]"))
+    lines.append(f"templates carried: {len(templates)} ({TEMPLATES_DIR})")
+    return "\n".join(lines)
+
+
+class _Version(argparse.Action):
+    def __init__(self, option_strings, dest, **kwargs) -> None:
+        super().__init__(option_strings, dest, nargs=0, default=argparse.SUPPRESS,
+                         help="print the version, the catalog editions and the templates it carries")
+
+    def __call__(self, parser, namespace, values, option_string=None) -> None:
+        print(version_text())
+        parser.exit()
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="spi4xl", description=__doc__)
+    parser.add_argument("--version", action=_Version)
     sub = parser.add_subparsers(dest="group", required=True)
 
     cat = sub.add_parser("catalog", help="check and summarize a standards catalog").add_subparsers(dest="action", required=True)
@@ -296,7 +331,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--profile", default="full", choices=("full", "alinus", "cp"))
     p.add_argument("--modules", help="comma-separated optional modules, or 'all' (default) or 'core'")
     p.add_argument("--format", help="xlsx, xlsm or both (default)")
-    p.add_argument("--out", help="folder (default: workbook_templates/)")
+    p.add_argument("--out", help="folder (default: workbook_templates/ of the checkout, or of the current folder "
+                   "when spi4xl is installed from a wheel; --check: the templates spi4xl carries)")
     p.add_argument("--check", action="store_true", help="fail when the committed templates differ from a fresh render")
     p.add_argument("--password", help="protect the sheets with this password (default: protected without one)")
     p.add_argument("--json", action="store_true")

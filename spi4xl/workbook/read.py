@@ -18,7 +18,7 @@ from xlsxwriter.utility import xl_col_to_name, xl_rowcol_to_cell
 from spi4xl.answers import parse_answer, term_lookup
 from spi4xl.audit import ASSESSMENT_TYPES, META_DATES, META_FIELDS, Audit, answer_key, as_text
 from spi4xl.catalog import load_catalog
-from spi4xl.catalog.loader import STANDARDS_DIR
+from spi4xl.catalog.loader import edition_dir
 from spi4xl.catalog.model import Catalog
 from spi4xl.errors import Spi4xlError
 from spi4xl.findings import Finding
@@ -69,10 +69,10 @@ EDITION_RX = re.compile(r"[a-z0-9][a-z0-9._-]*", re.IGNORECASE)
 
 @lru_cache(maxsize=8)
 def _catalog(edition: str) -> Catalog:
-    """The catalog a workbook names: a plain edition name under standards/, never a path from the file."""
+    """The catalog a workbook names: an edition name looked up by edition_dir, never a path from the file."""
     if not EDITION_RX.fullmatch(edition) or ".." in edition:
         raise Spi4xlError(f"{edition!r} is not an edition name")
-    return load_catalog(STANDARDS_DIR / edition)
+    return load_catalog(edition_dir(edition))
 
 
 def _find_marker(rows: list[list[Any]]) -> tuple[str, int, int] | None:
