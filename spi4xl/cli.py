@@ -99,10 +99,11 @@ def _modules_arg(text: str | None) -> tuple[str, ...] | None:
 
 @command("build")
 def build_cmd(args: argparse.Namespace) -> int:
-    from spi4xl.build import build, default_out_dir
+    from spi4xl.build import build, default_out_dir, interpreter_settings
 
     report = build(args.edition, _split(args.lang), args.profile, _modules_arg(args.modules), _split(args.format),
-                   Path(args.out) if args.out else default_out_dir(args.check), check=args.check, password=args.password)
+                   Path(args.out) if args.out else default_out_dir(args.check), check=args.check, password=args.password,
+                   interpreters=interpreter_settings(args.interpreter_win, args.interpreter_mac))
     if args.json:
         emit_json(report)
     else:
@@ -335,6 +336,10 @@ def build_parser() -> argparse.ArgumentParser:
                    "when spi4xl is installed from a wheel; --check: the templates spi4xl carries)")
     p.add_argument("--check", action="store_true", help="fail when the committed templates differ from a fresh render")
     p.add_argument("--password", help="protect the sheets with this password (default: protected without one)")
+    p.add_argument("--interpreter-win", metavar="PATH", help="the pythonw.exe that runs the .xlsm buttons on Windows "
+                   "(default: none written, so the user's xlwings settings or Python on PATH decide)")
+    p.add_argument("--interpreter-mac", metavar="PATH", help="the full path of the python3 that runs the .xlsm buttons "
+                   "on macOS (default: none written, so the user's xlwings settings decide)")
     p.add_argument("--json", action="store_true")
 
     p = sub.add_parser("read", help="read a filled workbook")

@@ -49,13 +49,40 @@ def test_every_runpython_command_names_an_existing_function(built: list[Path]) -
             assert all(p.default is not p.empty for p in inspect.signature(target).parameters.values()), (path, func)
 
 
-def test_xlsm_carries_the_xlwings_conf_sheet(built: list[Path]) -> None:
-    book = openpyxl.load_workbook(built[0], keep_vba=True, read_only=False)
+def xlwings_reads(path: Path) -> dict[str, str]:
+    """The xlwings.conf sheet as xlwings.bas reads it (GetConfigFromSheet): A1 down to the first empty cell."""
+    book = openpyxl.load_workbook(path, keep_vba=True)
     conf = book["xlwings.conf"]
     assert conf.sheet_state == "hidden"
-    keys = {row[0].value: row[1].value for row in conf.iter_rows()}
-    assert {"Interpreter_Win", "Interpreter_Mac", "PYTHONPATH"} <= set(keys)
-    assert "LICENSE_KEY" not in keys  # the desktop buttons use open-source xlwings only
+    settings = {}
+    for key, value in conf.iter_rows(max_col=2, values_only=True):
+        if key in (None, ""):
+            break
+        settings[key.upper()] = "" if value is None else str(value)
+    return settings
+
+
+def test_xlsm_conf_sheet_never_hides_the_users_xlwings_settings(built: list[Path]) -> None:
+    for path in built:
+        settings = xlwings_reads(path)
+        assert settings == {"ADD_WORKBOOK_TO_PYTHONPATH": "False"}, path  # no empty key, no interpreter guessed
+        assert "LICENSE_KEY" not in settings  # the desktop buttons use open-source xlwings only
+
+
+def test_build_writes_the_interpreters_it_is_given(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    from spi4xl.cli import main
+
+    win, mac = r"C:\Users\Ana\AppData\Local\Programs\Python\Python312\pythonw.exe", "/opt/homebrew/bin/python3"
+    assert main(["build", "--lang", "es", "--format", "xlsm", "--out", str(tmp_path),
+                 "--interpreter-win", win, "--interpreter-mac", mac]) == 0
+    (built,) = tmp_path.glob("*.xlsm")
+    assert xlwings_reads(built) == {"ADD_WORKBOOK_TO_PYTHONPATH": "False", "INTERPRETER_WIN": win, "INTERPRETER_MAC": mac}
+    capsys.readouterr()
+    for option, path in (("--interpreter-mac", "python3"), ("--interpreter-mac", ""), ("--interpreter-win", "python")):
+        assert main(["build", "--format", "xlsm", "--out", str(tmp_path / "no"), option, path]) == 1
+        err = capsys.readouterr().err
+        assert err.startswith(f"spi4xl: error: {option} {path}: not an interpreter xlwings can start") and "e.g." in err
+        assert not (tmp_path / "no").exists()
 
 
 @pytest.fixture
