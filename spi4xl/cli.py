@@ -249,6 +249,17 @@ def compare_cmd(args: argparse.Namespace) -> int:
     return 0
 
 
+@command("doctor")
+def doctor_cmd(args: argparse.Namespace) -> int:
+    from dataclasses import asdict
+
+    from spi4xl.doctor import report, run_checks
+
+    checks = run_checks(Path(args.workbook) if args.workbook else None)
+    emit_json([asdict(c) for c in checks]) if args.json else print(report(checks))
+    return 1 if any(c.status == "fail" for c in checks) else 0
+
+
 @command("serve")
 def serve_cmd(args: argparse.Namespace) -> int:
     try:
@@ -369,6 +380,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("workbook")
     p.add_argument("--peers", required=True, help="results.csv or .parquet from 'spi4xl batch'")
     p.add_argument("--out", help="write a new workbook with a peer comparison sheet")
+    p.add_argument("--json", action="store_true")
+
+    p = sub.add_parser("doctor", help="what the desktop buttons need on this computer and whether it is there "
+                       "(and, given a workbook, whether it is sound)")
+    p.add_argument("workbook", nargs="?", help="an audit workbook (.xlsm) to check as well")
     p.add_argument("--json", action="store_true")
 
     p = sub.add_parser("serve", help="Populate/Validate/Score for the Office.js add-in and xlwings' VBA client "
