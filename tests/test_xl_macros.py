@@ -13,10 +13,12 @@ import xlwings as xw
 from audits import CATALOG, random_audit
 from spi4xl.audit import Audit
 from spi4xl.errors import Spi4xlError
+from spi4xl.ui import ui
+from spi4xl.workbook.read import read_workbook
 from spi4xl.workbook import vba
 from spi4xl.workbook.render import render
 from spi4xl.xl import macros
-from xl_helpers import enable_xlwings_pro, payload
+from xl_helpers import enable_xlwings_pro, payload, set_settings
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -113,6 +115,48 @@ def test_expected_problems_are_a_message_box_not_a_traceback(tmp_path: Path) -> 
         del xw.Book._mock_caller
     [action] = book.json()["actions"]
     assert action["func"] == "alert" and "not an spi4xl workbook" in action["args"][0] and action["args"][3] == "critical"
+
+
+def _call(book, job: str) -> list[dict]:
+    book.set_mock_caller()
+    try:
+        getattr(macros, job)()
+    finally:
+        del xw.Book._mock_caller
+    return book.json()["actions"]
+
+
+def test_an_unexpected_error_is_one_sentence_in_the_books_language_and_a_log(tmp_path: Path,
+                                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SPI4XL_LOG_DIR", str(tmp_path / "logs"))
+    render(CATALOG, "fr", random_audit(3, "fr", fill=0.3), tmp_path / "livre.xlsx")
+
+    def broken(book):
+        raise ZeroDivisionError("division by zero deep inside")
+
+    monkeypatch.setattr(macros.adapter, "score", broken)
+    [alert] = _call(xw.Book(json=payload(tmp_path / "livre.xlsx", "VBA")), "score")
+    log = tmp_path / "logs" / "buttons.log"
+    assert alert["func"] == "alert" and alert["args"][0] == ui("macro.failed", "fr", log=log)
+    assert alert["args"][0].startswith("spi4xl s'est arrêté") and alert["args"][3] == "critical"
+    text = log.read_text(encoding="utf-8")
+    assert "Traceback" in text and "ZeroDivisionError: division by zero deep inside" in text and "livre.xlsx" in text
+
+
+@pytest.mark.parametrize("job", ["populate", "validate", "score"])
+@pytest.mark.parametrize("key, value, lang", [("language", "de", "en"), ("profile", "xyz", "fr")])
+def test_an_invalid_setting_is_named_with_its_cell_and_the_allowed_values(tmp_path: Path, job: str, key: str,
+                                                                          value: str, lang: str) -> None:
+    render(CATALOG, "fr", random_audit(3, "fr", fill=0.3), tmp_path / "livre.xlsx")
+    set_settings(tmp_path / "livre.xlsx", tmp_path / "bad.xlsx", **{key: value})
+    read = read_workbook(tmp_path / "bad.xlsx")
+    (finding,) = [f for f in read.findings if f.code == "settings.invalid"]
+    allowed = {"language": "en, fr, es", "profile": "full, alinus, cp"}[key]
+    assert (finding.item, finding.sheet, finding.values["raw"], finding.values["allowed"]) == (key, "settings", value, allowed)
+    [alert] = _call(xw.Book(json=payload(tmp_path / "bad.xlsx", "VBA")), job)  # nothing written, one message
+    cell = f"{read.sheets['settings']}!{finding.cell}"
+    assert alert["args"][0] == Spi4xlError("settings.invalid", cell=cell, item=key, raw=value, allowed=allowed).message(lang)
+    assert alert["args"][0].startswith(cell) and f"'{value}'" in alert["args"][0] and allowed in alert["args"][0]
 
 
 # --- sheet protection on the desktop engine, with stand-ins for COM sheets ------------------------------

@@ -19,7 +19,7 @@ from spi4xl.answers import parse_answer, term_lookup
 from spi4xl.audit import ASSESSMENT_TYPES, META_DATES, META_FIELDS, Audit, answer_key, as_text
 from spi4xl.catalog import load_catalog
 from spi4xl.catalog.loader import edition_dir
-from spi4xl.catalog.model import Catalog
+from spi4xl.catalog.model import PROFILES, Catalog
 from spi4xl.errors import Spi4xlError
 from spi4xl.findings import Finding
 from spi4xl.ui import ui_all
@@ -131,12 +131,14 @@ def _tables(sheets: Mapping[str, list[list[Any]]], path: str, later: set[str] = 
     return found
 
 
-def _settings(table: _Table) -> dict[str, str]:
+def _settings(table: _Table, cells: dict[str, str] | None = None) -> dict[str, str]:
     out = {}
     for r in range(table.key_row + 1, len(table.rows)):
         key = table.cell(r, "key")
         if isinstance(key, str) and key in L.SETTINGS_KEYS:
             out[key] = as_text(table.cell(r, "value")).strip()
+            if cells is not None:
+                cells[key] = table.address(r, "value")
     return out
 
 
@@ -183,7 +185,8 @@ def read_values(sheets: Mapping[str, list[list[Any]]], path: str = "workbook") -
 
 
 def _read(tables: dict[str, "_Table"], path: str) -> ReadResult:
-    settings = _settings(tables["settings"])
+    cells: dict[str, str] = {}
+    settings = _settings(tables["settings"], cells)
     edition = settings.get("edition")
     if not edition:
         raise Spi4xlError(f"{path}: the settings sheet does not name a catalog edition")
@@ -194,9 +197,13 @@ def _read(tables: dict[str, "_Table"], path: str) -> ReadResult:
     language = settings.get("language", "en")
     audit = Audit(edition=edition, catalog_version=settings.get("catalog_version", ""),
                   language=language if language in catalog.languages else "en",
-                  profile=settings.get("profile") if settings.get("profile") in ("full", "alinus", "cp") else "full",
+                  profile=settings.get("profile") if settings.get("profile") in PROFILES else "full",
                   modules=_modules(settings.get("modules", "all")))
     result = ReadResult(audit, sheets={role: t.name for role, t in tables.items()}, catalog=catalog)
+    for key, allowed, default in (("language", catalog.languages, "en"), ("profile", PROFILES, "full")):
+        if settings.get(key) and settings[key] not in allowed:
+            result.findings.append(Finding("settings.invalid", "error", key, "settings", cells[key],
+                                           {"raw": settings[key], "allowed": ", ".join(allowed), "default": default}))
     try:
         _read_questionnaire(tables["questionnaire"], catalog, result)
     except Spi4xlError as exc:  # e.g. a code duplicated by a copy-paste: say which file

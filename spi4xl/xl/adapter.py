@@ -140,8 +140,13 @@ def _marker_roles(values: dict[str, list[list[Any]]]) -> dict[str, str]:
 
 
 def snapshot(book: Any) -> Live:
+    """The book's values and what they read as; a Settings value the reader could not use stops every button."""
     values = {sheet.name: sheet_values(sheet) for sheet in book.sheets if sheet.name != CONF_SHEET}
     read = read_values(values, book.name)
+    for f in read.findings:
+        if f.code == "settings.invalid":
+            raise Spi4xlError("settings.invalid", cell=f"{read.sheets['settings']}!{f.cell}", item=f.item,
+                              raw=f.values["raw"], allowed=f.values["allowed"])
     return Live(book, values, _marker_roles(values), read)
 
 
