@@ -260,6 +260,16 @@ def doctor_cmd(args: argparse.Namespace) -> int:
     return 1 if any(c.status == "fail" for c in checks) else 0
 
 
+def check_base_url(url: str) -> None:
+    """Office loads an add-in only over https; plain http only from this computer (localhost)."""
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url)
+    local = parts.hostname in ("localhost", "127.0.0.1", "::1")
+    if parts.scheme not in ("http", "https") or not parts.hostname or (parts.scheme == "http" and not local):
+        raise Spi4xlError("serve.base_url", url=url)
+
+
 @command("serve")
 def serve_cmd(args: argparse.Namespace) -> int:
     try:
@@ -267,8 +277,10 @@ def serve_cmd(args: argparse.Namespace) -> int:
         from xlwings import LicenseError
     except ImportError:
         raise Spi4xlError("'spi4xl serve' needs the server extras: pip install 'spi4xl[server]'") from None
-    if args.base_url:
-        os.environ["SPI4XL_BASE_URL"] = args.base_url
+    base_url = args.base_url or os.environ.get("SPI4XL_BASE_URL")
+    if base_url:
+        check_base_url(base_url)
+        os.environ["SPI4XL_BASE_URL"] = base_url
     try:
         from spi4xl.xl.server import app
     except LicenseError:
