@@ -12,6 +12,7 @@ import xlwings as xw
 
 from audits import CATALOG, random_audit
 from spi4xl.audit import Audit
+from spi4xl.doctor import conf_sheet
 from spi4xl.errors import Spi4xlError
 from spi4xl.ui import ui
 from spi4xl.workbook.read import read_workbook
@@ -52,16 +53,9 @@ def test_every_runpython_command_names_an_existing_function(built: list[Path]) -
 
 
 def xlwings_reads(path: Path) -> dict[str, str]:
-    """The xlwings.conf sheet as xlwings.bas reads it (GetConfigFromSheet): A1 down to the first empty cell."""
-    book = openpyxl.load_workbook(path, keep_vba=True)
-    conf = book["xlwings.conf"]
-    assert conf.sheet_state == "hidden"
-    settings = {}
-    for key, value in conf.iter_rows(max_col=2, values_only=True):
-        if key in (None, ""):
-            break
-        settings[key.upper()] = "" if value is None else str(value)
-    return settings
+    """The xlwings.conf sheet, hidden, as xlwings.bas reads it (A1 down to the first empty cell)."""
+    assert openpyxl.load_workbook(path, keep_vba=True)["xlwings.conf"].sheet_state == "hidden"
+    return conf_sheet(path)
 
 
 def test_xlsm_conf_sheet_never_hides_the_users_xlwings_settings(built: list[Path]) -> None:

@@ -71,12 +71,14 @@ def _run(job: Callable[[Any], Any], book: Any = None) -> None:
 
 def book_language(book: Any) -> str:
     """The language on the workbook's Settings sheet, or English when it cannot be read or is not one of ours."""
+    ids = [column.id for column in L.SETTINGS.columns]  # an unkeyed sheet: columns in this order from A
+    key, value = ids.index("key"), ids.index("value")
     try:
-        for sheet in book.sheets:
-            rows = adapter.sheet_values(sheet) if sheet.name != adapter.CONF_SHEET else []
-            if rows and rows[0] and rows[0][0] == L.MARKER_PREFIX + "settings":
-                value = next((row[2] for row in rows[1:] if len(row) > 2 and row[0] == "language"), None)
-                return value if value in LANGUAGES else "en"
+        for sheet in book.sheets:  # only A1 of the other sheets is read: the questionnaire is slow to read over COM
+            if sheet.name != adapter.CONF_SHEET and sheet["A1"].value == L.MARKER_PREFIX + L.SETTINGS.role:
+                rows = adapter.sheet_values(sheet)
+                lang = next((row[value] for row in rows[1:] if len(row) > value and row[key] == "language"), None)
+                return lang if lang in LANGUAGES else "en"
     except Exception:  # noqa: BLE001 - the book may be what failed: fall back rather than fail again
         pass
     return "en"
