@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what the test suite needs: LibreOffice (headless Calc, Python-UNO), poppler (PDF->PNG),
-# the Carlito font (Calibri's metric twin, so renders look right) and the package with its test extras in .venv.
+# the Carlito font (Calibri's metric twin, so renders look right), Chromium (the add-in's task pane in a
+# headless browser; Debian's package, never a downloaded browser) and the package with its test extras in .venv.
 # Idempotent: does nothing slow when everything is already there.
 set -euo pipefail
 
@@ -11,18 +12,19 @@ have_system_tools() {
         /usr/bin/python3 -c 'import uno' >/dev/null 2>&1 &&
         command -v pdftoppm >/dev/null 2>&1 &&
         command -v pdfinfo >/dev/null 2>&1 &&
+        command -v chromium >/dev/null 2>&1 &&
         [ -e /usr/share/fonts/truetype/crosextra/Carlito-Regular.ttf ]
 }
 
 if ! have_system_tools; then
     if [ "$(id -u)" -ne 0 ]; then
-        echo "setup-tests: LibreOffice, python3-uno or poppler-utils is missing; run this script as root" >&2
+        echo "setup-tests: LibreOffice, python3-uno, poppler-utils or chromium is missing; run this script as root" >&2
         exit 1
     fi
     apt-get update -qq
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
-        libreoffice-calc-nogui python3-uno poppler-utils fonts-crosextra-carlito >/dev/null
-    have_system_tools || { echo "setup-tests: LibreOffice install did not give soffice + uno + pdftoppm" >&2; exit 1; }
+        libreoffice-calc-nogui python3-uno poppler-utils fonts-crosextra-carlito chromium >/dev/null
+    have_system_tools || { echo "setup-tests: the install did not give soffice + uno + pdftoppm + chromium" >&2; exit 1; }
 fi
 
 # The package and its test extras, in .venv (see setup.sh).

@@ -4,16 +4,46 @@ from __future__ import annotations
 
 import filecmp
 import hashlib
+import re
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
 from spi4xl.audit import Audit
 from spi4xl.catalog import load_catalog
-from spi4xl.catalog.model import CORE_MODULE, Catalog
-from spi4xl.workbook.render import FORMATS, render
+from spi4xl.catalog.model import CORE_MODULE, PROFILES, Catalog
+from spi4xl.errors import Spi4xlError
+from spi4xl.resources import data_dir
 
-TEMPLATES_DIR = Path(__file__).resolve().parents[1] / "workbook_templates"
+TEMPLATES_DIR = data_dir("workbook_templates")  # the templates spi4xl carries (workbook_templates/ of the checkout)
+
+
+def default_out_dir(check: bool = False) -> Path:
+    """Where `spi4xl build` writes without --out: the checkout's workbook_templates/ (to be committed);
+    installed from a wheel, ./workbook_templates, never the installed package. --check compares with
+    the templates spi4xl carries."""
+    in_checkout = (TEMPLATES_DIR.parent / "pyproject.toml").is_file()
+    return TEMPLATES_DIR if check or in_checkout else Path("workbook_templates")
+
+
+# What xlwings can start from the xlwings.conf sheet: a Windows python(w).exe (a full path, or a name on
+# PATH), a macOS absolute path (AppleScript's shell has no user PATH: a bare `python3` is Apple's stub).
+INTERPRETERS = {"Interpreter_Win": (re.compile(r"[^\r\n\"]*\.exe", re.IGNORECASE), "C:\\Python311\\pythonw.exe"),
+                "Interpreter_Mac": (re.compile(r"/[^\r\n\"]*"), "/usr/local/bin/python3")}
+
+
+def interpreter_settings(win: str | None = None, mac: str | None = None) -> dict[str, str]:
+    """xlwings.conf settings for the interpreters asked for, refusing a path xlwings could not start."""
+    settings = {}
+    for key, path in (("Interpreter_Win", win), ("Interpreter_Mac", mac)):
+        if path is None:
+            continue
+        rx, example = INTERPRETERS[key]
+        if not rx.fullmatch(path.strip()):
+            raise Spi4xlError("build.interpreter", option=f"--{key.lower().replace('_', '-')}", path=path,
+                              example=example)
+        settings[key] = path.strip()
+    return settings
 
 
 @dataclass(frozen=True)
@@ -32,10 +62,16 @@ def targets(catalog: Catalog, langs: list[str], profile: str, modules: tuple[str
     return [Target(lang, profile, modules, fmt) for lang in langs for fmt in formats]
 
 
-def build(edition: str = "usspm-2016", langs: list[str] | None = None, profile: str = "full",
+def build(edition: str = "usspm-2016", langs: list[str] | None = None, profile: str = PROFILES[0],
           modules: tuple[str, ...] | None = None, formats: list[str] | None = None,
-          out_dir: Path = TEMPLATES_DIR, check: bool = False, password: str | None = None) -> list[dict]:
-    """Render each target into `out_dir` (or, with `check`, compare a fresh render with what is there)."""
+          out_dir: Path = TEMPLATES_DIR, check: bool = False, password: str | None = None,
+          interpreters: dict[str, str] | None = None) -> list[dict]:
+    """Render each target into `out_dir` (or, with `check`, compare a fresh render with what is there).
+
+    `interpreters`: xlwings.conf settings of the .xlsm files (see interpreter_settings).
+    """
+    from spi4xl.workbook.render import FORMATS, render  # XlsxWriter: only when templates are made
+
     catalog = load_catalog(edition)
     langs = langs or list(catalog.languages)
     formats = formats or list(FORMATS)
@@ -47,7 +83,7 @@ def build(edition: str = "usspm-2016", langs: list[str] | None = None, profile: 
             dest.parent.mkdir(parents=True, exist_ok=True)
             audit = Audit(edition=catalog.edition, catalog_version=catalog.version, language=target.lang,
                           profile=profile, modules=modules)
-            render(catalog, target.lang, audit, dest, password=password)
+            render(catalog, target.lang, audit, dest, password=password, interpreters=interpreters)
             entry = {"file": str(out_dir / name), "language": target.lang, "format": target.fmt, "profile": profile,
                      "modules": "all" if modules is None else list(modules), "edition": catalog.edition,
                      "catalog_version": catalog.version, "content_hash": catalog.content_hash,

@@ -23,24 +23,6 @@ def command(name: str):
     return register
 
 
-def version_text() -> str:
-    """What `spi4xl --version` prints."""
-    from spi4xl import __version__
-
-    return f"spi4xl {__version__}"
-
-
-class _Version(argparse.Action):
-    """--version: like argparse's own, but the text is made only when asked for."""
-
-    def __init__(self, option_strings: list[str], dest: str, **kwargs: object) -> None:
-        super().__init__(option_strings, dest, nargs=0, default=argparse.SUPPRESS, help="print the version and exit")
-
-    def __call__(self, parser: argparse.ArgumentParser, *args: object) -> None:
-        print(version_text())
-        parser.exit()
-
-
 def emit_json(data: object) -> None:
     print(json.dumps(data, indent=2, ensure_ascii=False, default=str))
 
@@ -121,10 +103,11 @@ def _split(text: str | None) -> list[str] | None:
 
 @command("build")
 def build_cmd(args: argparse.Namespace) -> int:
-    from spi4xl.build import TEMPLATES_DIR, build
+    from spi4xl.build import build, default_out_dir, interpreter_settings
 
     report = build(args.edition, _split(args.lang), args.profile, parse_modules(args.modules), _split(args.format),
-                   Path(args.out) if args.out else TEMPLATES_DIR, check=args.check, password=args.password)
+                   Path(args.out) if args.out else default_out_dir(args.check), check=args.check, password=args.password,
+                   interpreters=interpreter_settings(args.interpreter_win, args.interpreter_mac))
     if args.json:
         emit_json(report)
     else:
@@ -271,6 +254,27 @@ def compare_cmd(args: argparse.Namespace) -> int:
     return 0
 
 
+@command("doctor")
+def doctor_cmd(args: argparse.Namespace) -> int:
+    from dataclasses import asdict
+
+    from spi4xl.doctor import report, run_checks
+
+    checks = run_checks(Path(args.workbook) if args.workbook else None)
+    emit_json([asdict(c) for c in checks]) if args.json else print(report(checks))
+    return 1 if any(c.status == "fail" for c in checks) else 0
+
+
+def check_base_url(url: str) -> None:
+    """Office loads an add-in only over https; plain http only from this computer (localhost)."""
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url)
+    local = parts.hostname in ("localhost", "127.0.0.1", "::1")
+    if parts.scheme not in ("http", "https") or not parts.hostname or (parts.scheme == "http" and not local):
+        raise Spi4xlError("serve.base_url", url=url)
+
+
 @command("serve")
 def serve_cmd(args: argparse.Namespace) -> int:
     try:
@@ -278,8 +282,10 @@ def serve_cmd(args: argparse.Namespace) -> int:
         from xlwings import LicenseError
     except ImportError:
         raise Spi4xlError("'spi4xl serve' needs the server extras: pip install 'spi4xl[server]'") from None
-    if args.base_url:
-        os.environ["SPI4XL_BASE_URL"] = args.base_url
+    base_url = args.base_url or os.environ.get("SPI4XL_BASE_URL")
+    if base_url:
+        check_base_url(base_url)
+        os.environ["SPI4XL_BASE_URL"] = base_url
     try:
         from spi4xl.xl.server import app
     except LicenseError:
@@ -288,6 +294,42 @@ def serve_cmd(args: argparse.Namespace) -> int:
                           "Noncommercial licence, otherwise a paid xlwings licence (see the README)") from None
     uvicorn.run(app, host=args.host, port=args.port, ssl_certfile=args.certfile, ssl_keyfile=args.keyfile)
     return 0
+
+
+def version_text() -> str:
+    """The version, and the catalog editions and templates this installation carries."""
+    import yaml
+
+    from spi4xl import __version__
+    from spi4xl.build import TEMPLATES_DIR
+    from spi4xl.catalog.loader import STANDARDS_ENV, bundled_standards, editions, standards_dirs
+
+    def edition_version(folder: Path) -> str:
+        try:
+            return str(yaml.safe_load((folder / "catalog.yaml").read_text(encoding="utf-8"))["version"])
+        except Exception:  # noqa: BLE001 - a broken catalog still gets listed; `catalog check` says why
+            return "?"
+
+    lines = [f"spi4xl {__version__}"]
+    for root in standards_dirs():
+        where = "carried" if root == bundled_standards() else f"from ${STANDARDS_ENV}"
+        found = ", ".join(f"{name} {edition_version(root / name)}" for name in editions(root)) or "none"
+        lines.append(f"catalog editions {where}: {found} ({root})")
+    templates = sorted(p.name for p in TEMPLATES_DIR.glob("*.xls[xm]"))
+    lines.append(f"templates carried: {len(templates)} ({TEMPLATES_DIR})")
+    return "\n".join(lines)
+
+
+class _Version(argparse.Action):
+    """--version: like argparse's own, but the text is made only when asked for."""
+
+    def __init__(self, option_strings, dest, **kwargs) -> None:
+        super().__init__(option_strings, dest, nargs=0, default=argparse.SUPPRESS,
+                         help="print the version, the catalog editions and the templates it carries")
+
+    def __call__(self, parser, namespace, values, option_string=None) -> None:
+        print(version_text())
+        parser.exit()
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -320,9 +362,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--profile", default=PROFILES[0], choices=PROFILES)
     p.add_argument("--modules", help="comma-separated optional modules, or 'all' (default) or 'core'")
     p.add_argument("--format", help="xlsx, xlsm or both (default)")
-    p.add_argument("--out", help="folder (default: workbook_templates/)")
+    p.add_argument("--out", help="folder (default: workbook_templates/ of the checkout, or of the current folder "
+                   "when spi4xl is installed from a wheel; --check: the templates spi4xl carries)")
     p.add_argument("--check", action="store_true", help="fail when the committed templates differ from a fresh render")
     p.add_argument("--password", help="protect the sheets with this password (default: protected without one)")
+    p.add_argument("--interpreter-win", metavar="PATH", help="the pythonw.exe that runs the .xlsm buttons on Windows "
+                   "(default: none written, so the user's xlwings settings or Python on PATH decide)")
+    p.add_argument("--interpreter-mac", metavar="PATH", help="the full path of the python3 that runs the .xlsm buttons "
+                   "on macOS (default: none written, so the user's xlwings settings decide)")
     p.add_argument("--json", action="store_true")
 
     p = sub.add_parser("read", help="read a filled workbook")
@@ -352,6 +399,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("workbook")
     p.add_argument("--peers", required=True, help="results.csv or .parquet from 'spi4xl batch'")
     p.add_argument("--out", help="write a new workbook with a peer comparison sheet")
+    p.add_argument("--json", action="store_true")
+
+    p = sub.add_parser("doctor", help="what the desktop buttons need on this computer and whether it is there "
+                       "(and, given a workbook, whether it is sound)")
+    p.add_argument("workbook", nargs="?", help="an audit workbook (.xlsm) to check as well")
     p.add_argument("--json", action="store_true")
 
     p = sub.add_parser("serve", help="Populate/Validate/Score for the Office.js add-in and xlwings' VBA client "

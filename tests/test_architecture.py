@@ -16,7 +16,7 @@ PACKAGE = Path(__file__).resolve().parent.parent / "spi4xl"
 
 # Lowest first. A module belongs to the layer of the longest prefix that names it.
 LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
-    ("errors", ("spi4xl.errors",)),
+    ("foundations", ("spi4xl.errors", "spi4xl.resources")),
     ("text machinery", ("spi4xl.strict_yaml", "spi4xl.po")),
     ("interface strings", ("spi4xl.ui",)),
     ("catalog", ("spi4xl.catalog",)),
@@ -25,7 +25,7 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("workbook", ("spi4xl.workbook", "spi4xl.engines")),
     ("xl", ("spi4xl.xl",)),
     ("commands", ("spi4xl", "spi4xl.__main__", "spi4xl.cli", "spi4xl.build", "spi4xl.convert", "spi4xl.assess",
-                  "spi4xl.batch", "spi4xl.compare")),
+                  "spi4xl.batch", "spi4xl.compare", "spi4xl.doctor")),
 )
 
 # The one deliberate exception: an error is data (a code and values) and finds its text in the interface

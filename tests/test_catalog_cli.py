@@ -155,3 +155,19 @@ def test_in_process_errors_go_to_stderr(capsys: pytest.CaptureFixture, tmp_path:
     assert captured.out == ""
     assert captured.err == "spi4xl: error: mini/catalog.yaml: edition: edition 'mini-2' differs from its folder 'mini' " \
                            "(fix: write edition: mini or rename the folder)\n"
+
+
+def test_version_lists_the_editions_carried_and_those_of_spi4xl_standards(monkeypatch: pytest.MonkeyPatch,
+                                                                          capsys: pytest.CaptureFixture) -> None:
+    with pytest.raises(SystemExit) as stop:
+        main(["--version"])
+    assert stop.value.code == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0] == "spi4xl 0.1.0"
+    assert lines[1] == f"catalog editions carried: usspm-2016 1.0.0 ({REPO / 'standards'})"
+    assert lines[2] == f"templates carried: 6 ({REPO / 'workbook_templates'})"
+    monkeypatch.setenv("SPI4XL_STANDARDS", str(MINI.parent))  # one's own editions come first; the bundled stay
+    with pytest.raises(SystemExit):
+        main(["--version"])
+    assert capsys.readouterr().out.splitlines()[1] == f"catalog editions from $SPI4XL_STANDARDS: mini 1.0.0 ({MINI.parent})"
+    assert main(["catalog", "check", "mini"]) == 0 and main(["catalog", "check", "usspm-2016"]) == 0

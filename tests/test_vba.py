@@ -92,6 +92,42 @@ def test_package_is_macro_enabled_with_code_names_and_buttons(xlsm: Path) -> Non
         assert caption in vml
 
 
+REFERENCE = vba.XLWINGS_DIR / "quickstart_standalone.xlsm"  # xlwings' own standalone workbook, pinned version
+
+
+def project_streams(path: Path) -> tuple[bytes, dict[str, tuple[int, bytes]]]:
+    """(_VBA_PROJECT stream, module name -> (MODULEOFFSET, stream)) of a workbook's VBA project."""
+    from pyopenvba.cfb import CFB
+    from pyopenvba.vba import parse_vba_project
+
+    cfb = CFB.from_bytes(zipfile.ZipFile(path).read("xl/vbaProject.bin"))
+    streams = {m.name: (m.text_offset, cfb.get_stream_in_storage("VBA", m.stream_name))
+               for m in parse_vba_project(cfb).modules}
+    return cfb.get_stream_in_storage("VBA", "_VBA_PROJECT"), streams
+
+
+def container_header(stream: bytes, offset: int) -> tuple[int, int]:
+    """(signature byte, chunk flag and signature bits) of the compressed source container at `offset`."""
+    header = int.from_bytes(stream[offset + 1: offset + 3], "little")
+    return stream[offset], header & 0xF000
+
+
+@pytest.mark.parametrize("path", [*(Path(__file__).resolve().parents[1] / "workbook_templates").glob("*.xlsm"), None])
+def test_project_streams_are_laid_out_as_xlwings_standalone_workbook(path: Path | None, xlsm: Path) -> None:
+    reference_project, reference_modules = project_streams(REFERENCE)
+    ours_project, ours = project_streams(path or xlsm)
+    # the short stream, version 0xFFFF: Excel compiles from source and ignores any cache
+    assert ours_project == reference_project == vba.VBA_PROJECT_STREAM
+    assert int.from_bytes(ours_project[2:4], "little") == 0xFFFF
+    # a module written from source, as xlwings writes its own module: the container at offset 0
+    offset, stream = reference_modules["xlwings"]
+    assert offset == 0 and container_header(stream, 0) == (0x01, 0xB000)
+    for name, (offset, stream) in ours.items():
+        assert offset == 0, f"{name}: compiled code before its source"
+        assert container_header(stream, 0) == container_header(reference_modules["xlwings"][1], 0), name
+    assert set(reference_modules) - {"Module1", "Sheet2"} <= set(ours)  # its modules, bar its sample ones
+
+
 def test_bin_is_identical_in_fresh_processes() -> None:
     code = ("import sys; from spi4xl.workbook.vba import vba_project_bin;"
             "sys.stdout.write(vba_project_bin(('Sheet1', 'Sheet2')).hex())")

@@ -12,11 +12,14 @@ import xlwings as xw
 
 from audits import CATALOG, random_audit
 from spi4xl.audit import Audit
+from spi4xl.doctor import conf_sheet
 from spi4xl.errors import Spi4xlError
+from spi4xl.ui import ui
+from spi4xl.workbook.read import read_workbook
 from spi4xl.workbook import vba
 from spi4xl.workbook.render import render
 from spi4xl.xl import macros
-from xl_helpers import enable_xlwings_pro, payload
+from xl_helpers import enable_xlwings_pro, payload, set_settings
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -49,13 +52,33 @@ def test_every_runpython_command_names_an_existing_function(built: list[Path]) -
             assert all(p.default is not p.empty for p in inspect.signature(target).parameters.values()), (path, func)
 
 
-def test_xlsm_carries_the_xlwings_conf_sheet(built: list[Path]) -> None:
-    book = openpyxl.load_workbook(built[0], keep_vba=True, read_only=False)
-    conf = book["xlwings.conf"]
-    assert conf.sheet_state == "hidden"
-    keys = {row[0].value: row[1].value for row in conf.iter_rows()}
-    assert {"Interpreter_Win", "Interpreter_Mac", "PYTHONPATH"} <= set(keys)
-    assert "LICENSE_KEY" not in keys  # the desktop buttons use open-source xlwings only
+def xlwings_reads(path: Path) -> dict[str, str]:
+    """The xlwings.conf sheet, hidden, as xlwings.bas reads it (A1 down to the first empty cell)."""
+    assert openpyxl.load_workbook(path, keep_vba=True)["xlwings.conf"].sheet_state == "hidden"
+    return conf_sheet(path)
+
+
+def test_xlsm_conf_sheet_never_hides_the_users_xlwings_settings(built: list[Path]) -> None:
+    for path in built:
+        settings = xlwings_reads(path)
+        assert settings == {"ADD_WORKBOOK_TO_PYTHONPATH": "False"}, path  # no empty key, no interpreter guessed
+        assert "LICENSE_KEY" not in settings  # the desktop buttons use open-source xlwings only
+
+
+def test_build_writes_the_interpreters_it_is_given(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    from spi4xl.cli import main
+
+    win, mac = r"C:\Users\Ana\AppData\Local\Programs\Python\Python312\pythonw.exe", "/opt/homebrew/bin/python3"
+    assert main(["build", "--lang", "es", "--format", "xlsm", "--out", str(tmp_path),
+                 "--interpreter-win", win, "--interpreter-mac", mac]) == 0
+    (built,) = tmp_path.glob("*.xlsm")
+    assert xlwings_reads(built) == {"ADD_WORKBOOK_TO_PYTHONPATH": "False", "INTERPRETER_WIN": win, "INTERPRETER_MAC": mac}
+    capsys.readouterr()
+    for option, path in (("--interpreter-mac", "python3"), ("--interpreter-mac", ""), ("--interpreter-win", "python")):
+        assert main(["build", "--format", "xlsm", "--out", str(tmp_path / "no"), option, path]) == 1
+        err = capsys.readouterr().err
+        assert err.startswith(f"spi4xl: error: {option} {path}: not an interpreter xlwings can start") and "e.g." in err
+        assert not (tmp_path / "no").exists()
 
 
 @pytest.fixture
@@ -86,6 +109,48 @@ def test_expected_problems_are_a_message_box_not_a_traceback(tmp_path: Path) -> 
         del xw.Book._mock_caller
     [action] = book.json()["actions"]
     assert action["func"] == "alert" and "not an spi4xl workbook" in action["args"][0] and action["args"][3] == "critical"
+
+
+def _call(book, job: str) -> list[dict]:
+    book.set_mock_caller()
+    try:
+        getattr(macros, job)()
+    finally:
+        del xw.Book._mock_caller
+    return book.json()["actions"]
+
+
+def test_an_unexpected_error_is_one_sentence_in_the_books_language_and_a_log(tmp_path: Path,
+                                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SPI4XL_LOG_DIR", str(tmp_path / "logs"))
+    render(CATALOG, "fr", random_audit(3, "fr", fill=0.3), tmp_path / "livre.xlsx")
+
+    def broken(book):
+        raise ZeroDivisionError("division by zero deep inside")
+
+    monkeypatch.setattr(macros.adapter, "score", broken)
+    [alert] = _call(xw.Book(json=payload(tmp_path / "livre.xlsx", "VBA")), "score")
+    log = tmp_path / "logs" / "buttons.log"
+    assert alert["func"] == "alert" and alert["args"][0] == ui("macro.failed", "fr", log=log)
+    assert alert["args"][0].startswith("spi4xl s'est arrêté") and alert["args"][3] == "critical"
+    text = log.read_text(encoding="utf-8")
+    assert "Traceback" in text and "ZeroDivisionError: division by zero deep inside" in text and "livre.xlsx" in text
+
+
+@pytest.mark.parametrize("job", ["populate", "validate", "score"])
+@pytest.mark.parametrize("key, value, lang", [("language", "de", "en"), ("profile", "xyz", "fr")])
+def test_an_invalid_setting_is_named_with_its_cell_and_the_allowed_values(tmp_path: Path, job: str, key: str,
+                                                                          value: str, lang: str) -> None:
+    render(CATALOG, "fr", random_audit(3, "fr", fill=0.3), tmp_path / "livre.xlsx")
+    set_settings(tmp_path / "livre.xlsx", tmp_path / "bad.xlsx", **{key: value})
+    read = read_workbook(tmp_path / "bad.xlsx")
+    (finding,) = [f for f in read.findings if f.code == "settings.invalid"]
+    allowed = {"language": "en, fr, es", "profile": "full, alinus, cp"}[key]
+    assert (finding.item, finding.sheet, finding.values["raw"], finding.values["allowed"]) == (key, "settings", value, allowed)
+    [alert] = _call(xw.Book(json=payload(tmp_path / "bad.xlsx", "VBA")), job)  # nothing written, one message
+    cell = f"{read.sheets['settings']}!{finding.cell}"
+    assert alert["args"][0] == Spi4xlError("settings.invalid", cell=cell, item=key, raw=value, allowed=allowed).message(lang)
+    assert alert["args"][0].startswith(cell) and f"'{value}'" in alert["args"][0] and allowed in alert["args"][0]
 
 
 # --- sheet protection on the desktop engine, with stand-ins for COM sheets ------------------------------

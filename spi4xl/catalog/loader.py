@@ -11,8 +11,9 @@ from spi4xl.catalog import model as m
 from spi4xl.po import catalog_translations
 from spi4xl.strict_yaml import Node, load_yaml
 from spi4xl.errors import CatalogError, Spi4xlError
+from spi4xl.resources import data_dir
 
-STANDARDS_DIR = Path(os.environ.get("SPI4XL_STANDARDS", Path(__file__).resolve().parents[2] / "standards"))
+STANDARDS_ENV = "SPI4XL_STANDARDS"  # a folder of one's own editions, looked up before the bundled ones
 ORG_TYPES = ("integer", "number", "percent", "currency", "date", "choice", "text")
 RULE_OPS = ("<=", "<", ">=", ">", "==")
 METHODS = ("pooled_mean", "mean_of_children")
@@ -39,16 +40,37 @@ def catalog_root(catalog: m.Catalog) -> Path:
     return catalog.root if catalog.root is not None else catalog_dir(catalog.edition)
 
 
+def bundled_standards() -> Path:
+    """The editions spi4xl carries: standards/ of the checkout, shipped as the package spi4xl.standards."""
+    return data_dir("standards")
+
+
+def standards_dirs() -> list[Path]:
+    """Where edition names are looked up, in order: $SPI4XL_STANDARDS (when set), then the bundled editions."""
+    own = os.environ.get(STANDARDS_ENV)
+    return ([Path(own)] if own else []) + [bundled_standards()]
+
+
+def editions(root: Path) -> list[str]:
+    """The edition folders under `root`."""
+    if not root.is_dir():
+        return []
+    return sorted(p.name for p in root.iterdir() if p.is_dir() and (p / "catalog.yaml").is_file())
+
+
+def edition_dir(name: str) -> Path:
+    """The folder of an edition name, searched in standards_dirs() only (never a path of the caller's)."""
+    for root in standards_dirs():
+        if name in editions(root):
+            return root / name
+    known = ", ".join(sorted({e for root in standards_dirs() for e in editions(root)})) or "none"
+    raise Spi4xlError(f"unknown catalog edition {name!r} (known: {known})")
+
+
 def catalog_dir(edition: str | os.PathLike) -> Path:
-    """The folder of an edition name (under standards/) or an explicit path."""
+    """The folder of an edition name (see edition_dir) or an explicit path."""
     path = Path(edition)
-    if path.is_dir():
-        return path
-    candidate = STANDARDS_DIR / str(edition)
-    if not candidate.is_dir():
-        known = ", ".join(sorted(p.name for p in STANDARDS_DIR.iterdir() if p.is_dir())) if STANDARDS_DIR.is_dir() else "none"
-        raise Spi4xlError(f"unknown catalog edition {str(edition)!r} (known: {known})")
-    return candidate
+    return path if path.is_dir() else edition_dir(str(edition))
 
 
 class _Builder:

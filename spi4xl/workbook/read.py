@@ -16,7 +16,7 @@ from typing import Any, Iterable, Mapping
 from spi4xl.answers import parse_answer, term_lookup
 from spi4xl.audit import ASSESSMENT_TYPES, META_DATES, META_FIELDS, Audit, answer_key, as_text
 from spi4xl.catalog import load_catalog
-from spi4xl.catalog.loader import STANDARDS_DIR
+from spi4xl.catalog.loader import edition_dir
 from spi4xl.catalog.model import PROFILES, Catalog, parse_modules
 from spi4xl.errors import Spi4xlError
 from spi4xl.findings import Finding
@@ -43,10 +43,10 @@ EDITION_RX = re.compile(r"[a-z0-9][a-z0-9._-]*", re.IGNORECASE)
 
 @lru_cache(maxsize=8)
 def _catalog(edition: str) -> Catalog:
-    """The catalog a workbook names: a plain edition name under standards/, never a path from the file."""
+    """The catalog a workbook names: an edition name looked up by edition_dir, never a path from the file."""
     if not EDITION_RX.fullmatch(edition) or ".." in edition:
         raise Spi4xlError(f"{edition!r} is not an edition name")
-    return load_catalog(STANDARDS_DIR / edition)
+    return load_catalog(edition_dir(edition))
 
 
 ROLES_NOT_READ = ("results", "dashboard", "findings", "peers", "lists")
@@ -79,12 +79,14 @@ def find_role_tables(sheets: Mapping[str, list[list[Any]]], path: str, later: se
     return {role: tables[0] for role, tables in found.items()}
 
 
-def _settings(table: L.Table) -> dict[str, str]:
+def _settings(table: L.Table, cells: dict[str, str] | None = None) -> dict[str, str]:
     out = {}
     for r in range(table.first_row, len(table.rows)):
         key = table.value(r, "key")
         if isinstance(key, str) and key in L.SETTINGS_KEYS:
             out[key] = as_text(table.value(r, "value")).strip()
+            if cells is not None:
+                cells[key] = table.address(r, "value")
     return out
 
 
@@ -126,7 +128,8 @@ def read_values(sheets: Mapping[str, list[list[Any]]], path: str = "workbook") -
 
 def read_tables(tables: Mapping[str, L.Table], path: str) -> ReadResult:
     """The audit held by tables found with `find_role_tables` (or `layout.find_tables`, checked)."""
-    settings = _settings(tables["settings"])
+    cells: dict[str, str] = {}
+    settings = _settings(tables["settings"], cells)
     edition = settings.get("edition")
     if not edition:
         raise Spi4xlError(f"{path}: the settings sheet does not name a catalog edition")
@@ -140,6 +143,10 @@ def read_tables(tables: Mapping[str, L.Table], path: str) -> ReadResult:
                   profile=settings.get("profile") if settings.get("profile") in PROFILES else PROFILES[0],
                   modules=parse_modules(settings.get("modules")))
     result = ReadResult(audit, sheets={role: t.name for role, t in tables.items()}, catalog=catalog)
+    for key, allowed, default in (("language", catalog.languages, "en"), ("profile", PROFILES, PROFILES[0])):
+        if settings.get(key) and settings[key] not in allowed:
+            result.findings.append(Finding("settings.invalid", "error", key, "settings", cells[key],
+                                           {"raw": settings[key], "allowed": ", ".join(allowed), "default": default}))
     try:
         _read_questionnaire(tables["questionnaire"], catalog, result)
     except Spi4xlError as exc:  # e.g. a code duplicated by a copy-paste: say which file

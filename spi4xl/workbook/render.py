@@ -11,7 +11,7 @@ import datetime as dt
 import hashlib
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterable
+from typing import Any, Callable, Iterable, Mapping
 
 import xlsxwriter
 from xlsxwriter.utility import xl_col_to_name, xl_rowcol_to_cell
@@ -724,8 +724,12 @@ SHEET_WRITERS: tuple[SheetWriter, ...] = (
 
 def render(catalog: Catalog, language: str, audit: Audit | None = None, out: str | Path = "audit.xlsx", *,
            findings: list[Finding] | None = None, conversion: list[ConversionEntry] | None = None,
-           peers: list | None = None, password: str | None = None) -> Path:
-    """Write `audit` (an empty one for a template) as a workbook in `language`; .xlsm adds the buttons."""
+           peers: list | None = None, password: str | None = None,
+           interpreters: Mapping[str, str] | None = None) -> Path:
+    """Write `audit` (an empty one for a template) as a workbook in `language`; .xlsm adds the buttons.
+
+    `interpreters` ({"Interpreter_Win": path, "Interpreter_Mac": path}) go on the .xlsm's xlwings.conf sheet.
+    """
     out = Path(out)
     fmt_name = out.suffix.lower().lstrip(".")
     if fmt_name not in FORMATS:
@@ -751,7 +755,7 @@ def render(catalog: Catalog, language: str, audit: Audit | None = None, out: str
     if fmt_name == "xlsm":
         from spi4xl.workbook.vba import add_buttons, add_vba  # pyopenvba: only for macro workbooks
 
-        _write_xlwings_conf(book, ctx)
+        _write_xlwings_conf(book, ctx, interpreters)
         add_vba(book, book.worksheets())
         add_buttons(start, 1, 4, labels)
     else:  # Office.js add-in buttons: named shapes
@@ -762,12 +766,20 @@ def render(catalog: Catalog, language: str, audit: Audit | None = None, out: str
     return out
 
 
-def _write_xlwings_conf(book, ctx: RenderContext) -> None:
-    """Settings the desktop RunPython path reads; empty values mean xlwings' defaults."""
+def _write_xlwings_conf(book, ctx: RenderContext, interpreters: Mapping[str, str] | None = None) -> None:
+    """The xlwings.conf sheet of the desktop buttons: only settings that have a value.
+
+    xlwings reads this sheet from A1 down to the first empty row, before the folder's and the user's
+    xlwings.conf files, so a key with an empty value would hide the user's own setting. The workbook
+    folder stays off PYTHONPATH (spi4xl is installed; a OneDrive/SharePoint folder makes RunPython
+    fail); interpreters are written only when `spi4xl build --interpreter-win/--interpreter-mac` names
+    them. A note under the empty row (not read by xlwings) says how to add one.
+    """
     ws = book.add_worksheet("xlwings.conf")
-    for r, (key, value) in enumerate((("Interpreter_Win", ""), ("Interpreter_Mac", ""), ("PYTHONPATH", ""),
-                                      ("Conda Path", ""), ("Conda Env", ""), ("Show Console", "False"))):
+    rows = [("ADD_WORKBOOK_TO_PYTHONPATH", "False"), *((k, v) for k, v in (interpreters or {}).items() if v)]
+    for r, (key, value) in enumerate(rows):
         ws.write_string(r, 0, key)
         ws.write_string(r, 1, value)
-    ws.set_column(0, 1, 24)
+    ws.write_string(len(rows) + 1, 0, ctx.t("xlwings_conf.note"))
+    ws.set_column(0, 1, 28)
     ws.hide()

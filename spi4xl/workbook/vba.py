@@ -10,9 +10,15 @@ The project holds what `xlwings quickstart --standalone` ships, so no xlwings ad
 module `xlwings` (the installed xlwings.bas, whose DLL names carry the pinned xlwings version) and
 class `Dictionary` (xlwings.bas declares it on the Mac branch), plus our module `spi4xl`.
 
+Source only, as Excel expects of a project it did not compile: the `_VBA_PROJECT` stream is the
+7 bytes xlwings' own quickstart_standalone.xlsm carries (version 0xFFFF, no performance cache), so
+Excel compiles every module from its source, and no module stream keeps compiled code before its
+source (every MODULEOFFSET is 0, like the xlwings module of that reference file). pyopenvba's
+template modules (ThisWorkbook, Sheet1) come with p-code, which is dropped.
+
 Determinism: everything outside the modules comes from pyopenvba's baked-in template (fixed CFB
-timestamps, fixed project GUID and protection strings), and the performance cache is emptied, so
-the same inputs give the same bytes in every process; `spi4xl build --check` relies on that.
+timestamps, fixed project GUID and protection strings), so the same inputs give the same bytes in
+every process; `spi4xl build --check` relies on that.
 """
 
 from __future__ import annotations
@@ -29,6 +35,8 @@ from pathlib import Path
 
 import xlsxwriter
 from pyopenvba import ExcelFile, VBAModuleKind
+from pyopenvba.cfb import CFB
+from pyopenvba.vba import compress, parse_vba_project, serialize_dir_stream
 from xlsxwriter.worksheet import Worksheet
 
 # The installed xlwings, found without importing it: `import xlwings` pulls pandas (~0.3 s).
@@ -42,6 +50,9 @@ XLWINGS_BAS = XLWINGS_DIR / "xlwings.bas"
 DICTIONARY_CLS = XLWINGS_DIR / "addin" / "Dictionary.cls"
 SPI4XL_BAS = Path(__file__).resolve().parent.parent / "vba" / "spi4xl.bas"
 
+# [MS-OVBA] 2.3.4.1: Reserved1 0x61CC, Version 0xFFFF ("compile from source"), Reserved2 0x00, Reserved3 0x0001,
+# no PerformanceCache: byte for byte the stream of xlwings' quickstart_standalone.xlsm (tests compare them).
+VBA_PROJECT_STREAM = b"\xcc\x61\xff\xff\x00\x01\x00"
 WORKBOOK_CODE_NAME = "ThisWorkbook"
 MODULE = "spi4xl"
 # Button key -> macro. Module-qualified so no Sub of the same name in xlwings.bas can shadow it;
@@ -105,7 +116,21 @@ def vba_project_bin(sheet_code_names: tuple[str, ...] = ("Sheet1",)) -> bytes:
             project.add_module(MODULE, _read(SPI4XL_BAS))
             host.save(built)
         with zipfile.ZipFile(built) as package:
-            return package.read("xl/vbaProject.bin")
+            return source_only(package.read("xl/vbaProject.bin"))
+
+
+def source_only(project_bin: bytes) -> bytes:
+    """The project with no compiled code left: modules from their source at offset 0, the short _VBA_PROJECT."""
+    cfb = CFB.from_bytes(project_bin)
+    project = parse_vba_project(cfb)
+    for module in project.modules:
+        if module.text_offset:
+            stream = cfb.get_stream_in_storage("VBA", module.stream_name)
+            cfb.write_stream_in_storage("VBA", module.stream_name, stream[module.text_offset:])
+            module.text_offset = 0
+    cfb.write_stream_in_storage("VBA", "dir", compress(serialize_dir_stream(project)))
+    cfb.write_stream_in_storage("VBA", "_VBA_PROJECT", VBA_PROJECT_STREAM)
+    return cfb.to_bytes()
 
 
 def add_vba(workbook: xlsxwriter.Workbook, sheets: Sequence[Worksheet]) -> None:

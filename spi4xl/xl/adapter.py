@@ -130,9 +130,15 @@ def sheet_values(sheet: Any) -> list[list[Any]]:
 
 
 def snapshot(book: Any) -> Live:
+    """The book's values and what they read as; a Settings value the reader could not use stops every button."""
     values = {sheet.name: sheet_values(sheet) for sheet in book.sheets if sheet.name != CONF_SHEET}
     tables = find_role_tables(values, book.name, roles=L.ROLES)
-    return Live(book, values, tables, {role: t.name for role, t in tables.items()}, read_tables(tables, book.name))
+    read = read_tables(tables, book.name)
+    for f in read.findings:
+        if f.code == "settings.invalid":
+            raise Spi4xlError("settings.invalid", cell=f"{read.sheets['settings']}!{f.cell}", item=f.item,
+                              raw=f.values["raw"], allowed=f.values["allowed"])
+    return Live(book, values, tables, {role: t.name for role, t in tables.items()}, read)
 
 
 # --- writing ------------------------------------------------------------------------------------

@@ -7,22 +7,33 @@ The workbook's VBA module (spi4xl/vba/spi4xl.bas) runs, for each button::
 Each function finds the calling workbook with `xw.Book.caller()` *inside* the call (a module-level
 caller leaves Excel processes behind), lifts the sheet protection the templates carry for the time
 of the job (Excel refuses writes to locked cells of a protected sheet, even from code), runs the
-adapter and shows expected problems as a message box instead of a traceback.
+adapter and never lets a traceback reach the auditor: an expected problem (Spi4xlError, e.g. an
+invalid Settings value, named with its cell) is its one-line message, anything else one sentence
+saying where the log with the traceback is; both in the workbook's language.
 """
 
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
+import os
 import sys
+import traceback
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import xlwings as xw
 
 from spi4xl.errors import Spi4xlError
+from spi4xl.ui import LANGUAGES, ui
+from spi4xl.workbook import layout as L
 from spi4xl.xl import adapter
 
 TITLE = "spi4xl"
+LOG_DIR_ENV = "SPI4XL_LOG_DIR"  # default: ~/.spi4xl
+LOG_NAME = "buttons.log"
+LOG_MAX_BYTES = 1_000_000  # then the log starts again, the previous one kept as buttons.log.1
 # What the renderer allows on its protected sheets (render._protect), restored after the job.
 PROTECT_WIN = {"DrawingObjects": True, "Contents": True, "Scenarios": True, "AllowFormattingColumns": True,
                "AllowFormattingRows": True}
@@ -51,7 +62,41 @@ def _run(job: Callable[[Any], Any], book: Any = None) -> None:
         with unprotected(book):
             job(book)
     except Spi4xlError as exc:
-        book.app.alert(str(exc), title=TITLE, buttons="ok", mode="critical")
+        book.app.alert(exc.message(book_language(book)), title=TITLE, buttons="ok", mode="critical")
+    except Exception:  # noqa: BLE001 - anything unexpected: one sentence and the log, never a traceback box
+        log = write_log(getattr(job, "__name__", "job"), getattr(book, "name", "?"), traceback.format_exc())
+        book.app.alert(ui("macro.failed", book_language(book), log=log), title=TITLE, buttons="ok", mode="critical")
+
+
+def book_language(book: Any) -> str:
+    """The language on the workbook's Settings sheet, or English when it cannot be read or is not one of ours."""
+    ids = [column.id for column in L.SETTINGS.columns]  # an unkeyed sheet: columns in this order from A
+    key, value = ids.index("key"), ids.index("value")
+    try:
+        for sheet in book.sheets:  # only A1 of the other sheets is read: the questionnaire is slow to read over COM
+            if sheet.name != adapter.CONF_SHEET and sheet["A1"].value == L.MARKER_PREFIX + L.SETTINGS.role:
+                rows = adapter.sheet_values(sheet)
+                lang = next((row[value] for row in rows[1:] if len(row) > value and row[key] == "language"), None)
+                return lang if lang in LANGUAGES else "en"
+    except Exception:  # noqa: BLE001 - the book may be what failed: fall back rather than fail again
+        pass
+    return "en"
+
+
+def log_path() -> Path:
+    return Path(os.environ.get(LOG_DIR_ENV) or Path.home() / ".spi4xl") / LOG_NAME
+
+
+def write_log(job: str, book_name: str, text: str) -> Path:
+    """Append a traceback to the buttons' log (a new file when it grew past LOG_MAX_BYTES); return its path."""
+    path = log_path()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if path.exists() and path.stat().st_size > LOG_MAX_BYTES:
+        path.replace(path.with_name(LOG_NAME + ".1"))
+    stamp = dt.datetime.now().isoformat(timespec="seconds")
+    with path.open("a", encoding="utf-8") as fh:
+        fh.write(f"--- {stamp} {job} on {book_name} (Python {sys.version.split()[0]}, xlwings {xw.__version__})\n{text}\n")
+    return path
 
 
 def _protected(sheet: Any) -> bool:

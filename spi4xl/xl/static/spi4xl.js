@@ -6,7 +6,9 @@
  * /xlwings/custom-scripts-call/<script>, and replay the actions the server returns. Sheets the
  * actions write to are unprotected for the time of the replay when they carry no password (the
  * templates protect their sheets without one) and protected again with the templates' options.
- * Written for ExcelApi 1.9; not verified in Excel by the test suite (there is no Excel on CI).
+ * Needs ExcelApi 1.12 (Range.numberFormatCategories), the highest set of any API called here: the manifest
+ * declares it, docs/office-js-api.md lists every call with its set, tests/test_office_js.py checks both.
+ * Tested in headless Chromium against a stand-in for Excel; not verified in Excel itself.
  */
 "use strict";
 
@@ -189,9 +191,10 @@ const spi4xl = (() => {
         const sheet = context.workbook.worksheets.getItemOrNullObject(sheetName);
         await context.sync();
         if (sheet.isNullObject) return;
-        const shape = sheet.shapes.getItemOrNullObject(match[1]);
+        const shapes = sheet.shapes;  // found by name among the loaded items (getItemOrNullObject would need 1.14)
+        shapes.load("items/name");
         await context.sync();
-        if (shape.isNullObject) return;
+        if (!shapes.items.some((shape) => shape.name === match[1])) return;
         sheet.onSelectionChanged.add(async (event) => {
           if (event.address !== cell) return;
           try { await run(entry.function_name, show); } catch (error) { show(String(error.message || error), "spi4xl"); }
