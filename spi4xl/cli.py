@@ -11,6 +11,7 @@ from typing import Callable
 
 from spi4xl.catalog.model import PROFILES, parse_modules
 from spi4xl.errors import Spi4xlError
+from spi4xl.workbook.printing import DEFAULT_PAPER, PAPERS
 
 DEFAULT_EDITION = "usspm-2016"
 COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {}
@@ -106,7 +107,8 @@ def build_cmd(args: argparse.Namespace) -> int:
     from spi4xl.build import TEMPLATES_DIR, build
 
     report = build(args.edition, _split(args.lang), args.profile, parse_modules(args.modules), _split(args.format),
-                   Path(args.out) if args.out else TEMPLATES_DIR, check=args.check, password=args.password)
+                   Path(args.out) if args.out else TEMPLATES_DIR, check=args.check, password=args.password,
+                   paper=args.paper)
     if args.json:
         emit_json(report)
     else:
@@ -303,6 +305,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", help="folder (default: workbook_templates/)")
     p.add_argument("--check", action="store_true", help="fail when the committed templates differ from a fresh render")
     p.add_argument("--password", help="protect the sheets with this password (default: protected without one)")
+    p.add_argument("--paper", choices=PAPERS, help="paper the sheets print on (default by language: "
+                   + ", ".join(f"{lang} {paper}" for lang, paper in DEFAULT_PAPER.items()) + ")")
     p.add_argument("--json", action="store_true")
 
     p = sub.add_parser("read", help="read a filled workbook")

@@ -10,6 +10,7 @@ over a socket; this module speaks JSON lines with that worker (see lo_worker.py)
         lo.recalculate(Path("in.xlsx"), Path("out.xlsx"))
         info = lo.inspect(Path("in.xlsm"))
         pngs = lo.to_png(Path("in.xlsx"), Path("shots"), sheets=["Summary"])
+        lo.print_pdf(Path("in.xlsx"), Path("in.pdf"))
 """
 
 from __future__ import annotations
@@ -159,6 +160,13 @@ class LibreOffice:
                 )
                 out.append(target.with_suffix(".png"))
             return out
+
+    def print_pdf(self, path: Path, pdf: Path) -> Path:
+        """The workbook as its page setup prints it (paper, print areas, scaling, headers and footers), as a PDF."""
+        src, pdf = self._existing(path), Path(pdf).resolve()
+        pdf.parent.mkdir(parents=True, exist_ok=True)
+        self._call("to_pdf", src, path=str(src), pdf=str(pdf), single_page_sheets=False)
+        return pdf
 
     def close(self) -> None:
         """End the worker and soffice (politely, then by force) and delete the private profile."""
