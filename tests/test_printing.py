@@ -13,7 +13,6 @@ import re
 import shutil
 import os
 import subprocess
-import unicodedata
 import zipfile
 from pathlib import Path
 
@@ -22,7 +21,7 @@ import pytest
 
 from audits import CATALOG, random_audit
 from spi4xl.compare import compare
-from spi4xl.engines.libreoffice import available
+from spi4xl.engines.libreoffice import available, pages_by_sheet, pdf_page_texts
 from spi4xl.errors import Spi4xlError
 from spi4xl.scoring import score
 from spi4xl.ui import ui
@@ -76,14 +75,6 @@ def test_header_escapes_text_and_keeps_codes() -> None:
 
 
 # --- on paper -----------------------------------------------------------------------------------
-def _pages(pdf: Path) -> list[str]:
-    n = int(re.search(r"^Pages:\s+(\d+)", subprocess.run(["pdfinfo", pdf], capture_output=True, text=True,
-                                                         check=True).stdout, re.M)[1])
-    return [unicodedata.normalize("NFKC", subprocess.run(  # NFKC: ligatures (ﬁ) back to letters
-        ["pdftotext", "-layout", "-f", str(i), "-l", str(i), pdf, "-"], capture_output=True, text=True, check=True).stdout)
-        for i in range(1, n + 1)]
-
-
 def _sizes(pdf: Path) -> list[tuple[int, int]]:
     info = subprocess.run(["pdfinfo", "-f", "1", "-l", "9999", pdf], capture_output=True, text=True, check=True).stdout
     return [(round(float(w)), round(float(h))) for w, h in re.findall(r"^Page\s+\d+ size:\s+([\d.]+) x ([\d.]+)", info, re.M)]
@@ -111,13 +102,11 @@ def printed(tmp_path_factory: pytest.TempPathFactory, libreoffice) -> dict[str, 
         book = render(CATALOG, lang, audit, out / f"audit-{lang}.xlsx", findings=validate(audit, CATALOG),
                       peers=peers, paper=paper)
         pdf = libreoffice.print_pdf(book, out / f"audit-{lang}.pdf")
-        names = sheet_names(lang)
-        pages = _pages(pdf)
-        by_sheet: dict[str, list[str]] = {}
-        for text in pages:  # a page whose header names no one sheet goes under None: a failure below
-            head = (_lines(text) or [""])[0]
-            roles = [role for role, name in names.items() if re.search(rf"(^|\s{{2}}){re.escape(name)}(\s{{2}}|$)", head)]
-            by_sheet.setdefault(roles[0] if len(roles) == 1 else None, []).append(text)
+        role_of = {name: role for role, name in sheet_names(lang).items()}
+        pages = pdf_page_texts(pdf)
+        # a page whose header names no one sheet goes under None: a failure below
+        by_sheet = {role_of.get(name): [pages[n - 1] for n in numbers]
+                    for name, numbers in pages_by_sheet(pages, role_of).items()}
         result[lang] = {"pages": pages, "by_sheet": by_sheet, "sizes": _sizes(pdf), "paper": expected}
     return result
 

@@ -678,7 +678,8 @@ def write_peers(book, ctx: RenderContext) -> None:
     for r, s in enumerate(ctx.peers, start=L.FIRST_DATA_ROW):
         label = ctx.t("results.overall") if s.kind == "overall" else ctx.ct(s.code if s.kind == "dimension" else f"principle.{s.code}")
         ws.write_string(r, 0, label, fmt.wrap)
-        ws.write_string(r, 1, s.code)
+        ws.set_row(r, _fit(role, unit=label))  # long names wrap: on screen and on paper, nothing overlaps
+        ws.write_string(r, 1, s.code, fmt.wrap)
         for col, value in ((2, s.score), (3, s.peer_median), (5, s.percentile)):
             ws.write(r, col, "" if value is None else value, fmt.result_pct)
         ws.write_number(r, 4, s.peers, fmt.result_int)
