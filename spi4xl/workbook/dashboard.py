@@ -81,15 +81,13 @@ def write_dashboard(book, ctx) -> None:
 
 def _print(ws, ctx, last_row: int) -> None:
     """Two landscape pages: the title and the four charts, then the tables (a break above TABLES_ROW)."""
-    width, height = CHART_SIZE
-    charts_w, charts_h = 2 * width + CHART_GAP, 2 * height + CHART_GAP
-    # from B: the columns the charts cover, and the rows above the tables (title 24 pt, the rest 15 pt)
-    col, x = 1, 0
+    charts_w = 2 * CHART_SIZE[0] + CHART_GAP
+    col, x = 1, 0  # from B, the columns the charts cover
     while x < charts_w:
         x += column_pixels(WIDTHS[col] if col < len(WIDTHS) else DEFAULT_WIDTH)
         col += 1
-    rows_h = (24 + 15 * (TABLES_ROW - 2)) * 4 / 3
-    print_blocks(ws, ctx, last_row, col - 1, (x, max(rows_h, 20 * 3 + charts_h)), [TABLES_ROW])
+    rows_h = (24 + 15 * (TABLES_ROW - 2)) * 4 / 3  # rows 2 to TABLES_ROW (title 24 pt, then 15 pt), in pixels
+    print_blocks(ws, ctx, last_row, col - 1, (x, rows_h), [TABLES_ROW])
 
 
 def _dimension_table(ws, ctx, spans: dict[str, tuple[int, int]], first_row: int) -> int:
