@@ -2,6 +2,7 @@
 
     .venv/bin/python scripts/pictures.py            # writes docs/img/*.png
     .venv/bin/python scripts/pictures.py --out /tmp/shots --dpi 110
+    (print-*.png: pages as the workbook prints them, --print-dpi 60)
 
 Needs LibreOffice headless and poppler-utils (pdftoppm), as the tests do (scripts/setup-tests.sh);
 nothing else: long sheets are cut to their top part by pdftoppm itself. Run `spi4xl build` and
@@ -11,11 +12,12 @@ nothing else: long sheets are cut to their top part by pdftoppm itself. Run `spi
 from __future__ import annotations
 
 import argparse
+import subprocess
 import sys
 import tempfile
 from pathlib import Path
 
-from spi4xl.engines.libreoffice import LibreOffice
+from spi4xl.engines.libreoffice import LibreOffice, pages_by_sheet, pdf_page_texts
 from spi4xl.workbook.read import read_workbook
 from spi4xl.workbook.render import sheet_names
 
@@ -34,11 +36,34 @@ PICTURES = (
     ("template-es-questionnaire", "workbook_templates/spi4xl-usspm-2016-full-es.xlsx", "questionnaire", (965, 560)),
 )
 
+# (picture name, workbook, sheet role, page of that sheet): pages as the workbook prints them
+PRINTED = (
+    ("print-en-start", "samples/sample-audit-en.xlsx", "start", 1),
+    ("print-en-results", "samples/sample-audit-en.xlsx", "results", 1),
+    ("print-en-dashboard-1", "samples/sample-audit-en.xlsx", "dashboard", 1),
+    ("print-en-dashboard-2", "samples/sample-audit-en.xlsx", "dashboard", 2),
+)
+
+
+def printed_pictures(office: LibreOffice, tmp: Path, out: Path, dpi: int) -> None:
+    """Pages of the workbooks printed with their own page setup (paper, scaling, header and footer)."""
+    for workbook in dict.fromkeys(w for _, w, _, _ in PRINTED):
+        path = ROOT / workbook
+        names = sheet_names(read_workbook(path).audit.language)
+        pdf = office.print_pdf(path, tmp / (path.stem + ".pdf"))
+        pages = pages_by_sheet(pdf_page_texts(pdf), names.values())
+        for name, _, role, page in (p for p in PRINTED if p[1] == workbook):
+            target = out / name
+            subprocess.run(["pdftoppm", "-png", "-r", str(dpi), "-f", str(pages[names[role]][page - 1]),
+                            "-l", str(pages[names[role]][page - 1]), "-singlefile", pdf, target], check=True)
+            print(f"wrote {target.with_suffix('.png')}")
+
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=OUT, help="folder for the PNGs (default: docs/img)")
     parser.add_argument("--dpi", type=int, default=96)
+    parser.add_argument("--print-dpi", type=int, default=60, help="resolution of the printed pages")
     args = parser.parse_args(argv)
     args.out.mkdir(parents=True, exist_ok=True)
     with LibreOffice() as office, tempfile.TemporaryDirectory(prefix="spi4xl-pictures-") as tmp:
@@ -50,6 +75,7 @@ def main(argv: list[str] | None = None) -> int:
             target = args.out / f"{name}.png"
             png.replace(target)
             print(f"wrote {target.relative_to(ROOT) if target.is_relative_to(ROOT) else target}")
+        printed_pictures(office, Path(tmp), args.out, args.print_dpi)
     return 0
 
 

@@ -11,6 +11,7 @@ from typing import Callable
 
 from spi4xl.catalog.model import PROFILES, parse_modules
 from spi4xl.errors import Spi4xlError
+from spi4xl.workbook.printing import DEFAULT_PAPER, PAPERS
 
 DEFAULT_EDITION = "usspm-2016"
 COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {}
@@ -107,7 +108,7 @@ def build_cmd(args: argparse.Namespace) -> int:
 
     report = build(args.edition, _split(args.lang), args.profile, parse_modules(args.modules), _split(args.format),
                    Path(args.out) if args.out else default_out_dir(args.check), check=args.check, password=args.password,
-                   interpreters=interpreter_settings(args.interpreter_win, args.interpreter_mac))
+                   interpreters=interpreter_settings(args.interpreter_win, args.interpreter_mac), paper=args.paper)
     if args.json:
         emit_json(report)
     else:
@@ -370,6 +371,8 @@ def build_parser() -> argparse.ArgumentParser:
                    "(default: none written, so the user's xlwings settings or Python on PATH decide)")
     p.add_argument("--interpreter-mac", metavar="PATH", help="the full path of the python3 that runs the .xlsm buttons "
                    "on macOS (default: none written, so the user's xlwings settings decide)")
+    p.add_argument("--paper", choices=PAPERS, help="paper the sheets print on (default by language: "
+                   + ", ".join(f"{lang} {paper}" for lang, paper in DEFAULT_PAPER.items()) + ")")
     p.add_argument("--json", action="store_true")
 
     p = sub.add_parser("read", help="read a filled workbook")

@@ -10,6 +10,7 @@ over a socket; this module speaks JSON lines with that worker (see lo_worker.py)
         lo.recalculate(Path("in.xlsx"), Path("out.xlsx"))
         info = lo.inspect(Path("in.xlsm"))
         pngs = lo.to_png(Path("in.xlsx"), Path("shots"), sheets=["Summary"])
+        lo.print_pdf(Path("in.xlsx"), Path("in.pdf"))
 """
 
 from __future__ import annotations
@@ -27,8 +28,9 @@ import subprocess
 import tempfile
 import threading
 import time
+import unicodedata
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterable
 
 from spi4xl.errors import Spi4xlError
 
@@ -171,6 +173,13 @@ class LibreOffice:
                 )
                 out.append(target.with_suffix(".png"))
             return out
+
+    def print_pdf(self, path: Path, pdf: Path) -> Path:
+        """The workbook as its page setup prints it (paper, print areas, scaling, headers and footers), as a PDF."""
+        src, pdf = self._existing(path), Path(pdf).resolve()
+        pdf.parent.mkdir(parents=True, exist_ok=True)
+        self._call("to_pdf", src, path=str(src), pdf=str(pdf), single_page_sheets=False)
+        return pdf
 
     def close(self) -> None:
         """End the worker and soffice (politely, then by force) and delete the private profile."""
@@ -336,3 +345,22 @@ def _pdf_pages(pdf: Path) -> int:
     info = subprocess.run(["pdfinfo", pdf], capture_output=True, text=True, check=True).stdout
     match = re.search(r"^Pages:\s+(\d+)", info, re.M)
     return int(match.group(1)) if match else 0
+
+
+def pdf_page_texts(pdf: Path) -> list[str]:
+    """The text of each page (pdftotext -layout), NFKC-normalised so ligatures such as 'ﬁ' read as letters."""
+    return [unicodedata.normalize("NFKC", subprocess.run(
+        ["pdftotext", "-layout", "-f", str(n), "-l", str(n), str(pdf), "-"], capture_output=True, text=True,
+        check=True).stdout) for n in range(1, _pdf_pages(pdf) + 1)]
+
+
+def pages_by_sheet(texts: list[str], names: Iterable[str]) -> dict[str | None, list[int]]:
+    """1-based page numbers of each sheet of a printed workbook, in print order, told by the sheet name in
+    the first line of each page (spi4xl's print header carries it, centred); None: pages naming no one sheet."""
+    out: dict[str | None, list[int]] = {}
+    names = list(names)
+    for n, text in enumerate(texts, start=1):
+        head = next((line for line in text.splitlines() if line.strip()), "").strip()
+        found = [name for name in names if re.search(rf"(^|\s{{2}}){re.escape(name)}(\s{{2}}|$)", head)]
+        out.setdefault(found[0] if len(found) == 1 else None, []).append(n)
+    return out

@@ -150,12 +150,13 @@ class Worker:
         finally:
             doc.close(True)
 
-    def to_pdf(self, path: str, pdf: str) -> list[str]:
-        """Recalculate and export every sheet as one PDF page each; returns the sheet names in order."""
+    def to_pdf(self, path: str, pdf: str, single_page_sheets: bool = True) -> list[str]:
+        """Recalculate and export to PDF, every sheet as one page each, or as the workbook's page setup
+        prints it (single_page_sheets false); returns the sheet names in order."""
         doc, _ = self._load(path)
         try:
             doc.calculateAll()
-            data = uno.Any("[]com.sun.star.beans.PropertyValue", (prop("SinglePageSheets", True),))
+            data = uno.Any("[]com.sun.star.beans.PropertyValue", (prop("SinglePageSheets", single_page_sheets),))
             doc.storeToURL(file_url(pdf), (prop("FilterName", "calc_pdf_Export"), prop("FilterData", data)))
             return list(doc.Sheets.ElementNames)
         finally:

@@ -6,6 +6,7 @@ from xlsxwriter.utility import xl_col_to_name
 
 from spi4xl.workbook import layout as L
 from spi4xl.workbook.formats import NUMBER_FORMATS, protect, row_height
+from spi4xl.workbook.printing import column_pixels, print_blocks
 
 # Shares shown beside the raw figures: (UI key, numerator field, denominator field).
 RATIOS = (
@@ -39,6 +40,8 @@ CHARTS = (  # (type, Results level, value column, category column, title key, gr
     ("bar", "dimension", "completion", "code", "col.completion", 1, 1),
 )
 TABLES_ROW = 41  # below the charts: the dimensions' key, then the key figures
+WIDTHS = (2, 46, 13, 13)  # columns A to D; the charts reach over default-width columns to their right
+DEFAULT_WIDTH = 8.43
 
 
 def write_dashboard(book, ctx) -> None:
@@ -47,9 +50,8 @@ def write_dashboard(book, ctx) -> None:
     ws = book.add_worksheet(ctx.sheet_names["dashboard"])
     ws.write_string(0, 0, L.DASHBOARD.marker, fmt.key)
     ws.set_row(0, None, None, {"hidden": True})
-    ws.set_column(0, 0, 2)
-    ws.set_column(1, 1, 46)
-    ws.set_column(2, 3, 13)
+    for col, width in enumerate(WIDTHS):
+        ws.set_column(col, col, width)
     ws.write_string(1, 1, ctx.t("dashboard.title"), fmt.title)
     ws.set_row(1, 24)
     ws.write_formula(2, 1, "=r_status", fmt.bold, ctx.t("results.provisional") if ctx.scores.provisional else ctx.t("results.final"))
@@ -73,8 +75,20 @@ def write_dashboard(book, ctx) -> None:
         chart.set_size({"width": width, "height": height})
         ws.insert_chart(4, 1, chart, {"x_offset": gx * (width + CHART_GAP), "y_offset": gy * (height + CHART_GAP)})
     row = _dimension_table(ws, ctx, spans, TABLES_ROW)
-    _social_dashboard(ws, ctx, first_row=row + 1)
+    last_row = _social_dashboard(ws, ctx, first_row=row + 1)
+    _print(ws, ctx, last_row)
     protect(ws, fmt)  # nothing to type here: its formulas stay as rendered
+
+
+def _print(ws, ctx, last_row: int) -> None:
+    """Two landscape pages: the title and the four charts, then the tables (a break above TABLES_ROW)."""
+    charts_w = 2 * CHART_SIZE[0] + CHART_GAP
+    col, x = 1, 0  # from B, the columns the charts cover
+    while x < charts_w:
+        x += column_pixels(WIDTHS[col] if col < len(WIDTHS) else DEFAULT_WIDTH)
+        col += 1
+    rows_h = (24 + 15 * (TABLES_ROW - 2)) * 4 / 3  # rows 2 to TABLES_ROW (title 24 pt, then 15 pt), in pixels
+    print_blocks(ws, ctx, last_row, col - 1, (x, rows_h), [TABLES_ROW])
 
 
 def _dimension_table(ws, ctx, spans: dict[str, tuple[int, int]], first_row: int) -> int:
@@ -101,8 +115,9 @@ def _dimension_table(ws, ctx, spans: dict[str, tuple[int, int]], first_row: int)
     return r + 1
 
 
-def _social_dashboard(ws, ctx, first_row: int) -> None:
-    """Key Organization Information figures, read live from the Organization sheet through defined names."""
+def _social_dashboard(ws, ctx, first_row: int) -> int:
+    """Key Organization Information figures, read live from the Organization sheet through defined names;
+    returns the last row written."""
     fmt, cat = ctx.fmt, ctx.catalog
     ws.write_string(first_row, 1, ctx.t("dashboard.social"), fmt.header)
     ws.write_blank(first_row, 2, None, fmt.header)
@@ -123,3 +138,4 @@ def _social_dashboard(ws, ctx, first_row: int) -> None:
             ws.set_row(r, row_height((ctx.t(key), 46)))
             ws.write_formula(r, 2, f'=IF(AND(ISNUMBER(org_{num}),ISNUMBER(org_{den})),IFERROR(org_{num}/org_{den},""),"")', fmt.figure_pct, a / b if ok else "")
             r += 1
+    return r - 1

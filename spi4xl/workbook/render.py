@@ -27,6 +27,7 @@ from spi4xl.ui import ui
 from spi4xl.workbook import layout as L
 from spi4xl.workbook.dashboard import write_dashboard
 from spi4xl.workbook.formats import Formats, protect, row_height
+from spi4xl.workbook.printing import paper_for, print_one_page, print_table
 from spi4xl.workbook.shapes import JOBS, add_sheet_buttons, name_button_shapes
 
 FORMATS = ("xlsx", "xlsm")
@@ -62,6 +63,7 @@ class RenderContext:
     conversion: list[ConversionEntry] = field(default_factory=list)  # rows of the conversion sheet
     peers: list = field(default_factory=list)  # standings for the peers sheet (spi4xl compare)
     spans: dict[str, tuple[int, int]] = field(default_factory=dict)  # results rows by level, for the dashboard
+    paper: str | None = None  # a4 or letter; None: the language's default (spi4xl.workbook.printing)
 
     def t(self, key: str, **values: object) -> str:
         return ui(key, self.lang, **values)
@@ -281,7 +283,7 @@ def write_questionnaire(book, ctx: RenderContext) -> None:
     ws.autofilter(1, 0, last, last_visible)
     ws.freeze_panes(L.FIRST_DATA_ROW, 2)
     ws.outline_settings(True, False, True, False)
-    _print_setup(ws, last, last_visible)
+    print_table(ws, ctx, role, last)
     # Not protected: Excel sorts a protected sheet only when every cell of the range is unlocked, and
     # groups open and close only on an unprotected sheet. The row formulas sit in hidden columns.
 
@@ -330,12 +332,6 @@ def _list_validation(ws, cells: list[str], source: str, ctx: RenderContext, erro
     })
 
 
-def _print_setup(ws, last_row: int, last_col: int) -> None:
-    ws.set_landscape()
-    ws.set_paper(9)
-    ws.fit_to_pages(1, 0)
-    ws.repeat_rows(1)
-    ws.print_area(1, 0, last_row, last_col)
 
 
 # --- organization -------------------------------------------------------------------------------
@@ -385,6 +381,7 @@ def write_organization(book, ctx: RenderContext) -> None:
         book.define_name(f"org_{f.id}", f"='{name}'!{xl_rowcol_to_cell(r, c['value'], True, True)}")
         _org_validation(ws, cell, f, ctx)
     ws.freeze_panes(L.FIRST_DATA_ROW, 2)
+    print_table(ws, ctx, role, L.FIRST_DATA_ROW + len(ctx.catalog.org_fields) - 1)
     protect(ws, ctx.fmt)
 
 
@@ -467,6 +464,7 @@ def write_start(book, ctx: RenderContext) -> None:
         r += 1
         ws.write_string(r, 1, ctx.t(f"meta.{key}"), fmt.bold)
         ws.write_formula(r, 2, f"={L.SETTING_NAME[key]}", fmt.plain, _setting_values(ctx)[key])
+    print_one_page(ws, ctx, r, 1, 2)  # the label and value columns: the buttons beside them do not print
     protect(ws, ctx.fmt)
     ws.activate()
 
@@ -497,6 +495,7 @@ def write_settings(book, ctx: RenderContext) -> None:
         book.define_name(L.SETTING_NAME[key], f"='{name}'!$C${r + 1}")
         if key in ("language", "profile"):
             ws.data_validation(r, 2, r, 2, {"validate": "list", "source": f"=list_{key}"})
+    print_one_page(ws, ctx, 1 + len(L.SETTINGS_KEYS), 1, 2)
     protect(ws, ctx.fmt)
 
 
@@ -579,6 +578,7 @@ def write_results(book, ctx: RenderContext) -> None:
                      ctx.scores.overall.total - ctx.scores.overall.answered)
     book.define_name("r_status", f"='{name}'!{xl_rowcol_to_cell(status_row, c['name'], True, True)}")
     ws.freeze_panes(L.FIRST_DATA_ROW, 3)
+    print_table(ws, ctx, role, status_row + 1)
     protect(ws, ctx.fmt)
 
 
@@ -618,6 +618,7 @@ def write_findings(book, ctx: RenderContext) -> None:
     last = L.FIRST_DATA_ROW + max(len(ctx.findings), 1) - 1
     ws.autofilter(1, 0, last, len(role.columns) - 1)
     ws.freeze_panes(L.FIRST_DATA_ROW, 0)
+    print_table(ws, ctx, role, last)
 
 
 def write_conversion(book, ctx: RenderContext) -> None:
@@ -632,6 +633,7 @@ def write_conversion(book, ctx: RenderContext) -> None:
         ws.set_row(r, _fit(role, answer=e.answer, comment=e.comment, evidence=e.evidence, flag=e.flag,
                            message=ctx.t(f"conversion.{e.status}")))
     ws.freeze_panes(L.FIRST_DATA_ROW, 0)
+    print_table(ws, ctx, role, L.FIRST_DATA_ROW + len(ctx.conversion) - 1)
 
 
 def _check_cell_limits(audit: Audit) -> None:
@@ -671,10 +673,12 @@ def write_peers(book, ctx: RenderContext) -> None:
     for r, s in enumerate(ctx.peers, start=L.FIRST_DATA_ROW):
         label = ctx.t("results.overall") if s.kind == "overall" else ctx.ct(s.code if s.kind == "dimension" else f"principle.{s.code}")
         ws.write_string(r, 0, label, fmt.wrap)
-        ws.write_string(r, 1, s.code)
+        ws.set_row(r, _fit(role, unit=label))  # long names wrap: on screen and on paper, nothing overlaps
+        ws.write_string(r, 1, s.code, fmt.wrap)
         for col, value in ((2, s.score), (3, s.peer_median), (5, s.percentile)):
             ws.write(r, col, "" if value is None else value, fmt.result_pct)
         ws.write_number(r, 4, s.peers, fmt.result_int)
+    print_table(ws, ctx, role, L.FIRST_DATA_ROW + len(ctx.peers) - 1)
 
 
 # --- entry point --------------------------------------------------------------------------------
@@ -684,12 +688,12 @@ def sheet_names(lang: str) -> dict[str, str]:
 
 def new_context(catalog: Catalog, language: str, audit: Audit, fmt: Formats, *,
                 findings: Iterable[Finding] = (), conversion: Iterable[ConversionEntry] = (), peers: Iterable = (),
-                names: dict[str, str] | None = None) -> RenderContext:
+                names: dict[str, str] | None = None, paper: str | None = None) -> RenderContext:
     """The context every sheet writer gets: scores computed once, findings by cell, the conversion rows
     (`conversion` first, then the typed items this workbook has no row for)."""
     ctx = RenderContext(catalog, language, audit, score(audit, catalog), list(findings), fmt,
                         catalog.indicators(audit.profile, audit.modules), {**sheet_names(language), **(names or {})},
-                        peers=list(peers))
+                        peers=list(peers), paper=paper)
     for f in ctx.findings:
         if f.severity in ("error", "warning") and ctx.highlights.get((f.sheet, f.item)) != "error":
             ctx.highlights[(f.sheet, f.item)] = f.severity
@@ -725,10 +729,11 @@ SHEET_WRITERS: tuple[SheetWriter, ...] = (
 def render(catalog: Catalog, language: str, audit: Audit | None = None, out: str | Path = "audit.xlsx", *,
            findings: list[Finding] | None = None, conversion: list[ConversionEntry] | None = None,
            peers: list | None = None, password: str | None = None,
-           interpreters: Mapping[str, str] | None = None) -> Path:
+           interpreters: Mapping[str, str] | None = None, paper: str | None = None) -> Path:
     """Write `audit` (an empty one for a template) as a workbook in `language`; .xlsm adds the buttons.
 
     `interpreters` ({"Interpreter_Win": path, "Interpreter_Mac": path}) go on the .xlsm's xlwings.conf sheet.
+    `paper`: "a4" or "letter", what every sheet prints on (default: the language's, see printing.DEFAULT_PAPER).
     """
     out = Path(out)
     fmt_name = out.suffix.lower().lstrip(".")
@@ -737,6 +742,7 @@ def render(catalog: Catalog, language: str, audit: Audit | None = None, out: str
     if language not in catalog.languages:
         raise Spi4xlError(f"language {language!r} is not in catalog {catalog.id} ({', '.join(catalog.languages)})")
     audit = audit or Audit(edition=catalog.edition, catalog_version=catalog.version, language=language)
+    paper = paper_for(language, paper)
     _check_cell_limits(audit)
     book = xlsxwriter.Workbook(str(out), {"strings_to_numbers": False, "strings_to_formulas": False,
                                           "strings_to_urls": False})
@@ -747,7 +753,7 @@ def render(catalog: Catalog, language: str, audit: Audit | None = None, out: str
     })
     book.set_calc_mode("auto")
     ctx = new_context(catalog, language, audit, Formats(book, password), findings=findings or (),
-                      conversion=conversion or (), peers=peers or ())
+                      conversion=conversion or (), peers=peers or (), paper=paper)
     for writer in SHEET_WRITERS:
         writer.write(book, ctx)
     start = book.get_worksheet_by_name(ctx.sheet_names["start"])
