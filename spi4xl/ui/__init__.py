@@ -24,7 +24,7 @@ def ui_source() -> Mapping[TextKey, str]:
         node = Node(load_yaml(path, shown), shown)
         for key in node.data:
             if (f"ui.{key}", "text") in out:
-                raise node.fail(key, "defined in another file of spi4xl/ui/en too", "keep one")
+                raise node.fail("ui.duplicate_key", key)
             out[(f"ui.{key}", "text")] = node.text(key)
         node.close()
     return MappingProxyType(out)
