@@ -21,10 +21,10 @@ def _rows_from_sheet(path: Path, catalog: Catalog) -> list[tuple[int, TextKey, s
     rows = read_sheet_values(path)
     header = [str(c or "").strip().lower() for c in (rows[0] if rows else [])]
     if "code" not in header or "field" not in header:
-        raise Spi4xlError(f"{path}: an overlay sheet needs a first row with 'code', 'field' and language columns ({', '.join(catalog.languages)})")
+        raise Spi4xlError("overlay.no_header", path=path, known=", ".join(catalog.languages))
     langs = [(i, h) for i, h in enumerate(header) if h in catalog.languages]
     if not langs:
-        raise Spi4xlError(f"{path}: no language column; name columns {', '.join(catalog.languages)}")
+        raise Spi4xlError("overlay.no_language", path=path, known=", ".join(catalog.languages))
     ci, fi = header.index("code"), header.index("field")
     out = []
     for number, cells in enumerate(rows[1:], start=2):
@@ -41,7 +41,7 @@ def _rows_from_po(path: Path, catalog: Catalog) -> list[tuple[int, TextKey, str,
     po = read_po(path)
     lang = po.metadata.get("Language", "")
     if lang not in catalog.languages:
-        raise Spi4xlError(f"{path}: set the PO header 'Language' to one of {', '.join(catalog.languages)}")
+        raise Spi4xlError("overlay.po_language", path=path, known=", ".join(catalog.languages))
     return [(entry.linenum, parse_msgctxt(entry.msgctxt) or (entry.msgctxt or "", ""), lang, entry.msgstr)
             for entry in po if entry.msgstr and not entry.obsolete]
 
@@ -50,16 +50,14 @@ def apply_overlay(catalog: Catalog, overlay: str | os.PathLike) -> Catalog:
     """A new catalog whose texts are replaced by the overlay's; unknown codes are refused by row."""
     path = Path(overlay)
     if not path.is_file():
-        raise Spi4xlError(f"{path}: overlay file not found")
+        raise Spi4xlError("overlay.not_found", path=path)
     reader = _rows_from_po if path.suffix.lower() == ".po" else _rows_from_sheet
     rows = reader(path, catalog)
     known = catalog.texts["en"]
     unknown = [(n, key) for n, key, _, _ in rows if key not in known]
     if unknown:
-        listed = "; ".join(f"row {n}: {k[0]}|{k[1]}" for n, k in unknown[:10])
-        more = f" and {len(unknown) - 10} more" if len(unknown) > 10 else ""
-        raise Spi4xlError(f"{path}: {len(unknown)} unknown code/field pair(s) refused ({listed}{more}); "
-                          "use the codes of 'spi4xl catalog show' and fields name, text, guidance, label")
+        rows = "; ".join(f"{n}: {k[0]}|{k[1]}" for n, k in unknown[:10]) + ("; ..." if len(unknown) > 10 else "")
+        raise Spi4xlError("overlay.unknown_codes", path=path, count=len(unknown), rows=rows)
     texts = {lang: dict(t) for lang, t in catalog.texts.items()}
     for _, key, lang, text in rows:
         texts[lang][key] = text
