@@ -15,8 +15,8 @@ from spi4xl.audit import Audit
 from spi4xl.errors import Spi4xlError
 from spi4xl.workbook import vba
 from spi4xl.workbook.render import render
-from spi4xl.xl import macros
-from xl_helpers import enable_xlwings_pro, payload
+from spi4xl.xl import adapter, macros
+from xl_helpers import duplicate_a_code, enable_xlwings_pro, payload
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -86,6 +86,18 @@ def test_expected_problems_are_a_message_box_not_a_traceback(tmp_path: Path) -> 
         del xw.Book._mock_caller
     [action] = book.json()["actions"]
     assert action["func"] == "alert" and "not an spi4xl workbook" in action["args"][0] and action["args"][3] == "critical"
+
+
+def test_a_message_box_speaks_the_workbook_language_and_names_the_code(tmp_path: Path) -> None:
+    render(CATALOG, "fr", random_audit(5, "fr", fill=0.5), tmp_path / "audit.xlsx")
+    data = payload(tmp_path / "audit.xlsx", "VBA")
+    code = duplicate_a_code(data)
+    book = xw.Book(json=data)
+    macros._run(adapter.score, book)
+    [action] = book.json()["actions"]
+    assert action["func"] == "alert" and action["args"][3] == "critical"
+    assert action["args"][0].startswith("erreur [read.duplicate_code] : audit.xlsx : feuille 'Questionnaire' : "
+                                        f"le code {code} apparaît deux fois")
 
 
 # --- sheet protection on the desktop engine, with stand-ins for COM sheets ------------------------------

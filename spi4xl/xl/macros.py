@@ -7,7 +7,8 @@ The workbook's VBA module (spi4xl/vba/spi4xl.bas) runs, for each button::
 Each function finds the calling workbook with `xw.Book.caller()` *inside* the call (a module-level
 caller leaves Excel processes behind), lifts the sheet protection the templates carry for the time
 of the job (Excel refuses writes to locked cells of a protected sheet, even from code), runs the
-adapter and shows expected problems as a message box instead of a traceback.
+adapter and shows expected problems as a message box instead of a traceback, in the workbook's
+language (its settings sheet; else SPI4XL_LANG or the computer's locale) and with the error's code.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from typing import Any
 import xlwings as xw
 
 from spi4xl.errors import Spi4xlError
+from spi4xl.ui import ui_language
 from spi4xl.xl import adapter
 
 TITLE = "spi4xl"
@@ -52,7 +54,7 @@ def _run(job: Callable[[Any], Any], book: Any = None) -> None:
         with unprotected(book):
             job(book)
     except Spi4xlError as exc:
-        book.app.alert(str(exc), title=TITLE, buttons="ok", mode="critical")
+        book.app.alert(exc.line(adapter.book_language(book) or ui_language()), title=TITLE, buttons="ok", mode="critical")
 
 
 def _protected(sheet: Any) -> bool:
@@ -80,8 +82,7 @@ def unprotected(book: Any) -> Iterator[list[str]]:
             try:
                 sheet.api.unprotect() if sys.platform == "darwin" else sheet.api.Unprotect()
             except Exception:  # noqa: BLE001 - COM/AppleScript errors have no common type
-                raise Spi4xlError(f"sheet {sheet.name!r} is protected with a password: unprotect it "
-                                  "(Review > Unprotect Sheet) and click the button again") from None
+                raise Spi4xlError("xl.sheet_password", sheet=sheet.name) from None
             lifted.append(sheet["A1"].value)
         yield lifted
     finally:
