@@ -39,10 +39,6 @@ class Spi4xlError(Exception):
 
     def message(self, lang: str | None = None) -> str:
         """The text of `error.<code>` in `lang` (default: the interface language, see spi4xl.ui.ui_language)."""
-        from spi4xl.ui import has_ui
-
-        if not has_ui(f"error.{self.code}"):  # transition: messages not yet given a code are their own text
-            return self.code
         text = _fill(f"error.{self.code}", _language(lang), self.params)
         return text if text is not None else f"{self.code} {self.params}"
 
