@@ -24,7 +24,7 @@ def find_audits(pattern: str) -> list[Path]:
         files = [Path(p) for p in glob.glob(pattern, recursive=True) if Path(p).suffix.lower() in WORKBOOK_SUFFIXES]
     files = [p for p in files if not p.name.startswith("~$")]  # Excel's lock files
     if not files:
-        raise Spi4xlError(f"{pattern}: no .xlsx or .xlsm audit found")
+        raise Spi4xlError("batch.no_audits", pattern=pattern)
     return sorted(files)
 
 
@@ -47,16 +47,17 @@ def _plain(value: Any) -> Any:
     return value.isoformat() if hasattr(value, "isoformat") else value
 
 
-def _safe_row(path: Path) -> tuple[Path, dict[str, Any] | None, str]:
+def _safe_row(path: Path) -> tuple[Path, dict[str, Any] | None, Spi4xlError | None]:
+    """One audit's row, or the error that skips it (as data: the parent process words it in its language)."""
     try:
-        return path, audit_row(path), ""
+        return path, audit_row(path), None
     except Spi4xlError as exc:
-        return path, None, str(exc)
+        return path, None, exc
     except Exception as exc:  # one broken file must never abort a batch of hundreds
-        return path, None, f"{path}: unexpected error {type(exc).__name__}: {exc}"
+        return path, None, Spi4xlError("batch.unexpected", path=path, error=type(exc).__name__, detail=str(exc))
 
 
-def iter_rows(files: list[Path], jobs: int = 1) -> Iterator[tuple[Path, dict[str, Any] | None, str]]:
+def iter_rows(files: list[Path], jobs: int = 1) -> Iterator[tuple[Path, dict[str, Any] | None, Spi4xlError | None]]:
     if jobs <= 1:
         yield from map(_safe_row, files)
         return
@@ -65,13 +66,13 @@ def iter_rows(files: list[Path], jobs: int = 1) -> Iterator[tuple[Path, dict[str
 
 
 def run_batch(files: list[Path], out: Path, jobs: int = 1,
-              progress: Callable[[Iterable], Iterable] | None = None) -> tuple[int, list[tuple[Path, str]]]:
+              progress: Callable[[Iterable], Iterable] | None = None) -> tuple[int, list[tuple[Path, Spi4xlError]]]:
     """Write results to .csv or .parquet; returns (rows written, [(file, error)] for skipped files)."""
     import pandas as pd
 
     suffix = out.suffix.lower()
     if suffix not in (".csv", ".parquet"):
-        raise Spi4xlError(f"{out}: write results to a .csv or .parquet file")
+        raise Spi4xlError("batch.out_format", path=out)
     rows, skipped = [], []
     stream = iter_rows(files, jobs)
     for path, row, error in (progress(stream) if progress else stream):
@@ -87,7 +88,7 @@ def run_batch(files: list[Path], out: Path, jobs: int = 1,
         try:
             frame.to_parquet(out, index=False)
         except ImportError:
-            raise Spi4xlError("writing .parquet needs pyarrow: pip install pyarrow, or write a .csv") from None
+            raise Spi4xlError("batch.no_pyarrow") from None
     return len(rows), skipped
 
 

@@ -1,4 +1,9 @@
-"""The `spi4xl` command: every expected failure is one line on stderr and a non-zero exit, never a traceback."""
+"""The `spi4xl` command: every expected failure is one line on stderr and a non-zero exit, never a traceback.
+
+Messages on stderr are in the language of `--lang` (before the sub-command), else SPI4XL_LANG, else
+the locale, else English; each error names its code (`spi4xl: error [read.not_spi4xl]: ...`), the same
+in every language. Reports on stdout stay as they are, for scripts.
+"""
 
 from __future__ import annotations
 
@@ -12,6 +17,7 @@ from typing import Callable
 from spi4xl.catalog.model import PROFILES, parse_modules
 from spi4xl.errors import Spi4xlError
 from spi4xl.workbook.printing import DEFAULT_PAPER, PAPERS
+from spi4xl.ui import LANGUAGES, set_ui_language, ui, ui_language
 
 DEFAULT_EDITION = "usspm-2016"
 COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {}
@@ -76,8 +82,10 @@ def i18n_import(args: argparse.Namespace) -> int:
     from spi4xl.workbook.text_files import import_workbook
 
     report = import_workbook(_catalog(args), Path(args.workbook))
-    for row, ident, reason in report.refused:
-        print(f"{args.workbook}: row {row}: {ident}: refused: {reason}", file=sys.stderr)
+    lang = ui_language()
+    for row, ident, why in report.refused:
+        print(ui("cli.refused", lang, path=args.workbook, row=row, id=ident, code=why.code, message=why.message(lang)),
+              file=sys.stderr)
     print(f"{report.lang}: {report.updated} updated, {report.unchanged} unchanged, {len(report.refused)} refused")
     return 1 if report.refused else 0
 
@@ -115,8 +123,7 @@ def build_cmd(args: argparse.Namespace) -> int:
         for entry in report:
             print(f"{entry.get('status', 'wrote')}: {entry['file']}")
     if args.check and any(e["status"] != "current" for e in report):
-        print("templates are not current: run 'spi4xl build' and commit workbook_templates/", file=sys.stderr)
-        return 1
+        raise Spi4xlError("cli.templates_stale")
     return 0
 
 
@@ -221,8 +228,9 @@ def batch_cmd(args: argparse.Namespace) -> int:
     files = find_audits(args.source)
     bar = (lambda it: tqdm(it, total=len(files), unit="audit", file=sys.stderr)) if not args.quiet else None
     written, skipped = run_batch(files, Path(args.out), args.jobs or default_jobs(), bar)
+    lang = ui_language()
     for path, error in skipped:
-        print(f"skipped {path}: {error}", file=sys.stderr)
+        print(ui("cli.skipped", lang, path=path, code=error.code, message=error.message(lang)), file=sys.stderr)
     print(f"wrote {args.out}: {written} audit(s), {len(skipped)} skipped")
     return 0
 
@@ -282,7 +290,7 @@ def serve_cmd(args: argparse.Namespace) -> int:
         import uvicorn
         from xlwings import LicenseError
     except ImportError:
-        raise Spi4xlError("'spi4xl serve' needs the server extras: pip install 'spi4xl[server]'") from None
+        raise Spi4xlError("serve.no_extras") from None
     base_url = args.base_url or os.environ.get("SPI4XL_BASE_URL")
     if base_url:
         check_base_url(base_url)
@@ -290,9 +298,7 @@ def serve_cmd(args: argparse.Namespace) -> int:
     try:
         from spi4xl.xl.server import app
     except LicenseError:
-        raise Spi4xlError("'spi4xl serve' uses xlwings PRO (xlwings Server), which needs a licence key in "
-                          "XLWINGS_LICENSE_KEY: 'noncommercial' for non-commercial use under the PolyForm "
-                          "Noncommercial licence, otherwise a paid xlwings licence (see the README)") from None
+        raise Spi4xlError("serve.licence") from None
     uvicorn.run(app, host=args.host, port=args.port, ssl_certfile=args.certfile, ssl_keyfile=args.keyfile)
     return 0
 
@@ -334,8 +340,10 @@ class _Version(argparse.Action):
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="spi4xl", description=__doc__)
+    parser = argparse.ArgumentParser(prog="spi4xl", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--version", action=_Version)
+    parser.add_argument("--lang", dest="ui_lang", choices=LANGUAGES,
+                        help="language of messages (default: SPI4XL_LANG, else the locale, else en)")
     sub = parser.add_subparsers(dest="group", required=True)
 
     cat = sub.add_parser("catalog", help="check and summarize a standards catalog").add_subparsers(dest="action", required=True)
@@ -422,14 +430,15 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    set_ui_language(args.ui_lang)
     name = f"{args.group} {args.action}" if getattr(args, "action", None) else args.group
     try:
         return COMMANDS[name](args)
     except Spi4xlError as exc:
-        print(f"spi4xl: error: {exc}", file=sys.stderr)
+        print(f"spi4xl: {exc.line()}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
-        print("spi4xl: interrupted", file=sys.stderr)
+        print(f"spi4xl: {ui('cli.interrupted', ui_language())}", file=sys.stderr)
         return 130
     except BrokenPipeError:  # output piped into `head` and the like: stop quietly
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())

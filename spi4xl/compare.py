@@ -25,13 +25,13 @@ def load_peers(path: Path):
     import pandas as pd
 
     if not path.is_file():
-        raise Spi4xlError(f"{path}: peer results not found (make them with 'spi4xl batch DIR --out {path.name}')")
+        raise Spi4xlError("compare.no_peers", path=path, name=path.name)
     try:
         frame = pd.read_parquet(path) if path.suffix.lower() == ".parquet" else pd.read_csv(path)
     except (ValueError, OSError, ImportError) as exc:
-        raise Spi4xlError(f"{path}: not a results table from 'spi4xl batch' ({exc})") from None
+        raise Spi4xlError("compare.not_results", path=path, detail=str(exc)) from None
     if "overall" not in frame.columns:
-        raise Spi4xlError(f"{path}: not a results table from 'spi4xl batch' (no 'overall' column)")
+        raise Spi4xlError("compare.no_overall", path=path)
     return frame
 
 

@@ -14,7 +14,7 @@ from spi4xl.workbook.render import ConversionEntry, fingerprint, render
 def refuse_overwrite(src: Path, out: Path) -> None:
     """Never write over the auditor's file: same path, another spelling of it, or a link to it."""
     if src.resolve() == out.resolve() or (out.exists() and src.exists() and src.samefile(out)):
-        raise Spi4xlError(f"{out}: refusing to write over the input workbook; choose another --out")
+        raise Spi4xlError("write.overwrite", path=out)
 
 
 def convert(src: Path, lang: str, out: Path, edition: str | None = None) -> dict:

@@ -78,7 +78,7 @@ def read_po(path: Path) -> polib.POFile:
     try:
         return polib.pofile(str(path), encoding="utf-8")
     except (OSError, ValueError) as exc:
-        raise Spi4xlError(f"{path}: not a readable PO file ({exc})") from None
+        raise Spi4xlError("i18n.po_unreadable", path=path, detail=str(exc)) from None
 
 
 def read_translations(path: Path, lang: str, source: Mapping[TextKey, str]) -> Translations:

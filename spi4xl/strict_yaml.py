@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import yaml
 
@@ -60,28 +60,15 @@ def load_yaml(path: Path, shown: str) -> Any:
             finally:
                 loader.dispose()
     except FileNotFoundError:
-        raise CatalogError(shown, "", "file is missing", "restore it or check the edition folder") from None
+        raise CatalogError("catalog.file_missing", shown, "") from None
     except DuplicateKey as dup:
-        raise CatalogError(shown, dup.path, f"duplicate key {dup.key!r} at line {dup.line}", "keep one of the two entries") from None
+        raise CatalogError("catalog.duplicate_key", shown, dup.path, key=dup.key, line=dup.line) from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
-        where = f"line {mark.line + 1}" if mark else ""
         problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-        raise CatalogError(shown, where, f"not valid YAML: {problem}", "check indentation and quote strings with ':'") from None
+        raise CatalogError("catalog.yaml_syntax", shown, "", line=mark.line + 1 if mark else "?", problem=problem) from None
     except UnicodeDecodeError:
-        raise CatalogError(shown, "", "not UTF-8 text", "save the file as UTF-8") from None
-
-
-def _type_hint(kinds: tuple[type, ...]) -> str:
-    if bool in kinds:
-        return "write true or false (yes and no are text)"
-    if list in kinds:
-        return "write a list: [a, b] or one '- item' per line"
-    if dict in kinds:
-        return "write key: value pairs"
-    if str in kinds:
-        return "quote text values, dates and codes that look like numbers"
-    return "write numbers bare, without quotes"
+        raise CatalogError("catalog.not_utf8", shown, "") from None
 
 
 class Node:
@@ -89,8 +76,7 @@ class Node:
 
     def __init__(self, data: Any, file: str, path: str = "") -> None:
         if not isinstance(data, dict):
-            raise CatalogError(file, path or "(top)", f"expected a mapping, found {type(data).__name__}",
-                               "write key: value pairs")
+            raise CatalogError("catalog.not_mapping", file, path or "(top)", found=type(data).__name__)
         self.data, self.file, self.path = data, file, path
         self.used: set[str] = set()
 
@@ -99,32 +85,41 @@ class Node:
             return f"{self.path}[{key}]"
         return f"{self.path}.{key}" if self.path else key
 
-    def fail(self, key: str | int, message: str, hint: str = "") -> CatalogError:
-        return CatalogError(self.file, self.sub(key), message, hint)
+    def fail(self, code: str, key: str | int, /, **params: Any) -> CatalogError:
+        """The error `code` at `key` of this mapping (templates error.<code> and error.<code>.fix)."""
+        return CatalogError(code, self.file, self.sub(key), **params)
 
-    def get(self, key: str, kind: type | tuple[type, ...], default: Any = ..., check: Callable[[Any], str] | None = None,
-            hint: str = "") -> Any:
-        """Read `key` as `kind`; missing keys use `default` or fail; `check` returns an error text or '' (`hint`: the fix)."""
+    def get(self, key: str, kind: type | tuple[type, ...], default: Any = ...) -> Any:
+        """Read `key` as `kind`; a missing key gives `default`, or fails when there is none."""
         self.used.add(key)
         if key not in self.data or self.data[key] is None and default is not ...:
             if default is ...:
-                raise self.fail(key, "is required", f"add '{key}:'")
+                raise self.fail("catalog.required", key, key=key)
             return default
         value = self.data[key]
         kinds = kind if isinstance(kind, tuple) else (kind,)
         if float in kinds and isinstance(value, int) and not isinstance(value, bool):
             value = float(value)
         if not isinstance(value, kinds) or (bool not in kinds and isinstance(value, bool)):
-            names = " or ".join(k.__name__ for k in kinds)
-            raise self.fail(key, f"expected {names}, found {value!r}", _type_hint(kinds))
-        if check and (problem := check(value)):
-            raise self.fail(key, problem, hint)
+            raise self.wrong_type(key, kinds, value)
         return value
+
+    def wrong_type(self, key: str | int, kinds: tuple[type, ...], value: Any) -> CatalogError:
+        """A value of the wrong type: each expected type has its own fix (YAML writes each its own way)."""
+        if bool in kinds:
+            return self.fail("catalog.expected_bool", key, found=repr(value))
+        if list in kinds:
+            return self.fail("catalog.expected_list", key, found=repr(value))
+        if dict in kinds:
+            return self.fail("catalog.expected_dict", key, found=repr(value))
+        if str in kinds:
+            return self.fail("catalog.expected_str", key, found=repr(value))
+        return self.fail("catalog.expected_number", key, found=repr(value))
 
     def text(self, key: str, default: Any = ...) -> Any:
         value = self.get(key, str, default)
         if isinstance(value, str) and not value.strip():
-            raise self.fail(key, "is empty", "write the text or remove the key")
+            raise self.fail("catalog.empty", key)
         return value.strip() if isinstance(value, str) else value
 
     def items(self, key: str, default: Any = ...) -> list["Node"]:
@@ -136,10 +131,10 @@ class Node:
         values = self.get(key, list, default)
         for i, v in enumerate(values):
             if not isinstance(v, str):
-                raise CatalogError(self.file, f"{self.sub(key)}[{i}]", f"expected text, found {v!r}", "quote it")
+                raise self.wrong_type(f"{key}[{i}]", (str,), v)
         return tuple(values)
 
     def close(self) -> None:
         extra = sorted(set(self.data) - self.used, key=str)
         if extra:
-            raise self.fail(extra[0], "unknown key", f"remove it or check its spelling (known: {', '.join(sorted(self.used))})")
+            raise self.fail("catalog.unknown_key", extra[0], known=", ".join(sorted(self.used)))

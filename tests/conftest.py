@@ -54,6 +54,10 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
     if item.get_closest_marker("libreoffice") is not None:
         require_libreoffice()
 
+# Messages in English whatever the machine's locale (tests match English text; tests/test_errors.py
+# checks the other languages and how the language is chosen). Commands run by the tests inherit it.
+os.environ["SPI4XL_LANG"] = "en"
+
 
 @pytest.fixture(scope="session")
 def libreoffice() -> Iterator[LibreOffice]:

@@ -10,6 +10,7 @@ import datetime as dt
 import hashlib
 import json
 import os
+import re
 import shutil
 import struct
 import subprocess
@@ -257,7 +258,7 @@ def test_score_out_refuses_to_write_over_its_input(books, tmp_path):
     for command in ("score", "validate"):
         proc = run(command, src, "--out", src)
         assert proc.returncode == 1
-        assert proc.stderr.startswith("spi4xl: error:") and proc.stderr.count("\n") == 1
+        assert proc.stderr.startswith("spi4xl: error [write.overwrite]: ") and proc.stderr.count("\n") == 1
         assert sha(src) == before
 
 
@@ -371,7 +372,7 @@ def test_a_bad_file_is_one_line_and_exit_1(bad_files, kind):
         assert proc.returncode == 1, (args, proc.stdout, proc.stderr)
         assert "Traceback" not in proc.stderr
         lines = proc.stderr.splitlines()
-        assert len(lines) == 1 and lines[0].startswith("spi4xl: error: "), proc.stderr
+        assert len(lines) == 1 and re.match(r"spi4xl: error \[[a-z_]+\.[a-z_0-9]+\]: ", lines[0]), proc.stderr
         if kind in ("broken_sheet", "duplicate_code"):  # these name the sheet, not the file (see the report)
             assert "'Questionnaire'" in lines[0], lines[0]
         else:

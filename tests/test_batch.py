@@ -83,11 +83,11 @@ def test_batch_writes_one_row_per_good_audit_and_lists_the_bad_ones(folder, resu
     skipped = [line for line in proc.stderr.splitlines() if line.startswith("skipped ")]
     assert len(skipped) == len(BAD)
     for name in BAD:
-        (line,) = [s for s in skipped if s.startswith(f"skipped {folder / name}: ")]
-        error = line.split(": ", 1)[1]
+        (line,) = [s for s in skipped if s.startswith(f"skipped {folder / name} [")]
         with pytest.raises(Spi4xlError) as raised:
             assess(folder / name)
-        assert error == str(raised.value)  # the same one-line error as scoring the file alone
+        err = raised.value  # the same error, code and message, as scoring the file alone
+        assert line == f"skipped {folder / name} [{err.code}]: {err}"
     assert "~$" not in proc.stderr and "readme" not in proc.stderr
 
     frame = pd.read_csv(out)
@@ -150,7 +150,7 @@ def test_batch_sources_and_output_errors(folder, tmp_path):
         proc = run(*args)
         assert proc.returncode == 1 and "Traceback" not in proc.stderr
         (line,) = proc.stderr.splitlines()
-        assert line.startswith("spi4xl: error: ")
+        assert line.startswith(("spi4xl: error [batch.no_audits]: ", "spi4xl: error [batch.out_format]: "))
 
 
 # --- compare ------------------------------------------------------------------------------------
@@ -217,7 +217,8 @@ def test_compare_errors_are_one_line(folder, tmp_path):
         proc = run("compare", folder / "a-en.xlsx", "--peers", peers)
         assert proc.returncode == 1 and "Traceback" not in proc.stderr
         (line,) = proc.stderr.splitlines()
-        assert line.startswith("spi4xl: error: ") and peers.name in line
+        assert line.startswith(("spi4xl: error [compare.no_peers]: ", "spi4xl: error [compare.no_overall]: "))
+        assert peers.name in line
 
 
 # --- percentile_rank ----------------------------------------------------------------------------

@@ -103,39 +103,40 @@ def broken(tmp_path: Path, file: str, old: str | None, new: str | None) -> Path:
 
 
 BROKEN = [
-    ("unknown key", "dimensions/1/1A.yaml", "    alinus: true\n", "    alinus: true\n    colour: red\n",
+    ("unknown key", "dimensions/1/1A.yaml", "    alinus: true\n", "    alinus: true\n    colour: red\n", "catalog.unknown_key",
      "mini/dimensions/1/1A.yaml: practices[0].indicators[0].colour: unknown key (fix: remove it or check its spelling"),
     ("invalid YAML", "dimensions/2/2A.yaml", "name: Clients are treated fairly", "name: Clients: treated fairly",
-     "mini/dimensions/2/2A.yaml: line 2: not valid YAML: mapping values are not allowed here (fix: "),
-    ("duplicate key", "organization.yaml", "  op: <=\n", "  op: <=\n  op: <\n",
+     "catalog.yaml_syntax", "mini/dimensions/2/2A.yaml: not valid YAML at line 2: mapping values are not allowed here (fix: "),
+    ("duplicate key", "organization.yaml", "  op: <=\n", "  op: <=\n  op: <\n", "catalog.duplicate_key",
      "mini/organization.yaml: rules[0].op: duplicate key 'op' at line "),
-    ("missing file", "organization.yaml", None, None,
+    ("missing file", "organization.yaml", None, None, "catalog.file_missing",
      "mini/organization.yaml: file is missing (fix: restore it or check the edition folder)"),
-    ("undefined scale", "dimensions/1/1A.yaml", "scale: yn\n", "scale: ynp\n",
+    ("undefined scale", "dimensions/1/1A.yaml", "scale: yn\n", "scale: ynp\n", "catalog.undefined_scale",
      "mini/dimensions/1/1A.yaml: practices[0].indicators[0].scale: undefined scale 'ynp' (defined: ypn, ynn, yn) (fix: "),
 ]
 
 
 @pytest.mark.parametrize("action", ["check", "show"])
-@pytest.mark.parametrize("name, file, old, new, line", BROKEN, ids=[b[0] for b in BROKEN])
-def test_broken_catalog_folder_is_one_line(tmp_path: Path, action: str, name: str, file: str, old, new, line: str) -> None:
+@pytest.mark.parametrize("name, file, old, new, code, line", BROKEN, ids=[b[0] for b in BROKEN])
+def test_broken_catalog_folder_is_one_line(tmp_path: Path, action: str, name: str, file: str, old, new, code: str,
+                                           line: str) -> None:
     root = broken(tmp_path, file, old, new)
     done = run("catalog", action, str(root), cwd=tmp_path)
     assert done.returncode == 1
     assert done.stdout == ""
-    assert done.stderr.startswith(f"spi4xl: error: {line}")
+    assert done.stderr.startswith(f"spi4xl: error [{code}]: {line}")
     assert done.stderr.count("\n") == 1 and done.stderr.endswith("\n")
     assert "Traceback" not in done.stderr
 
 
 @pytest.mark.parametrize("args, says", [
-    (["catalog", "check", "no-such-edition"], "spi4xl: error: unknown catalog edition 'no-such-edition' (known: "),
-    (["catalog", "show", "--json", "usspm-2O16"], "spi4xl: error: unknown catalog edition 'usspm-2O16' (known: "),
-    (["catalog", "show", "--overlay", "{tmp}/missing.xlsx"], "spi4xl: error: {tmp}/missing.xlsx: overlay file not found"),
-    (["catalog", "check", "{tmp}"], "spi4xl: error: {name}/catalog.yaml: file is missing"),
-    (["i18n", "export", "--lang", "de", "--out", "{tmp}/de.xlsx"], "spi4xl: error: language 'de' is not a translation of usspm-2016"),
-    (["i18n", "import", "{tmp}/nothing.xlsx"], "spi4xl: error: {tmp}/nothing.xlsx: no such file"),
-    (["i18n", "export", "--lang", "fr", "--out", "{tmp}/fr.xlsx", "--edition", "nope"], "spi4xl: error: unknown catalog edition 'nope'"),
+    (["catalog", "check", "no-such-edition"], "spi4xl: error [catalog.unknown_edition]: unknown catalog edition 'no-such-edition' (known: "),
+    (["catalog", "show", "--json", "usspm-2O16"], "spi4xl: error [catalog.unknown_edition]: unknown catalog edition 'usspm-2O16' (known: "),
+    (["catalog", "show", "--overlay", "{tmp}/missing.xlsx"], "spi4xl: error [overlay.not_found]: {tmp}/missing.xlsx: overlay file not found"),
+    (["catalog", "check", "{tmp}"], "spi4xl: error [catalog.file_missing]: {name}/catalog.yaml: file is missing"),
+    (["i18n", "export", "--lang", "de", "--out", "{tmp}/de.xlsx"], "spi4xl: error [i18n.not_a_translation]: language 'de' is not a translation of usspm-2016"),
+    (["i18n", "import", "{tmp}/nothing.xlsx"], "spi4xl: error [file.not_found]: {tmp}/nothing.xlsx: no such file"),
+    (["i18n", "export", "--lang", "fr", "--out", "{tmp}/fr.xlsx", "--edition", "nope"], "spi4xl: error [catalog.unknown_edition]: unknown catalog edition 'nope'"),
 ], ids=["unknown edition", "typo in edition", "missing overlay", "empty folder", "unknown language", "missing workbook",
         "unknown edition for i18n"])
 def test_errors_are_one_line_without_traceback(tmp_path: Path, args: list[str], says: str) -> None:
@@ -153,7 +154,7 @@ def test_in_process_errors_go_to_stderr(capsys: pytest.CaptureFixture, tmp_path:
     assert main(["catalog", "check", str(root)]) == 1
     captured = capsys.readouterr()
     assert captured.out == ""
-    assert captured.err == "spi4xl: error: mini/catalog.yaml: edition: edition 'mini-2' differs from its folder 'mini' " \
+    assert captured.err == "spi4xl: error [catalog.edition_folder]: mini/catalog.yaml: edition: edition 'mini-2' differs from its folder 'mini' " \
                            "(fix: write edition: mini or rename the folder)\n"
 
 

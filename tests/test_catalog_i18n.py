@@ -2,7 +2,8 @@
 
 Every test works on copies in tmp_path: the catalog, and the interface-string folder that
 spi4xl.ui.UI_DIR points to (a tiny fixture `fixtures/catalogs/ui`, or a copy of the real spi4xl/ui
-for the real catalog). A guard refuses any file write outside tmp_path.
+for the real catalog). Errors are interface strings too, so the tiny folder gets the real error
+messages (en/errors.yaml, en/cli.yaml and their translations). A guard refuses any file write outside tmp_path.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from pathlib import Path
 import openpyxl
 import polib
 import pytest
+import yaml
 
 import spi4xl.catalog.i18n_workbook as i18n_workbook
 import spi4xl.ui
@@ -30,6 +32,7 @@ FIXTURES = Path(__file__).parent / "fixtures" / "catalogs"
 REPO = Path(__file__).resolve().parents[1]
 REAL = REPO / "standards" / "usspm-2016"
 UI_SRC = Path(spi4xl.ui.__file__).resolve().parent
+MESSAGE_FILES = ("errors.yaml", "cli.yaml")  # interface strings every error needs, whatever the folder
 
 
 def _clear_ui_caches() -> None:
@@ -61,10 +64,24 @@ def use_ui(src: Path, dst: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
         shutil.copy2(path, dst / "en")
     for path in src.glob("*.po"):
         shutil.copy2(path, dst)
+    if src != UI_SRC:
+        _add_error_messages(dst)
     monkeypatch.setattr(spi4xl.ui, "UI_DIR", dst)
     monkeypatch.setattr(i18n_workbook, "UI_DIR", dst)
     _clear_ui_caches()
     return dst
+
+
+def _add_error_messages(dst: Path) -> None:
+    """Give a fixture folder the real error messages, English and translated, so errors can be shown."""
+    keys = set()
+    for name in MESSAGE_FILES:
+        shutil.copy2(UI_SRC / "en" / name, dst / "en")
+        keys |= {f"ui.{key}|text" for key in yaml.safe_load((UI_SRC / "en" / name).read_text(encoding="utf-8"))}
+    for lang in ("fr", "es"):
+        po = polib.pofile(str(dst / f"{lang}.po"))
+        po[:0] = [e for e in polib.pofile(str(UI_SRC / f"{lang}.po")) if e.msgctxt in keys]  # source order: cli, errors, ...
+        po.save()
 
 
 @pytest.fixture
@@ -303,7 +320,8 @@ def test_row_exported_before_an_english_change_is_refused(mini: Path, tmp_path: 
     fr = mini / "locale" / "fr.po"
     before = fr.read_bytes()
     report = import_workbook(catalog, old)
-    assert report.refused == [(row, "1A|name", "the English source changed since export: export again")]
+    assert [(n, ident, why.code, str(why)) for n, ident, why in report.refused] == \
+        [(row, "1A|name", "i18n.source_changed", "the English source changed since export: export again")]
     assert report.updated == 0
     assert fr.read_bytes() == before
     status = {e.key: e.status for e in read_translations(fr, "fr", catalog.texts["en"]).entries}
@@ -334,13 +352,13 @@ def test_unknown_ids_are_refused_with_their_row(mini: Path, tmp_path: Path, caps
     first = rows + 2  # header is row 1, data rows 2..rows+1
     assert [(n, ident) for n, ident, _ in report.refused] == \
         [(first, "9Z|name"), (first + 1, "1A|colour"), (first + 2, "1A|name"), (first + 3, "no separator")]
-    assert all("no text with this id" in reason for _, _, reason in report.refused)
-    assert "'glossary'" in report.refused[2][2]
+    assert all(why.code == "i18n.unknown_id" and "no text with this id" in str(why) for _, _, why in report.refused)
+    assert "'glossary'" in str(report.refused[2][2])
     assert po_files(mini) == before
     # the command line prints each refusal with its row and exits 1
     assert main(["i18n", "import", str(out), "--edition", str(mini)]) == 1
     err = capsys.readouterr().err.splitlines()
-    assert f"{out}: row {first}: 9Z|name: refused: no text with this id in domain 'catalog'" in err
+    assert f"{out}: row {first}: 9Z|name: refused [i18n.unknown_id]: no text with this id in domain 'catalog'" in err
     assert len(err) == 4
 
 

@@ -79,7 +79,7 @@ CASES = [Case(*row) for row in (
     ("duplicate key at the top", "dimensions/1/dimension.yaml", "name: Social goals\n", "name: Social goals\nname: Goals\n",
      "dimensions/1/dimension.yaml", "name", "duplicate key 'name'", 'keep one'),
     ("invalid YAML syntax", "dimensions/2/2A.yaml", "name: Clients are treated fairly", "name: Clients: treated fairly",
-     "dimensions/2/2A.yaml", "line 2", "not valid YAML", "quote strings with ':'"),
+     "dimensions/2/2A.yaml", "", "not valid YAML at line 2", "quote strings with ':'"),
     ("not a mapping", "dimensions/2/dimension.yaml", "code: '2'\nname: Client protection\n", "- '2'\n",
      "dimensions/2/dimension.yaml", "(top)", "expected a mapping", 'key: value'),
     # --- codes --------------------------------------------------------------------------------
@@ -116,7 +116,7 @@ CASES = [Case(*row) for row in (
      "catalog.yaml", "modules", "the module 'core' is missing", 'code: core'),
     # --- scoring and scales ------------------------------------------------------------------
     ("bad scoring method", "catalog.yaml", "method: pooled_mean", "method: median",
-     "catalog.yaml", "scoring.method", "unknown method 'median'", 'use pooled_mean or mean_of_children'),
+     "catalog.yaml", "scoring.method", "unknown method 'median'", 'use one of pooled_mean, mean_of_children'),
     ("bad checklist scoring", "catalog.yaml", "checklist: share_met", "checklist: all_met",
      "catalog.yaml", "scoring.checklist", "unknown checklist scoring 'all_met'", 'use share_met'),
     ("checklist with fewer than 2 details", A, "    - code: 1A.1.2.2\n      text: Income level\n", "",

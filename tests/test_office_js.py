@@ -116,7 +116,7 @@ def test_serve_refuses_a_plain_http_base_url_office_would_not_load(capsys: pytes
     for url in ("http://audit.example.org", "http://10.0.0.5:8000", "ftp://audit.example.org", "audit.example.org"):
         assert main(["serve", "--base-url", url]) == 1
         err = capsys.readouterr().err.splitlines()
-        assert err == [f"spi4xl: error: --base-url {url}: Office loads add-ins only from https addresses "
+        assert err == [f"spi4xl: error [serve.base_url]: --base-url {url}: Office loads add-ins only from https addresses "
                        "(plain http only from localhost); give the https address of your TLS proxy, or serve with "
                        "--certfile/--keyfile and an https URL"]
     monkeypatch.setenv("SPI4XL_BASE_URL", "http://audit.example.org")  # the same from the environment

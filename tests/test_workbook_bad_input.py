@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -38,11 +39,12 @@ def cli(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
     return subprocess.run([sys.executable, "-m", "spi4xl", *args], capture_output=True, text=True, cwd=cwd, timeout=120)
 
 
-def assert_one_line_error(proc: subprocess.CompletedProcess[str], *needles: str) -> str:
+def assert_one_line_error(proc: subprocess.CompletedProcess[str], *needles: str, code: str = r"[a-z_]+\.[a-z_0-9]+") -> str:
+    """One line `spi4xl: error [<code>]: ...` holding every needle (`code`: a pattern of the expected code)."""
     assert proc.returncode == 1, (proc.returncode, proc.stdout, proc.stderr)
     assert "Traceback" not in proc.stderr + proc.stdout
     lines = proc.stderr.splitlines()
-    assert len(lines) == 1 and lines[0].startswith("spi4xl: error: "), proc.stderr
+    assert len(lines) == 1 and re.match(rf"spi4xl: error \[{code}\]: ", lines[0]), proc.stderr
     for needle in needles:
         assert needle.lower() in lines[0].lower(), (needle, lines[0])
     return lines[0]
@@ -169,29 +171,30 @@ def missing(good: Path, tmp: Path) -> Path:
     return tmp / "absent.xlsx"
 
 
-CASES = {
-    "text file named .xlsx": (text_file, ["notes.xlsx", "not a valid workbook"]),
-    "truncated zip": (truncated_zip, ["truncated.xlsx", "corrupt"]),
-    "corrupt part inside the zip": (corrupt_member, ["cannot be read"]),
-    "password-protected": (encrypted, ["protected.xlsx", "password"]),
-    ".xls name": (xls_name, ["audit.xls", ".xlsx"]),
-    "workbook from another tool": (other_tool, ["budget.xlsx", "not an spi4xl workbook"]),
-    "missing questionnaire sheet": (missing_questionnaire, ["no-questionnaire.xlsx", "questionnaire sheet is missing"]),
-    "code duplicated by a copy-paste": (duplicated_code, ["1A.1.1", "appears twice"]),
-    "deleted hidden key row": (deleted_key_row, ["no-key-row.xlsx", "hidden first row"]),
-    "over the size limit": (oversized, ["huge.xlsx", "limit"]),
-    "folder": (folder, ["audits.xlsx", "folder"]),
-    "missing file": (missing, ["absent.xlsx", "no such file"]),
+CASES = {  # name: (maker, error code, words the message must hold)
+    "text file named .xlsx": (text_file, "file.corrupt", ["notes.xlsx", "not a valid workbook"]),
+    "truncated zip": (truncated_zip, "file.corrupt", ["truncated.xlsx", "corrupt"]),
+    "corrupt part inside the zip": (corrupt_member, "read.sheet_unreadable", ["corrupt.xlsx", "cannot be read"]),
+    "password-protected": (encrypted, "file.encrypted_or_xls", ["protected.xlsx", "password"]),
+    ".xls name": (xls_name, "file.not_xlsx", ["audit.xls", ".xlsx"]),
+    "workbook from another tool": (other_tool, "read.not_spi4xl", ["budget.xlsx", "not an spi4xl workbook"]),
+    "missing questionnaire sheet": (missing_questionnaire, "read.missing_sheet",
+                                    ["no-questionnaire.xlsx", "spi4xl:questionnaire", "sheet is missing"]),
+    "code duplicated by a copy-paste": (duplicated_code, "read.duplicate_code", ["duplicated.xlsx", "1A.1.1", "appears twice"]),
+    "deleted hidden key row": (deleted_key_row, "read.missing_sheet", ["no-key-row.xlsx", "hidden first row"]),
+    "over the size limit": (oversized, "file.too_large", ["huge.xlsx", "limit"]),
+    "folder": (folder, "file.is_folder", ["audits.xlsx", "folder"]),
+    "missing file": (missing, "file.not_found", ["absent.xlsx", "no such file"]),
 }
 
 
 @pytest.mark.parametrize("case", list(CASES))
 def test_bad_file_is_one_line_and_exit_1_for_read_convert_and_score(case: str, good: Path, tmp_path: Path) -> None:
-    make, needles = CASES[case]
+    make, code, needles = CASES[case]
     path = make(good, tmp_path)
     before = hashlib.sha256(path.read_bytes()).hexdigest() if path.is_file() else None
     for name, proc in run_all(path, tmp_path).items():
-        assert_one_line_error(proc, *needles)
+        assert_one_line_error(proc, *needles, code=re.escape(code))
         assert proc.stdout == "", (name, proc.stdout)
     assert not list(tmp_path.glob("out-*.xlsx")), "convert wrote something for a file it refused"
     if before is not None:

@@ -18,8 +18,8 @@ from spi4xl.ui import ui
 from spi4xl.workbook.read import read_workbook
 from spi4xl.workbook import vba
 from spi4xl.workbook.render import render
-from spi4xl.xl import macros
-from xl_helpers import enable_xlwings_pro, payload, set_settings
+from spi4xl.xl import adapter, macros
+from xl_helpers import duplicate_a_code, enable_xlwings_pro, payload, set_settings
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -77,7 +77,7 @@ def test_build_writes_the_interpreters_it_is_given(tmp_path: Path, capsys: pytes
     for option, path in (("--interpreter-mac", "python3"), ("--interpreter-mac", ""), ("--interpreter-win", "python")):
         assert main(["build", "--format", "xlsm", "--out", str(tmp_path / "no"), option, path]) == 1
         err = capsys.readouterr().err
-        assert err.startswith(f"spi4xl: error: {option} {path}: not an interpreter xlwings can start") and "e.g." in err
+        assert err.startswith(f"spi4xl: error [build.interpreter]: {option} {path}: not an interpreter xlwings can start") and "e.g." in err
         assert not (tmp_path / "no").exists()
 
 
@@ -149,8 +149,20 @@ def test_an_invalid_setting_is_named_with_its_cell_and_the_allowed_values(tmp_pa
     assert (finding.item, finding.sheet, finding.values["raw"], finding.values["allowed"]) == (key, "settings", value, allowed)
     [alert] = _call(xw.Book(json=payload(tmp_path / "bad.xlsx", "VBA")), job)  # nothing written, one message
     cell = f"{read.sheets['settings']}!{finding.cell}"
-    assert alert["args"][0] == Spi4xlError("settings.invalid", cell=cell, item=key, raw=value, allowed=allowed).message(lang)
-    assert alert["args"][0].startswith(cell) and f"'{value}'" in alert["args"][0] and allowed in alert["args"][0]
+    assert alert["args"][0] == Spi4xlError("settings.invalid", cell=cell, item=key, raw=value, allowed=allowed).line(lang)
+    assert cell in alert["args"][0] and f"'{value}'" in alert["args"][0] and allowed in alert["args"][0]
+
+
+def test_a_message_box_speaks_the_workbook_language_and_names_the_code(tmp_path: Path) -> None:
+    render(CATALOG, "fr", random_audit(5, "fr", fill=0.5), tmp_path / "audit.xlsx")
+    data = payload(tmp_path / "audit.xlsx", "VBA")
+    code = duplicate_a_code(data)
+    book = xw.Book(json=data)
+    macros._run(adapter.score, book)
+    [action] = book.json()["actions"]
+    assert action["func"] == "alert" and action["args"][3] == "critical"
+    assert action["args"][0].startswith("erreur [read.duplicate_code] : audit.xlsx : feuille 'Questionnaire' : "
+                                        f"le code {code} apparaît deux fois")
 
 
 # --- sheet protection on the desktop engine, with stand-ins for COM sheets ------------------------------

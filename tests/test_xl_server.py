@@ -23,7 +23,8 @@ from spi4xl.workbook.read import read_workbook
 from spi4xl.workbook.render import render
 from spi4xl.workbook import shapes
 from spi4xl.xl import adapter
-from xl_helpers import VBA_ACTIONS, enable_xlwings_pro, payload, replay, role_sheet, set_settings, table
+from xl_helpers import (VBA_ACTIONS, duplicate_a_code, enable_xlwings_pro, payload, replay, role_sheet, set_settings,
+                        table)
 
 pytestmark = pytest.mark.server
 CALL = "/xlwings/custom-scripts-call/"
@@ -195,6 +196,23 @@ def test_bearer_token(client, filled: Path, monkeypatch: pytest.MonkeyPatch) -> 
     assert call(client, "score", filled, "VBA", Authorization="Bearer s3cret-token").status_code == 200
     for path in ("/manifest.xml", "/taskpane.html", "/xlwings/custom-scripts-meta"):  # Office loads these unauthenticated
         assert client.get(path).status_code == 200
+
+
+def test_refusals_speak_the_workbook_language_else_the_browser_one(client, filled: Path,
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    data = payload(filled, "Office.js", include(client, "validate"))
+    code = duplicate_a_code(data)
+    french_browser = {"Accept-Language": "fr-CH, fr;q=0.9, en;q=0.8"}
+    response = client.post(CALL + "validate", json=data, headers=french_browser)
+    assert response.status_code == 422  # the Spanish workbook's own language wins
+    assert response.json()["detail"].startswith(f"error [read.duplicate_code]: filled.xlsx: hoja 'Cuestionario': "
+                                                f"el código {code} aparece dos veces")
+    monkeypatch.setenv("SPI4XL_SERVER_TOKEN", "s3cret-token")
+    refused = call(client, "score", filled, "VBA", **french_browser)
+    assert refused.status_code == 401 and refused.headers["www-authenticate"] == "Bearer"
+    assert refused.json()["detail"].startswith("erreur [server.token] : jeton d'accès absent ou incorrect")
+    assert call(client, "score", filled, "VBA").json()["detail"].startswith(
+        "error [server.token]: missing or wrong bearer token")  # no Accept-Language: the server's language
 
 
 # --- add-in ------------------------------------------------------------------------------------------

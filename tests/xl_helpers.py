@@ -55,7 +55,17 @@ def enable_xlwings_pro(monkeypatch: Any) -> None:
         xlwings.engines.add(Engine(impl=_xlremote.engine))
 
 
-__all__ = ["payload", "replay", "enable_xlwings_pro", "type_audit", "set_settings", "role_sheet", "table", "fills"]
+__all__ = ["payload", "replay", "enable_xlwings_pro", "type_audit", "set_settings", "role_sheet", "table", "fills",
+           "duplicate_a_code"]
+
+
+def duplicate_a_code(data: dict[str, Any]) -> str:
+    """Paste the first indicator's code over the second's in a payload's questionnaire (a read error); returns it."""
+    sheet = next(s for s in data["sheets"] if s["values"] and s["values"][0][0] == "spi4xl:questionnaire")
+    level = sheet["values"][0].index("level")
+    first, second = [row for row in sheet["values"][1:] if row[level] == "indicator"][:2]
+    second[0] = first[0]
+    return first[0]
 
 
 # --- replay -------------------------------------------------------------------------------------

@@ -35,7 +35,7 @@ def domains(catalog: Catalog, lang: str) -> tuple[Domain, ...]:
 
 def _check_lang(catalog: Catalog, lang: str) -> None:
     if lang not in catalog.languages[1:]:
-        raise Spi4xlError(f"language {lang!r} is not a translation of {catalog.id} (translations: {', '.join(catalog.languages[1:])})")
+        raise Spi4xlError("i18n.not_a_translation", lang=lang, catalog=catalog.id, known=", ".join(catalog.languages[1:]))
 
 
 def export_rows(catalog: Catalog, lang: str) -> list[tuple[str, str, str, str, str]]:
@@ -51,7 +51,7 @@ class ImportReport:
     lang: str
     updated: int = 0
     unchanged: int = 0
-    refused: list[tuple[int, str, str]] = field(default_factory=list)  # (row number, id, reason)
+    refused: list[tuple[int, str, Spi4xlError]] = field(default_factory=list)  # (row number, id, why)
 
 
 def import_rows(catalog: Catalog, rows: list[list[Any]], path: Path) -> ImportReport:
@@ -59,7 +59,7 @@ def import_rows(catalog: Catalog, rows: list[list[Any]], path: Path) -> ImportRe
     or English no longer match are refused."""
     head = [("" if c is None else str(c)).strip() for c in (list(rows[0]) if rows else []) + [""] * 4][:4]
     if head[:3] != list(HEADERS[:3]) or not (head[3].startswith("translation (") and head[3].endswith(")")):
-        raise Spi4xlError(f"{path}: not a translation workbook exported by 'spi4xl i18n export' (first row must read {', '.join(HEADERS[:3])}, translation (<lang>), ...)")
+        raise Spi4xlError("i18n.not_export", path=path, headers=", ".join(HEADERS[:3]))
     lang = head[3].removeprefix("translation (").removesuffix(")")
     _check_lang(catalog, lang)
     report = ImportReport(lang)
@@ -74,9 +74,9 @@ def import_rows(catalog: Catalog, rows: list[list[Any]], path: Path) -> ImportRe
         key = parse_msgctxt(ident)
         entry = current.get(domain, {}).get(key) if key else None
         if entry is None:
-            report.refused.append((number, ident, f"no text with this id in domain {domain!r}"))
+            report.refused.append((number, ident, Spi4xlError("i18n.unknown_id", domain=domain)))
         elif source != entry.source:
-            report.refused.append((number, ident, "the English source changed since export: export again"))
+            report.refused.append((number, ident, Spi4xlError("i18n.source_changed")))
         elif not translation or (translation == entry.translation and (entry.status == "done" or status != "done")):
             report.unchanged += 1  # an untouched fuzzy/stale translation stays so; status "done" confirms it
         else:

@@ -25,14 +25,7 @@ CODE_RX = {
     "detail": r"{parent}\.[1-9][0-9]?",
 }
 ID_RX = re.compile(r"[a-z][a-z0-9_]*")
-CODE_HINT = {
-    "dimension": "use a digit 1-9 in quotes, e.g. '1'",
-    "standard": "use the dimension and a capital letter, e.g. {parent}A",
-    "practice": "number it under its standard, e.g. {parent}.1",
-    "indicator": "number it under its essential practice, e.g. {parent}.1",
-    "detail": "number it under its indicator, e.g. {parent}.1",
-}
-SNAKE_HINT = "use lower_snake_case, e.g. active_clients"
+NUMERIC_TYPES = ("integer", "number", "percent", "currency")
 
 
 def catalog_root(catalog: m.Catalog) -> Path:
@@ -64,7 +57,7 @@ def edition_dir(name: str) -> Path:
         if name in editions(root):
             return root / name
     known = ", ".join(sorted({e for root in standards_dirs() for e in editions(root)})) or "none"
-    raise Spi4xlError(f"unknown catalog edition {name!r} (known: {known})")
+    raise Spi4xlError("catalog.unknown_edition", edition=name, known=known)
 
 
 def catalog_dir(edition: str | os.PathLike) -> Path:
@@ -94,22 +87,22 @@ class _Builder:
         return value is not None
 
     def code(self, node: Node, level: str, parent: str = "") -> str:
-        rx = CODE_RX[level].format(parent=re.escape(parent))
-        code = node.get("code", str, check=lambda c: "" if re.fullmatch(rx, c) else
-                        f"{level} code {c!r} breaks the pattern under {parent or 'the catalog'}",
-                        hint=CODE_HINT[level].format(parent=parent))
+        code = node.get("code", str)
+        if not re.fullmatch(CODE_RX[level].format(parent=re.escape(parent)), code):
+            raise _numbering_error(node, level, code, parent)
         if code in self.codes:
-            raise node.fail("code", f"duplicate code {code!r}, already defined in {self.codes[code]}", "give it a new number")
+            raise node.fail("catalog.duplicate_code", "code", value=code, file=self.codes[code])
         self.codes[code] = node.file
         return code
 
     def terms(self, node: Node, key: str, kind: str) -> tuple[m.Term, ...]:
         terms = []
         for item in node.items(key):
-            code = item.get("code", str, check=lambda c: "" if re.fullmatch(r"[A-Za-z0-9_]+", c) else "letters, digits and _ only",
-                            hint="remove spaces and punctuation from the code")
+            code = item.get("code", str)
+            if not re.fullmatch(r"[A-Za-z0-9_]+", code):
+                raise item.fail("catalog.term_code", "code", value=code)
             if any(t.code == code for t in terms):
-                raise item.fail("code", f"duplicate {kind} {code!r}", "give each entry its own code")
+                raise _duplicate_term(item, kind, code)
             self.text(item, "name", f"{kind}.{code}")
             item.close()
             terms.append(m.Term(kind, code))
@@ -120,18 +113,20 @@ class _Builder:
         node = self.node(self.root / "catalog.yaml")
         out: dict = {}
         out["id"] = node.get("id", str)
-        out["edition"] = node.get("edition", str, check=lambda e: "" if e == self.root.name else
-                                  f"edition {e!r} differs from its folder {self.root.name!r}",
-                                  hint=f"write edition: {self.root.name} or rename the folder")
+        out["edition"] = node.get("edition", str)
+        if out["edition"] != self.root.name:
+            raise node.fail("catalog.edition_folder", "edition", value=out["edition"], folder=self.root.name)
         self.text(node, "title", "catalog")
-        out["version"] = node.get("version", str, check=lambda v: "" if re.fullmatch(r"\d+\.\d+\.\d+", v) else "not a version number",
-                                  hint="use MAJOR.MINOR.PATCH, e.g. 1.0.0")
-        out["date"] = node.get("date", str, check=lambda d: "" if re.fullmatch(r"\d{4}-\d{2}-\d{2}", d) else "not an ISO date",
-                               hint="use YYYY-MM-DD in quotes")
+        out["version"] = node.get("version", str)
+        if not re.fullmatch(r"\d+\.\d+\.\d+", out["version"]):
+            raise node.fail("catalog.version", "version", value=out["version"])
+        out["date"] = node.get("date", str)
+        if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", out["date"]):
+            raise node.fail("catalog.date", "date", value=out["date"])
         out["licence"] = node.text("licence")
         out["languages"] = node.strings("languages")
         if out["languages"][:1] != (m.SOURCE_LANGUAGE,):
-            raise node.fail("languages", "English must come first: it is the source language", "write languages: [en, ...]")
+            raise node.fail("catalog.english_first", "languages")
         sources = []
         for src in node.items("sources"):
             sources.append(m.Source(src.text("title"), src.text("link")))
@@ -139,21 +134,20 @@ class _Builder:
         out["sources"] = tuple(sources)
         out["scales"] = self.scales(node)
         for key in ("default_scale", "detail_scale"):
-            out[key] = node.get(key, str, check=lambda s: "" if s in out["scales"] else
-                                f"undefined scale {s!r} (defined: {', '.join(out['scales'])})",
-                                hint="name a scale of 'scales:' or add it there")
+            out[key] = node.get(key, str)
+            if out[key] not in out["scales"]:
+                raise node.fail("catalog.default_scale", key, value=out[key], known=", ".join(out["scales"]))
         scoring = Node(node.get("scoring", dict), node.file, "scoring")
-        out["scoring"] = m.Scoring(
-            method=scoring.get("method", str, check=lambda v: "" if v in METHODS else f"unknown method {v!r}",
-                               hint=f"use {' or '.join(METHODS)}"),
-            checklist=scoring.get("checklist", str, check=lambda v: "" if v == "share_met" else f"unknown checklist scoring {v!r}",
-                                  hint="use share_met, the only one known"),
-        )
+        out["scoring"] = m.Scoring(method=scoring.get("method", str), checklist=scoring.get("checklist", str))
+        if out["scoring"].method not in METHODS:
+            raise scoring.fail("catalog.scoring_method", "method", value=out["scoring"].method, known=", ".join(METHODS))
+        if out["scoring"].checklist != "share_met":
+            raise scoring.fail("catalog.checklist_scoring", "checklist", value=out["scoring"].checklist)
         scoring.close()
         out["principles"] = self.terms(node, "principles", "principle")
         out["modules"] = self.terms(node, "modules", "module")
         if "core" not in {t.code for t in out["modules"]}:
-            raise node.fail("modules", "the module 'core' is missing", "add {code: core, name: ...}")
+            raise node.fail("catalog.core_missing", "modules")
         out["departments"] = self.terms(node, "departments", "department")
         out["evidence_types"] = self.terms(node, "evidence_types", "evidence")
         node.close()
@@ -164,26 +158,28 @@ class _Builder:
         for sn in node.items("scales"):
             sid = sn.get("id", str)
             if sid in scales:
-                raise sn.fail("id", f"duplicate scale {sid!r}", "give each scale its own id")
+                raise sn.fail("catalog.duplicate_scale", "id", value=sid)
             answers = []
             for an in sn.items("answers"):
-                code = an.get("code", str, check=lambda c: "" if re.fullmatch(r"[a-z_]+", c) else f"answer code {c!r} is not lower-case letters",
-                              hint="use lower-case letters and _, e.g. partially")
+                code = an.get("code", str)
+                if not re.fullmatch(r"[a-z_]+", code):
+                    raise an.fail("catalog.answer_code", "code", value=code)
                 if "value" not in an.data:  # a forgotten value must not silently become N/A
-                    raise an.fail("value", "is required", "write the answer's value, or value: null for not applicable")
+                    raise an.fail("catalog.answer_value_missing", "value")
                 value = an.get("value", (int, float), None)
                 if value is not None and not 0 <= value <= 1:
-                    raise an.fail("value", f"value {value:g} is outside 0..1", "use a share between 0 and 1, or null for not applicable")
+                    raise an.fail("catalog.answer_value_range", "value", value=f"{value:g}")
                 self.text(an, "label", f"scale.{sid}.{code}")
                 an.close()
                 answers.append(m.Answer(code, None if value is None else float(value)))
             allow_na = sn.get("allow_na", bool)
             has_na = any(a.is_na for a in answers)
-            if allow_na != has_na:
-                raise sn.fail("allow_na", "allow_na must be true exactly when an answer has value: null",
-                              f"write allow_na: {str(has_na).lower()} or {'remove' if has_na else 'add'} the value: null answer")
+            if allow_na and not has_na:
+                raise sn.fail("catalog.allow_na_unused", "allow_na")
+            if has_na and not allow_na:
+                raise sn.fail("catalog.allow_na_missing", "allow_na")
             if len({a.code for a in answers}) != len(answers):
-                raise sn.fail("answers", "duplicate answer code", "give each answer its own code")
+                raise sn.fail("catalog.duplicate_answer", "answers")
             sn.close()
             scales[sid] = m.Scale(sid, tuple(answers), allow_na)
         return MappingProxyType(scales)
@@ -193,18 +189,18 @@ class _Builder:
         base = self.root / "dimensions"
         folders = sorted(p for p in base.iterdir() if p.is_dir()) if base.is_dir() else []
         if not folders:
-            raise CatalogError(self.shown(base), "", "no dimension folders", "add dimensions/1/dimension.yaml")
+            raise CatalogError("catalog.no_dimensions", self.shown(base), "")
         dims = []
         for folder in folders:
             dn = self.node(folder / "dimension.yaml")
             code = self.code(dn, "dimension")
             if code != folder.name:
-                raise dn.fail("code", f"dimension {code!r} lives in folder {folder.name!r}", "move the file or fix the code")
+                raise dn.fail("catalog.dimension_folder", "code", value=code, folder=folder.name)
             self.text(dn, "name", code)
             dn.close()
             files = sorted(p for p in folder.glob("*.yaml") if p.name != "dimension.yaml")
             if not files:
-                raise CatalogError(self.shown(folder), "", "dimension has no standard files", f"add {code}A.yaml")
+                raise CatalogError("catalog.no_standards", self.shown(folder), "", dimension=code)
             dims.append(m.Dimension(code, tuple(self.standard(f, code, head) for f in files)))
         return tuple(dims)
 
@@ -212,7 +208,7 @@ class _Builder:
         sn = self.node(path)
         code = self.code(sn, "standard", dim)
         if path.stem != code:
-            raise sn.fail("code", f"standard {code!r} lives in file {path.name!r}", f"rename the file to {code}.yaml")
+            raise sn.fail("catalog.standard_file", "code", value=code, file=path.name)
         self.text(sn, "name", code)
         practices = []
         for pn in sn.items("practices"):
@@ -220,11 +216,11 @@ class _Builder:
             self.text(pn, "name", pcode)
             inds = tuple(self.indicator(i, pcode, code, dim, head) for i in pn.items("indicators"))
             if not inds:
-                raise pn.fail("indicators", "an essential practice needs at least one indicator", "add an indicator")
+                raise pn.fail("catalog.no_indicators", "indicators")
             pn.close()
             practices.append(m.Practice(pcode, code, inds))
         if not practices:
-            raise sn.fail("practices", "a standard needs at least one essential practice", "add an essential practice")
+            raise sn.fail("catalog.no_practices", "practices")
         sn.close()
         return m.Standard(code, dim, tuple(practices))
 
@@ -233,25 +229,23 @@ class _Builder:
         self.text(node, "text", code)
         self.text(node, "guidance", code)
 
-        def among(kind: str, terms: tuple[m.Term, ...]):
-            codes = [t.code for t in terms]
-            return lambda v: "" if v in codes else f"undefined {kind} {v!r} (defined in catalog.yaml: {', '.join(codes)})"
-
-        define = "use a defined code or add it to catalog.yaml"
-        kind = node.get("kind", str, "answer", check=lambda k: "" if k in ("answer", "checklist") else f"unknown kind {k!r}",
-                        hint="use answer or checklist")
-        scale = node.get("scale", str, head["default_scale"], check=lambda s: "" if s in head["scales"] else
-                         f"undefined scale {s!r} (defined: {', '.join(head['scales'])})", hint=define)
+        kind = node.get("kind", str, "answer")
+        if kind not in ("answer", "checklist"):
+            raise node.fail("catalog.indicator_kind", "kind", value=kind)
+        scale = node.get("scale", str, head["default_scale"])
+        if scale not in head["scales"]:
+            raise node.fail("catalog.undefined_scale", "scale", value=scale, known=", ".join(head["scales"]))
         principles = node.strings("principles", ())
-        for i, p in enumerate(principles):
-            if problem := among("principle", head["principles"])(p):
-                raise CatalogError(node.file, f"{node.sub('principles')}[{i}]", problem, define)
-        module = node.get("module", str, "core", check=among("module", head["modules"]), hint=define)
-        department = node.get("department", str, check=among("department", head["departments"]), hint=define)
+        module = node.get("module", str, "core")
+        department = node.get("department", str)
         evidence = node.strings("evidence")
-        for i, e in enumerate(evidence):
-            if problem := among("evidence type", head["evidence_types"])(e):
-                raise CatalogError(node.file, f"{node.sub('evidence')}[{i}]", problem, define)
+        references = [(f"principles[{i}]", p, "principles") for i, p in enumerate(principles)]
+        references += [("module", module, "modules"), ("department", department, "departments")]
+        references += [(f"evidence[{i}]", e, "evidence_types") for i, e in enumerate(evidence)]
+        for key, value, terms in references:  # each names a term defined in catalog.yaml
+            codes = [t.code for t in head[terms]]
+            if value not in codes:
+                raise _undefined_term(node, key, terms, value, ", ".join(codes))
         details = []
         for dn in node.items("details", []):
             dcode = self.code(dn, "detail", code)
@@ -259,7 +253,7 @@ class _Builder:
             dn.close()
             details.append(m.DetailItem(dcode, code, head["detail_scale"]))
         if kind == "checklist" and len(details) < 2:
-            raise node.fail("details", "a checklist indicator needs at least 2 detail items", "add details or use kind: answer")
+            raise node.fail("catalog.checklist_details", "details")
         ind = m.Indicator(
             code=code, practice=practice, standard=standard, dimension=dim, kind=kind, scale=scale,
             mandatory=node.get("mandatory", bool, True), principles=principles,
@@ -274,43 +268,48 @@ class _Builder:
         node = self.node(self.root / "organization.yaml")
         fields: dict[str, m.OrgField] = {}
         for fn in node.items("fields"):
-            fid = fn.get("id", str, check=lambda v: "" if ID_RX.fullmatch(v) else f"field id {v!r} is not lower_snake_case", hint=SNAKE_HINT)
+            fid = fn.get("id", str)
+            if not ID_RX.fullmatch(fid):
+                raise fn.fail("catalog.field_id", "id", value=fid)
             if fid in fields:
-                raise fn.fail("id", f"duplicate field {fid!r}", "give each field its own id")
-            ftype = fn.get("type", str, check=lambda t: "" if t in ORG_TYPES else f"unknown type {t!r}",
-                           hint=f"use one of {', '.join(ORG_TYPES)}")
+                raise fn.fail("catalog.duplicate_field", "id", value=fid)
+            ftype = fn.get("type", str)
+            if ftype not in ORG_TYPES:
+                raise fn.fail("catalog.field_type", "type", value=ftype, known=", ".join(ORG_TYPES))
             self.text(fn, "label", f"org.{fid}")
             has_help = self.text(fn, "help", f"org.{fid}", optional=True)
             has_unit = self.text(fn, "unit", f"org.{fid}", optional=True)
             lo, hi = fn.get("min", (int, float), None), fn.get("max", (int, float), None)
             if lo is not None and hi is not None and lo > hi:
-                raise fn.fail("min", f"min {lo:g} is above max {hi:g}", "swap or correct the bounds")
-            if (lo is not None or hi is not None) and ftype not in ("integer", "number", "percent", "currency"):
-                raise fn.fail("min" if lo is not None else "max", f"bounds need a numeric type, not {ftype}",
-                              "remove min/max or use type integer, number, percent or currency")
+                raise fn.fail("catalog.bounds_order", "min", min=f"{lo:g}", max=f"{hi:g}")
+            if (lo is not None or hi is not None) and ftype not in NUMERIC_TYPES:
+                raise fn.fail("catalog.bounds_type", "min" if lo is not None else "max", type=ftype)
             choices = []
             for cn in fn.items("choices", []):
-                ccode = cn.get("code", str, check=lambda v: "" if ID_RX.fullmatch(v) else f"choice code {v!r} is not lower_snake_case",
-                               hint=SNAKE_HINT)
+                ccode = cn.get("code", str)
+                if not ID_RX.fullmatch(ccode):
+                    raise cn.fail("catalog.choice_code", "code", value=ccode)
                 self.text(cn, "label", f"org.{fid}.{ccode}")
                 cn.close()
                 choices.append(ccode)
-            if (ftype == "choice") != bool(choices):
-                raise fn.fail("choices", "choices are required for type: choice and only there",
-                              "add choices: [{code, label}, ...]" if ftype == "choice" else "remove choices or use type: choice")
+            if ftype == "choice" and not choices:
+                raise fn.fail("catalog.choices_missing", "choices")
+            if choices and ftype != "choice":
+                raise fn.fail("catalog.choices_unexpected", "choices")
             fields[fid] = m.OrgField(fid, ftype, fn.get("mandatory", bool, False), fn.get("dashboard", bool, False),
                                      lo, hi, tuple(choices), has_unit, has_help)
             fn.close()
         rules = []
         for rn in node.items("rules", []):
-            rid = rn.get("id", str, check=lambda v: "" if ID_RX.fullmatch(v) else f"rule id {v!r} is not lower_snake_case", hint=SNAKE_HINT)
-            numeric = lambda f: "" if f in fields and fields[f].type in ("integer", "number", "percent", "currency") else \
-                f"{f!r} is not a numeric field of organization.yaml"
-            numeric_hint = "name the id of an integer, number, percent or currency field"
-            rule = m.OrgRule(rid, rn.get("left", str, check=numeric, hint=numeric_hint),
-                             rn.get("op", str, check=lambda o: "" if o in RULE_OPS else f"unknown operator {o!r}",
-                                    hint=f"use one of {' '.join(RULE_OPS)} (quote it)"),
-                             rn.get("right", str, check=numeric, hint=numeric_hint))
+            rid = rn.get("id", str)
+            if not ID_RX.fullmatch(rid):
+                raise rn.fail("catalog.rule_id", "id", value=rid)
+            rule = m.OrgRule(rid, rn.get("left", str), rn.get("op", str), rn.get("right", str))
+            for key, field in (("left", rule.left), ("right", rule.right)):
+                if field not in fields or fields[field].type not in NUMERIC_TYPES:
+                    raise rn.fail("catalog.rule_field", key, value=field)
+            if rule.op not in RULE_OPS:
+                raise rn.fail("catalog.rule_operator", "op", value=rule.op, known=" ".join(RULE_OPS))
             self.text(rn, "message", f"rule.{rid}")
             rn.close()
             rules.append(rule)
@@ -332,3 +331,36 @@ def load_catalog(edition: str | os.PathLike = "usspm-2016") -> m.Catalog:
         dimensions=dims, org_fields=org_fields, org_rules=org_rules, texts=MappingProxyType(texts), root=root, **head
     )
     return catalog
+
+
+# --- errors whose wording depends on the kind of entry (each kind is its own code and sentence) ----
+def _numbering_error(node: Node, level: str, code: str, parent: str) -> CatalogError:
+    if level == "dimension":
+        return node.fail("catalog.dimension_code", "code", value=code)
+    if level == "standard":
+        return node.fail("catalog.standard_code", "code", value=code, parent=parent)
+    if level == "practice":
+        return node.fail("catalog.practice_code", "code", value=code, parent=parent)
+    if level == "indicator":
+        return node.fail("catalog.indicator_code", "code", value=code, parent=parent)
+    return node.fail("catalog.detail_code", "code", value=code, parent=parent)
+
+
+def _duplicate_term(item: Node, kind: str, code: str) -> CatalogError:
+    if kind == "principle":
+        return item.fail("catalog.duplicate_principle", "code", value=code)
+    if kind == "module":
+        return item.fail("catalog.duplicate_module", "code", value=code)
+    if kind == "department":
+        return item.fail("catalog.duplicate_department", "code", value=code)
+    return item.fail("catalog.duplicate_evidence", "code", value=code)
+
+
+def _undefined_term(node: Node, key: str, terms: str, value: str, known: str) -> CatalogError:
+    if terms == "principles":
+        return node.fail("catalog.undefined_principle", key, value=value, known=known)
+    if terms == "modules":
+        return node.fail("catalog.undefined_module", key, value=value, known=known)
+    if terms == "departments":
+        return node.fail("catalog.undefined_department", key, value=value, known=known)
+    return node.fail("catalog.undefined_evidence", key, value=value, known=known)

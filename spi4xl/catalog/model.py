@@ -206,10 +206,10 @@ class Catalog:
     def indicators(self, profile: str = "full", modules: Iterable[str] | None = None) -> tuple[Indicator, ...]:
         """Indicators of a profile (full, alinus, cp); `modules` limits optional modules (None: all)."""
         if profile not in PROFILES:
-            raise Spi4xlError(f"unknown profile {profile!r}; choose one of {', '.join(PROFILES)}")
+            raise Spi4xlError("catalog.unknown_profile", profile=profile, known=", ".join(PROFILES))
         wanted = None if modules is None else {CORE_MODULE, *modules}
         if wanted is not None and (unknown := wanted - set(self.module_codes)):
-            raise Spi4xlError(f"unknown module(s) {', '.join(sorted(unknown))}; choose among {', '.join(self.module_codes)}")
+            raise Spi4xlError("catalog.unknown_modules", modules=", ".join(sorted(unknown)), known=", ".join(self.module_codes))
         keep = {
             "full": lambda i: True,
             "alinus": lambda i: i.alinus,

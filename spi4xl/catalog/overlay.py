@@ -22,10 +22,10 @@ def rows_from_cells(rows: list[list[Any]], catalog: Catalog, path: Path) -> list
     """The texts of an overlay sheet's values (read by the workbook layer), with their row numbers."""
     header = [str(c or "").strip().lower() for c in (rows[0] if rows else [])]
     if "code" not in header or "field" not in header:
-        raise Spi4xlError(f"{path}: an overlay sheet needs a first row with 'code', 'field' and language columns ({', '.join(catalog.languages)})")
+        raise Spi4xlError("overlay.no_header", path=path, known=", ".join(catalog.languages))
     langs = [(i, h) for i, h in enumerate(header) if h in catalog.languages]
     if not langs:
-        raise Spi4xlError(f"{path}: no language column; name columns {', '.join(catalog.languages)}")
+        raise Spi4xlError("overlay.no_language", path=path, known=", ".join(catalog.languages))
     ci, fi = header.index("code"), header.index("field")
     out = []
     for number, cells in enumerate(rows[1:], start=2):
@@ -42,7 +42,7 @@ def rows_from_po(path: Path, catalog: Catalog) -> list[OverlayRow]:
     po = read_po(path)
     lang = po.metadata.get("Language", "")
     if lang not in catalog.languages:
-        raise Spi4xlError(f"{path}: set the PO header 'Language' to one of {', '.join(catalog.languages)}")
+        raise Spi4xlError("overlay.po_language", path=path, known=", ".join(catalog.languages))
     return [(entry.linenum, parse_msgctxt(entry.msgctxt) or (entry.msgctxt or "", ""), lang, entry.msgstr)
             for entry in po if entry.msgstr and not entry.obsolete]
 
@@ -52,10 +52,8 @@ def apply_overlay_rows(catalog: Catalog, rows: list[OverlayRow], path: Path) -> 
     known = catalog.texts["en"]
     unknown = [(n, key) for n, key, _, _ in rows if key not in known]
     if unknown:
-        listed = "; ".join(f"row {n}: {k[0]}|{k[1]}" for n, k in unknown[:10])
-        more = f" and {len(unknown) - 10} more" if len(unknown) > 10 else ""
-        raise Spi4xlError(f"{path}: {len(unknown)} unknown code/field pair(s) refused ({listed}{more}); "
-                          "use the codes of 'spi4xl catalog show' and fields name, text, guidance, label")
+        rows = "; ".join(f"{n}: {k[0]}|{k[1]}" for n, k in unknown[:10]) + ("; ..." if len(unknown) > 10 else "")
+        raise Spi4xlError("overlay.unknown_codes", path=path, count=len(unknown), rows=rows)
     texts = {lang: dict(t) for lang, t in catalog.texts.items()}
     for _, key, lang, text in rows:
         texts[lang][key] = text

@@ -36,7 +36,6 @@ from spi4xl.errors import Spi4xlError
 
 UNO_PYTHON = "/usr/bin/python3"
 WORKER = Path(__file__).with_name("lo_worker.py")
-INSTALL_HINT = "LibreOffice is not installed: run scripts/setup-tests.sh"
 
 # Seeded into the private profile: no .~lock files beside the workbooks we open, and no
 # recalculation on load (we call calculateAll once, explicitly).
@@ -148,7 +147,7 @@ class LibreOffice:
         """
         for tool in ("pdftoppm", "pdfinfo"):
             if shutil.which(tool) is None:
-                raise Spi4xlError(f"{tool} is not installed: run scripts/setup-tests.sh")
+                raise Spi4xlError("libreoffice.tool_missing", tool=tool)
         src = self._existing(path)
         out_dir = Path(out_dir)
         out_dir.mkdir(parents=True, exist_ok=True)
@@ -157,7 +156,7 @@ class LibreOffice:
             names: list[str] = self._call("to_pdf", src, path=str(src), pdf=str(pdf))
             missing = [s for s in sheets or [] if s not in names]
             if missing:
-                raise Spi4xlError(f"{src}: no sheet named {', '.join(map(repr, missing))} (sheets: {names})")
+                raise Spi4xlError("libreoffice.no_sheet", path=src, missing=", ".join(missing), known=", ".join(names))
             pages = _pdf_pages(pdf)
             if pages == len(names):
                 wanted = [(names.index(s) + 1, s) for s in (sheets if sheets is not None else names)]
@@ -200,7 +199,7 @@ class LibreOffice:
     def _start(self) -> None:
         soffice = _soffice()
         if soffice is None or not available():
-            raise Spi4xlError(INSTALL_HINT)
+            raise Spi4xlError("libreoffice.not_installed")
         if self._home is None:
             self._home = Path(tempfile.mkdtemp(prefix="spi4xl-lo-"))
             (self._home / "profile" / "user").mkdir(parents=True)
@@ -220,14 +219,14 @@ class LibreOffice:
         deadline = time.monotonic() + self.start_timeout
         while True:
             if self._soffice.poll() is not None:
-                raise Spi4xlError(f"LibreOffice exited at start ({self._soffice.returncode}): {self._log_tail()}")
+                raise Spi4xlError("libreoffice.exited", status=self._soffice.returncode, log=self._log_tail())
             try:
                 socket.create_connection(("127.0.0.1", port), timeout=1).close()
                 break
             except OSError:
                 if time.monotonic() > deadline:
                     self._stop()
-                    raise Spi4xlError(f"LibreOffice did not listen within {self.start_timeout:.0f} s") from None
+                    raise Spi4xlError("libreoffice.no_listen", seconds=round(self.start_timeout)) from None
                 time.sleep(0.1)
         with open(self._home / "worker.log", "ab") as wlog:
             self._worker = subprocess.Popen(
@@ -241,7 +240,7 @@ class LibreOffice:
             ready = {"ok": False, "error": "no answer"}
         if not ready.get("ok"):
             self._stop()
-            raise Spi4xlError(f"LibreOffice worker could not connect: {ready.get('error')}: {self._log_tail()}")
+            raise Spi4xlError("libreoffice.no_worker", detail=ready.get("error"), log=self._log_tail())
 
     def _stop(self) -> None:
         worker, office = self._worker, self._soffice
@@ -289,7 +288,7 @@ class LibreOffice:
     def _existing(path: Path) -> Path:
         path = Path(path).resolve()
         if not path.is_file():
-            raise Spi4xlError(f"{path}: no such file")
+            raise Spi4xlError("file.not_found", path=path)
         return path
 
     def _call(self, op: str, where: Path, /, **args: Any) -> Any:
@@ -306,18 +305,16 @@ class LibreOffice:
                     reply = self._read(time.monotonic() + self.call_timeout)
                 except TimeoutError:
                     self._stop()
-                    raise Spi4xlError(
-                        f"{where}: LibreOffice took over {self.call_timeout:g} s on {op} (it was restarted)"
-                    ) from None
+                    raise Spi4xlError("libreoffice.timeout", path=where, seconds=f"{self.call_timeout:g}", op=op) from None
                 except (_Dead, OSError):
                     reply = {"ok": False, "fatal": True, "error": "LibreOffice stopped"}
                 if reply.get("ok"):
                     return reply.get("result")
                 if not reply.get("fatal"):
-                    raise Spi4xlError(f"{where}: {reply.get('error')}")
+                    raise Spi4xlError("libreoffice.failed", path=where, detail=reply.get("error"))
                 self._stop()
                 if attempt == 2:
-                    raise Spi4xlError(f"{where}: LibreOffice crashed twice on it ({reply.get('error')})")
+                    raise Spi4xlError("libreoffice.crashed", path=where, detail=reply.get("error"))
         raise AssertionError("unreachable")
 
     def _read(self, deadline: float) -> dict[str, Any]:

@@ -26,7 +26,7 @@ def ui_source() -> Mapping[TextKey, str]:
         node = Node(load_yaml(path, shown), shown)
         for key in node.data:
             if (f"ui.{key}", "text") in out:
-                raise node.fail(key, "defined in another file of spi4xl/ui/en too", "keep one")
+                raise node.fail("ui.duplicate_key", key)
             out[(f"ui.{key}", "text")] = node.text(key)
         node.close()
     return MappingProxyType(out)
@@ -55,18 +55,17 @@ def set_ui_language(lang: str | None) -> None:
 
 
 def ui_language() -> str:
-    """--lang, else SPI4XL_LANG, else the locale (LC_ALL, LC_MESSAGES, LANG), else English."""
+    """--lang, else SPI4XL_LANG, else the locale, else English.
+
+    The locale is the first of LC_ALL, LC_MESSAGES, LANG that is set, as for any program: LC_ALL=C
+    means English even when LANG names French, and C.UTF-8 or an unsupported language is English.
+    """
     if _language:
         return _language
-    for var in ("SPI4XL_LANG", "LC_ALL", "LC_MESSAGES", "LANG"):
-        lang = os.environ.get(var, "")[:2].lower()
-        if lang in LANGUAGES:
-            return lang
-    return "en"
-
-
-def has_ui(key: str) -> bool:
-    return key in _table("en")
+    if (chosen := os.environ.get("SPI4XL_LANG", "")[:2].lower()) in LANGUAGES:
+        return chosen
+    locale = next((value for var in ("LC_ALL", "LC_MESSAGES", "LANG") if (value := os.environ.get(var))), "")
+    return locale[:2].lower() if locale[:2].lower() in LANGUAGES else "en"
 
 
 def ui(key: str, lang: str = "en", **values: object) -> str:

@@ -45,7 +45,7 @@ EDITION_RX = re.compile(r"[a-z0-9][a-z0-9._-]*", re.IGNORECASE)
 def _catalog(edition: str) -> Catalog:
     """The catalog a workbook names: an edition name looked up by edition_dir, never a path from the file."""
     if not EDITION_RX.fullmatch(edition) or ".." in edition:
-        raise Spi4xlError(f"{edition!r} is not an edition name")
+        raise Spi4xlError("read.edition_name", edition=edition)
     return load_catalog(edition_dir(edition))
 
 
@@ -63,19 +63,17 @@ def find_role_tables(sheets: Mapping[str, list[list[Any]]], path: str, later: se
     the required ones present. Other roles (the adapter's) take their first sheet."""
     found = L.find_tables(sheets, roles, later=later, required=REQUIRED_ROLES)
     if not found:
-        raise Spi4xlError(f"{path}: not an spi4xl workbook (no sheet carries an spi4xl marker): "
-                          "was it made by another tool? Render a template with 'spi4xl build'")
+        raise Spi4xlError("read.not_spi4xl", path=path)
     for role in ROLES_READ:
         tables = found.get(role, [])
         if len(tables) > 1:
-            raise Spi4xlError(f"{path}: sheets {tables[0].name!r} and {tables[1].name!r} are both the {role} sheet: delete the copy")
+            raise Spi4xlError("read.duplicate_sheet", path=path, first=tables[0].name, second=tables[1].name,
+                              marker=L.ROLES[role].marker)
         if tables and (lost := tables[0].missing()):
-            raise Spi4xlError(f"{path}: sheet {tables[0].name!r} lost its column(s) {', '.join(lost)} (the hidden first row "
-                              "was edited or columns deleted): undo the change or copy answers into a fresh template")
-    missing = [role for role in REQUIRED_ROLES if role not in found]
+            raise Spi4xlError("read.lost_columns", path=path, sheet=tables[0].name, columns=", ".join(lost))
+    missing = [L.ROLES[role].marker for role in REQUIRED_ROLES if role not in found]
     if missing:
-        raise Spi4xlError(f"{path}: the {', '.join(missing)} sheet is missing or its hidden first row was deleted: "
-                          "copy your answers into a fresh template or use 'spi4xl convert' on a backup")
+        raise Spi4xlError("read.missing_sheet", path=path, markers=", ".join(missing))
     return {role: tables[0] for role, tables in found.items()}
 
 
@@ -94,15 +92,12 @@ class _LazySheets(Mapping):
     """Sheet values parsed on first access: most workbooks are read without parsing their helper sheets."""
 
     def __init__(self, path: Path) -> None:
-        self.path, self.book = path, open_book(path)
+        self.book = open_book(path)
         self.cache: dict[str, list[list[Any]]] = {}
 
     def __getitem__(self, name: str) -> list[list[Any]]:
         if name not in self.cache:
-            try:
-                self.cache[name] = raw_rows(self.book, name)
-            except Spi4xlError as exc:
-                raise Spi4xlError(f"{self.path}: {exc}") from None
+            self.cache[name] = raw_rows(self.book, name)
         return self.cache[name]
 
     def __iter__(self):
@@ -132,11 +127,11 @@ def read_tables(tables: Mapping[str, L.Table], path: str) -> ReadResult:
     settings = _settings(tables["settings"], cells)
     edition = settings.get("edition")
     if not edition:
-        raise Spi4xlError(f"{path}: the settings sheet does not name a catalog edition")
+        raise Spi4xlError("read.no_edition", path=path)
     try:
         catalog = _catalog(edition)
     except Spi4xlError:
-        raise Spi4xlError(f"{path}: made for catalog edition {edition!r}, which this version of spi4xl does not have") from None
+        raise Spi4xlError("read.unknown_edition", path=path, edition=edition) from None
     language = settings.get("language", "en")
     audit = Audit(edition=edition, catalog_version=settings.get("catalog_version", ""),
                   language=language if language in catalog.languages else "en",
@@ -147,10 +142,7 @@ def read_tables(tables: Mapping[str, L.Table], path: str) -> ReadResult:
         if settings.get(key) and settings[key] not in allowed:
             result.findings.append(Finding("settings.invalid", "error", key, "settings", cells[key],
                                            {"raw": settings[key], "allowed": ", ".join(allowed), "default": default}))
-    try:
-        _read_questionnaire(tables["questionnaire"], catalog, result)
-    except Spi4xlError as exc:  # e.g. a code duplicated by a copy-paste: say which file
-        raise Spi4xlError(f"{path}: {exc}") from None
+    _read_questionnaire(tables["questionnaire"], catalog, result, path)
     _read_organization(tables["organization"], catalog, result)
     _read_start(tables["start"], catalog, result)
     if "conversion" in tables:
@@ -163,7 +155,7 @@ def read_audit(path: str | Path) -> Audit:
     return read_workbook(path).audit
 
 
-def _read_questionnaire(t: L.Table, catalog: Catalog, result: ReadResult) -> None:
+def _read_questionnaire(t: L.Table, catalog: Catalog, result: ReadResult, path: str) -> None:
     audit, seen = result.audit, {}
     evidence = term_lookup(catalog, "evidence")
     at = L.row_value  # the hot loop of every read: plain index lookups, no per-cell method dispatch
@@ -178,8 +170,7 @@ def _read_questionnaire(t: L.Table, catalog: Catalog, result: ReadResult) -> Non
             continue
         code = as_text(code).strip()
         if code in seen:
-            raise Spi4xlError(f"sheet {t.name!r}: code {code} appears twice (rows {seen[code] + 1} and {r + 1}), "
-                              "probably after a copy-paste: delete the duplicate row")
+            raise Spi4xlError("read.duplicate_code", path=path, sheet=t.name, code=code, first=seen[code] + 1, second=r + 1)
         seen[code] = r
         result.cells[("questionnaire", code)] = f"{answer_col}{r + 1}"
         if (fp := at(row, i_fp)) is not None:

@@ -638,14 +638,11 @@ def write_conversion(book, ctx: RenderContext) -> None:
 
 def _check_cell_limits(audit: Audit) -> None:
     """Excel silently refuses longer text; refuse to write a workbook that would lose it."""
-    texts = [("comment", audit.comments), ("flag", audit.flags)]
-    for kind, values in texts:
-        for code, text in values.items():
-            if len(text) > EXCEL_CELL_LIMIT:
-                raise Spi4xlError(f"{code}: the {kind} has {len(text)} characters, over Excel's {EXCEL_CELL_LIMIT} per cell: shorten it")
-    for (item, column), text in audit.unparsed.items():
+    texts = [((code, "comment"), text) for code, text in audit.comments.items()]
+    texts += [((code, "flag"), text) for code, text in audit.flags.items()]
+    for (item, column), text in [*texts, *audit.unparsed.items()]:
         if len(text) > EXCEL_CELL_LIMIT:
-            raise Spi4xlError(f"{item}: the {column} has {len(text)} characters, over Excel's {EXCEL_CELL_LIMIT} per cell")
+            raise Spi4xlError("render.cell_limit", item=item, column=column, length=len(text), limit=EXCEL_CELL_LIMIT)
 
 
 def _orphans(ctx: RenderContext, listed: set[str]) -> list[ConversionEntry]:
@@ -740,7 +737,7 @@ def render(catalog: Catalog, language: str, audit: Audit | None = None, out: str
     if fmt_name not in FORMATS:
         raise Spi4xlError("render.format", path=out)
     if language not in catalog.languages:
-        raise Spi4xlError(f"language {language!r} is not in catalog {catalog.id} ({', '.join(catalog.languages)})")
+        raise Spi4xlError("render.language", lang=language, catalog=catalog.id, known=", ".join(catalog.languages))
     audit = audit or Audit(edition=catalog.edition, catalog_version=catalog.version, language=language)
     paper = paper_for(language, paper)
     _check_cell_limits(audit)

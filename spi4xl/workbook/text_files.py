@@ -22,7 +22,7 @@ def apply_overlay(catalog: Catalog, overlay: str | os.PathLike) -> Catalog:
     """The catalog with the texts of an overlay file (a spreadsheet or a PO file) in place of its own."""
     path = Path(overlay)
     if not path.is_file():
-        raise Spi4xlError(f"{path}: overlay file not found")
+        raise Spi4xlError("overlay.not_found", path=path)
     rows = rows_from_po(path, catalog) if path.suffix.lower() == ".po" else rows_from_cells(read_sheet_values(path), catalog, path)
     return apply_overlay_rows(catalog, rows, path)
 

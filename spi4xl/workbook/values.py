@@ -19,26 +19,26 @@ def open_book(path: str | Path, max_bytes: int | None = None) -> pc.CalamineWork
     """Open a workbook for reading, turning every way a file can be wrong into one clear error."""
     path, max_bytes = Path(path), max_bytes or MAX_FILE_BYTES
     if not path.exists():
-        raise Spi4xlError(f"{path}: no such file")
+        raise Spi4xlError("file.not_found", path=path)
     if path.is_dir():
-        raise Spi4xlError(f"{path}: is a folder, not a workbook")
+        raise Spi4xlError("file.is_folder", path=path)
     size = path.stat().st_size
     if size > max_bytes:
-        raise Spi4xlError(f"{path}: {size / 2**20:.1f} MB is over the {max_bytes / 2**20:.0f} MB limit for an audit workbook")
+        raise Spi4xlError("file.too_large", path=path, size=round(size / 2**20, 1), limit=round(max_bytes / 2**20))
     if path.suffix.lower() not in WORKBOOK_SUFFIXES:
-        raise Spi4xlError(f"{path}: not an Excel workbook (.xlsx or .xlsm expected)")
+        raise Spi4xlError("file.not_xlsx", path=path)
     if not zipfile.is_zipfile(path):
         with path.open("rb") as fh:
             magic = fh.read(8)
         if magic.startswith(b"\xd0\xcf\x11\xe0"):
-            raise Spi4xlError(f"{path}: the workbook is password-protected (encrypted) or in the old .xls format: save an unprotected .xlsx copy")
-        raise Spi4xlError(f"{path}: not a valid workbook (the file is corrupt or is not an Excel file)")
+            raise Spi4xlError("file.encrypted_or_xls", path=path)
+        raise Spi4xlError("file.corrupt", path=path)
     try:
         return pc.CalamineWorkbook.from_path(str(path))
     except pc.PasswordError:
-        raise Spi4xlError(f"{path}: the workbook is password-protected: save an unprotected copy") from None
+        raise Spi4xlError("file.password", path=path) from None
     except (pc.CalamineError, pc.ZipError, pc.XmlError, OSError, ValueError) as exc:
-        raise Spi4xlError(f"{path}: not a readable workbook ({str(exc).splitlines()[0][:120]})") from None
+        raise Spi4xlError("file.unreadable", path=path, detail=_first_line(exc)) from None
 
 
 def raw_rows(book: pc.CalamineWorkbook, name: str) -> list[list[Any]]:
@@ -46,7 +46,12 @@ def raw_rows(book: pc.CalamineWorkbook, name: str) -> list[list[Any]]:
     try:
         return book.get_sheet_by_name(name).to_python(skip_empty_area=False)
     except (pc.CalamineError, pc.XmlError, ValueError) as exc:
-        raise Spi4xlError(f"sheet {name!r} cannot be read ({str(exc).splitlines()[0][:120]})") from None
+        raise Spi4xlError("read.sheet_unreadable", path=book.path, sheet=name, detail=_first_line(exc)) from None
+
+
+def _first_line(exc: Exception) -> str:
+    """The start of a library's error text, as a detail of our own message."""
+    return (str(exc).splitlines() or [""])[0][:120]
 
 
 def sheet_rows(book: pc.CalamineWorkbook, name: str) -> list[list[Any]]:

@@ -33,7 +33,7 @@ from spi4xl.catalog.model import modules_text
 from spi4xl.errors import Spi4xlError
 from spi4xl.findings import Finding, count_by_severity, located
 from spi4xl.scoring import Scores, UnitScore
-from spi4xl.ui import ui, ui_all
+from spi4xl.ui import LANGUAGES, ui, ui_all
 from spi4xl.validation import validate as validate_audit
 from spi4xl.workbook import layout as L
 from spi4xl.workbook.formats import INPUT_FILL, LEVEL_FILLS, SEVERITY_FILLS
@@ -207,10 +207,7 @@ def write_sheet(live: Live, grid: Grid) -> None:
     width = max([len(block[0]) if block else 0] + [len(row) for row in old])
     if not _layout_matches(old, grid):
         if grid.role in INPUT_ROLES:
-            raise Spi4xlError(
-                f"sheet {name!r}: rows or columns were inserted, moved or deleted in its table (its hidden first "
-                "row changed), so its cells can no longer be rewritten in place. Undo that change, or copy your "
-                "answers into a fresh template (spi4xl convert does it from a saved copy).")
+            raise Spi4xlError("xl.layout_changed", sheet=name)
         if old:
             sheet.range((1, 1), (len(old), width)).clear_contents()
         height = 0
@@ -336,6 +333,24 @@ def previous_highlights(live: Live) -> set[tuple[str, str]]:
 def _address(cells: dict[tuple[str, str], str], key: tuple[str, str]) -> tuple[int, int] | None:
     a1 = cells.get(key)
     return xl_cell_to_rowcol(a1) if a1 else None
+
+
+def book_language(book: Any) -> str | None:
+    """The language on the settings sheet (marker in A1), for the words of an error; None when not found.
+
+    Used when a job stops, maybe before the workbook could be read: a failure here hides nothing.
+    """
+    try:
+        sheet = next((s for s in book.sheets if s.name != CONF_SHEET and s["A1"].value == L.SETTINGS.marker), None)
+        if sheet is None:
+            return None
+        rows = sheet_values(sheet)  # laid out as declared from A1: key and value columns
+        key, value = L.SETTINGS.col("key"), L.SETTINGS.col("value")
+        settings = {L.cell(rows, r, key): L.cell(rows, r, value) for r in range(1, len(rows))}
+    except Exception:  # noqa: BLE001 - engines raise their own types; the error being shown matters more
+        return None
+    lang = as_text(settings.get("language")).strip()
+    return lang if lang in LANGUAGES else None
 
 
 def _alert(book: Any, report: Report, mode: str = "info") -> None:

@@ -8,8 +8,9 @@ Each function finds the calling workbook with `xw.Book.caller()` *inside* the ca
 caller leaves Excel processes behind), lifts the sheet protection the templates carry for the time
 of the job (Excel refuses writes to locked cells of a protected sheet, even from code), runs the
 adapter and never lets a traceback reach the auditor: an expected problem (Spi4xlError, e.g. an
-invalid Settings value, named with its cell) is its one-line message, anything else one sentence
-saying where the log with the traceback is; both in the workbook's language.
+invalid Settings value, named with its cell) is its one-line message with its code, anything else one
+sentence saying where the log with the traceback is; both in the workbook's language (its settings
+sheet; else SPI4XL_LANG or the computer's locale).
 """
 
 from __future__ import annotations
@@ -26,8 +27,7 @@ from typing import Any
 import xlwings as xw
 
 from spi4xl.errors import Spi4xlError
-from spi4xl.ui import LANGUAGES, ui
-from spi4xl.workbook import layout as L
+from spi4xl.ui import ui, ui_language
 from spi4xl.xl import adapter
 
 TITLE = "spi4xl"
@@ -62,25 +62,14 @@ def _run(job: Callable[[Any], Any], book: Any = None) -> None:
         with unprotected(book):
             job(book)
     except Spi4xlError as exc:
-        book.app.alert(exc.message(book_language(book)), title=TITLE, buttons="ok", mode="critical")
+        book.app.alert(exc.line(_language(book)), title=TITLE, buttons="ok", mode="critical")
     except Exception:  # noqa: BLE001 - anything unexpected: one sentence and the log, never a traceback box
         log = write_log(getattr(job, "__name__", "job"), getattr(book, "name", "?"), traceback.format_exc())
-        book.app.alert(ui("macro.failed", book_language(book), log=log), title=TITLE, buttons="ok", mode="critical")
+        book.app.alert(ui("macro.failed", _language(book), log=log), title=TITLE, buttons="ok", mode="critical")
 
 
-def book_language(book: Any) -> str:
-    """The language on the workbook's Settings sheet, or English when it cannot be read or is not one of ours."""
-    ids = [column.id for column in L.SETTINGS.columns]  # an unkeyed sheet: columns in this order from A
-    key, value = ids.index("key"), ids.index("value")
-    try:
-        for sheet in book.sheets:  # only A1 of the other sheets is read: the questionnaire is slow to read over COM
-            if sheet.name != adapter.CONF_SHEET and sheet["A1"].value == L.MARKER_PREFIX + L.SETTINGS.role:
-                rows = adapter.sheet_values(sheet)
-                lang = next((row[value] for row in rows[1:] if len(row) > value and row[key] == "language"), None)
-                return lang if lang in LANGUAGES else "en"
-    except Exception:  # noqa: BLE001 - the book may be what failed: fall back rather than fail again
-        pass
-    return "en"
+def _language(book: Any) -> str:
+    return adapter.book_language(book) or ui_language()
 
 
 def log_path() -> Path:
@@ -124,8 +113,7 @@ def unprotected(book: Any) -> Iterator[list[str]]:
             try:
                 sheet.api.unprotect() if sys.platform == "darwin" else sheet.api.Unprotect()
             except Exception:  # noqa: BLE001 - COM/AppleScript errors have no common type
-                raise Spi4xlError(f"sheet {sheet.name!r} is protected with a password: unprotect it "
-                                  "(Review > Unprotect Sheet) and click the button again") from None
+                raise Spi4xlError("xl.sheet_password", sheet=sheet.name) from None
             lifted.append(sheet["A1"].value)
         yield lifted
     finally:

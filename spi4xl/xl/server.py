@@ -18,7 +18,8 @@ script needs are read (the others' values are dropped); a malformed payload gets
 that is not an spi4xl one (or a broken one) 422 with the reason. When SPI4XL_SERVER_TOKEN is set,
 script calls need `Authorization: Bearer <token>` (401 otherwise). Clients other than Office.js
 (xlwings' VBA and Office Scripts clients) only get the 37 action kinds they can replay; anything
-else is refused with 500 rather than sent.
+else is refused with 500 rather than sent. Every refusal's `detail` is one coded error line
+(`error [read.not_spi4xl]: ...`) in the workbook's language, else the request's Accept-Language.
 
 Jobs run synchronously inside the request (tens of milliseconds): a request never yields while
 its book is open, which the remote engine needs (its alerts go to the most recently opened book).
@@ -42,7 +43,7 @@ from fastapi import FastAPI, HTTPException, Request
 from fastapi.responses import FileResponse, JSONResponse, Response
 
 from spi4xl.errors import Spi4xlError
-from spi4xl.ui import LANGUAGES, ui
+from spi4xl.ui import LANGUAGES, ui, ui_language
 from spi4xl.workbook import layout as L
 from spi4xl.workbook import shapes
 from spi4xl.xl import adapter
@@ -57,6 +58,11 @@ DEFAULT_MAX_PAYLOAD = 20 * 1024 * 1024
 ADDIN_ID = "5c7f0a3e-2b1d-4e6a-9f43-8d2c1b0e7a65"  # the add-in's identity in Office; keep it stable
 OFFICE_JS = "Office.js"
 _SCRIPT_RX = re.compile(r"^[a-z_]{1,40}$")
+# The HTTP status of each refusal; any other error is about the workbook itself: 422.
+STATUS = {"server.token": 401, "server.too_large": 413, "server.unknown_script": 404, "server.unreplayable": 500,
+          "server.not_json": 400, "server.not_object": 400, "server.payload_client": 400, "server.payload_book": 400,
+          "server.payload_names": 400, "server.payload_sheets": 400, "server.payload_sheet": 400,
+          "server.payload_refused": 400, "server.payload_malformed": 400}
 
 
 # --- scripts ------------------------------------------------------------------------------------
@@ -98,6 +104,21 @@ def max_payload() -> int:
         return DEFAULT_MAX_PAYLOAD
 
 
+def request_language(request: Request) -> str:
+    """The first of our languages in the request's Accept-Language (browsers list them by preference)."""
+    for part in request.headers.get("accept-language", "").split(","):
+        lang = part.split(";")[0].strip()[:2].lower()
+        if lang in LANGUAGES:
+            return lang
+    return ui_language()
+
+
+def refusal(exc: Spi4xlError, lang: str) -> HTTPException:
+    """An error as the HTTP answer clients show: its status, and its coded line in `lang` as the detail."""
+    status = STATUS.get(exc.code, 422)
+    return HTTPException(status, exc.line(lang), headers={"WWW-Authenticate": "Bearer"} if status == 401 else None)
+
+
 def check_token(request: Request) -> None:
     token = os.environ.get(TOKEN_ENV, "")
     if not token:
@@ -105,20 +126,19 @@ def check_token(request: Request) -> None:
     given = request.headers.get("authorization", "")
     scheme, _, value = given.partition(" ")
     if scheme.lower() != "bearer" or not hmac.compare_digest(value.strip().encode(), token.encode()):
-        raise HTTPException(401, "missing or wrong bearer token (Authorization: Bearer <token>)",
-                            headers={"WWW-Authenticate": "Bearer"})
+        raise Spi4xlError("server.token")
 
 
 async def read_body(request: Request) -> bytes:
     limit = max_payload()
     declared = request.headers.get("content-length")
     if declared is not None and declared.isdigit() and int(declared) > limit:
-        raise HTTPException(413, f"workbook payload of {int(declared)} bytes is over the {limit} byte limit")
+        raise Spi4xlError("server.too_large", limit=limit)
     body = bytearray()
     async for chunk in request.stream():
         body += chunk
         if len(body) > limit:
-            raise HTTPException(413, f"workbook payload is over the {limit} byte limit")
+            raise Spi4xlError("server.too_large", limit=limit)
     return bytes(body)
 
 
@@ -127,28 +147,23 @@ def parse_payload(body: bytes) -> dict[str, Any]:
     try:
         data = json.loads(body)
     except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
-        raise HTTPException(400, f"the request body is not JSON ({type(exc).__name__}: {str(exc)[:120]})") from None
-    problems = []
+        raise Spi4xlError("server.not_json", error=type(exc).__name__, detail=str(exc)[:120]) from None
     if not isinstance(data, dict):
-        raise HTTPException(400, "the request body must be a JSON object (an xlwings workbook payload)")
+        raise Spi4xlError("server.not_object")
     if not isinstance(data.get("client"), str) or not isinstance(data.get("version"), str):
-        problems.append("'client' and 'version' must be strings")
+        raise Spi4xlError("server.payload_client")
     if not isinstance(data.get("book"), dict) or not isinstance(data["book"].get("name"), str):
-        problems.append("'book' must be an object with a 'name'")
+        raise Spi4xlError("server.payload_book")
     if not isinstance(data.get("names", []), list):
-        problems.append("'names' must be a list")
+        raise Spi4xlError("server.payload_names")
     sheets = data.get("sheets")
     if not isinstance(sheets, list) or not sheets:
-        problems.append("'sheets' must be a non-empty list")
-    else:
-        for i, sheet in enumerate(sheets):
-            if not isinstance(sheet, dict) or not isinstance(sheet.get("name"), str) \
-                    or not isinstance(sheet.get("values"), list) \
-                    or not all(isinstance(row, list) for row in sheet["values"]):
-                problems.append(f"sheet {i} needs a 'name' and 'values' as a list of rows")
-                break
-    if problems:
-        raise HTTPException(400, "malformed workbook payload: " + "; ".join(problems))
+        raise Spi4xlError("server.payload_sheets")
+    for i, sheet in enumerate(sheets):
+        if not isinstance(sheet, dict) or not isinstance(sheet.get("name"), str) \
+                or not isinstance(sheet.get("values"), list) \
+                or not all(isinstance(row, list) for row in sheet["values"]):
+            raise Spi4xlError("server.payload_sheet", index=i)
     data.setdefault("names", [])
     data["book"].setdefault("active_sheet_index", 0)
     data["book"].setdefault("selection", None)
@@ -170,7 +185,7 @@ def refuse_unreplayable(client: str, actions: list[dict[str, Any]]) -> None:
         return
     unknown = sorted({a.get("func") for a in actions} - adapter.VBA_ACTIONS)
     if unknown:
-        raise HTTPException(500, f"internal error: the {client} client cannot replay {', '.join(unknown)}")
+        raise Spi4xlError("server.unreplayable", client=client, actions=", ".join(unknown))
 
 
 # --- add-in files -------------------------------------------------------------------------------
@@ -185,6 +200,31 @@ def manifest(base: str) -> str:
     return re.sub(r"\{\{(\w+(?:\.\w+)?)\}\}", lambda m: values[m[1]], text)
 
 
+async def run_script(script_name: str, request: Request, lang: str) -> JSONResponse:
+    """Check the request, run the script on its workbook, and answer the actions its client replays."""
+    check_token(request)
+    if not _SCRIPT_RX.match(script_name) or not hasattr(SCRIPTS, script_name):
+        raise Spi4xlError("server.unknown_script", script=script_name, known=", ".join(sorted(vars(SCRIPTS))))
+    data = parse_payload(await read_body(request))
+    restrict(data, script_include(script_name))
+    try:
+        book = xw.Book(json=data)
+    except xw.XlwingsError as exc:
+        raise Spi4xlError("server.payload_refused", detail=str(exc)) from None
+    except (KeyError, TypeError, ValueError, IndexError) as exc:
+        raise Spi4xlError("server.payload_malformed", error=type(exc).__name__, detail=str(exc)) from None
+    try:
+        await xlwings.server.custom_scripts_call(SCRIPTS, script_name, None, typehint_to_value={xw.Book: book})
+        actions = book.json()["actions"]
+    except Spi4xlError as exc:  # about the workbook: in its own language
+        raise refusal(exc, adapter.book_language(book) or lang) from None
+    finally:
+        book.close()
+    refuse_unreplayable(data["client"], actions)
+    log.info("%s: %r, %d actions for %r", script_name, data["book"]["name"], len(actions), data["client"])
+    return JSONResponse({"actions": actions})
+
+
 # --- app ----------------------------------------------------------------------------------------
 def create_app() -> FastAPI:
     app = FastAPI(title="spi4xl", description="Populate, Validate and Score for spi4xl audit workbooks "
@@ -192,27 +232,11 @@ def create_app() -> FastAPI:
 
     @app.post("/xlwings/custom-scripts-call/{script_name}")
     async def custom_scripts_call(script_name: str, request: Request) -> JSONResponse:
-        check_token(request)
-        if not _SCRIPT_RX.match(script_name) or not hasattr(SCRIPTS, script_name):
-            raise HTTPException(404, f"no script {script_name!r}; scripts: {', '.join(sorted(vars(SCRIPTS)))}")
-        data = parse_payload(await read_body(request))
-        restrict(data, script_include(script_name))
+        lang = request_language(request)
         try:
-            book = xw.Book(json=data)
-        except xw.XlwingsError as exc:
-            raise HTTPException(400, f"workbook payload refused: {exc}") from None
-        except (KeyError, TypeError, ValueError, IndexError) as exc:
-            raise HTTPException(400, f"malformed workbook payload ({type(exc).__name__}: {exc})") from None
-        try:
-            await xlwings.server.custom_scripts_call(SCRIPTS, script_name, None, typehint_to_value={xw.Book: book})
-            actions = book.json()["actions"]
+            return await run_script(script_name, request, lang)
         except Spi4xlError as exc:
-            raise HTTPException(422, str(exc)) from None
-        finally:
-            book.close()
-        refuse_unreplayable(data["client"], actions)
-        log.info("%s: %r, %d actions for %r", script_name, data["book"]["name"], len(actions), data["client"])
-        return JSONResponse({"actions": actions})
+            raise refusal(exc, lang) from None
 
     @app.get("/xlwings/custom-scripts-meta")
     async def custom_scripts_meta() -> list[dict[str, Any]]:
