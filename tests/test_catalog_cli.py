@@ -106,7 +106,7 @@ BROKEN = [
     ("unknown key", "dimensions/1/1A.yaml", "    alinus: true\n", "    alinus: true\n    colour: red\n", "catalog.unknown_key",
      "mini/dimensions/1/1A.yaml: practices[0].indicators[0].colour: unknown key (fix: remove it or check its spelling"),
     ("invalid YAML", "dimensions/2/2A.yaml", "name: Clients are treated fairly", "name: Clients: treated fairly",
-     "catalog.yaml_syntax", "mini/dimensions/2/2A.yaml: not valid YAML at line 2: mapping values are not allowed here (fix: "),
+     "catalog.yaml_syntax", "mini/dimensions/2/2A.yaml: not valid YAML at line 2: mapping values are not allowed "),  # libyaml: "in this context"
     ("duplicate key", "organization.yaml", "  op: <=\n", "  op: <=\n  op: <\n", "catalog.duplicate_key",
      "mini/organization.yaml: rules[0].op: duplicate key 'op' at line "),
     ("missing file", "organization.yaml", None, None, "catalog.file_missing",
