@@ -198,6 +198,7 @@ def test_bearer_token(client, filled: Path, monkeypatch: pytest.MonkeyPatch) -> 
         assert client.get(path).status_code == 200
 
 
+@pytest.mark.libreoffice
 def test_refusals_speak_the_workbook_language_else_the_browser_one(client, filled: Path,
                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
     data = payload(filled, "Office.js", include(client, "validate"))
