@@ -32,7 +32,7 @@ from typing import Any
 
 from spi4xl.audit import Audit, answer_key, as_text
 from spi4xl.catalog.model import CORE_MODULE, Catalog, OrgField
-from spi4xl.findings import Finding
+from spi4xl.findings import Finding, named
 from spi4xl.scoring import catalog_index, evaluate, scope_of
 
 ERROR, WARNING, INFO = "error", "warning", "info"
@@ -106,7 +106,13 @@ def validate(audit: Audit, catalog: Catalog | None = None) -> list[Finding]:
     findings += _metadata(audit, typed_unparsed)
     findings += _organization(audit, catalog, typed_unparsed)
     findings += _questionnaire(audit, catalog)
-    return findings
+    return named(findings, field_labels(catalog))
+
+
+def field_labels(catalog: Catalog) -> dict[str, dict[str, str]]:
+    """{Organization field id: {language: label}}: what findings call a field instead of its id."""
+    return {f.id: {lang: catalog.text(f"org.{f.id}", "label", lang) for lang in catalog.languages}
+            for f in catalog.org_fields}
 
 
 # --- Start sheet ------------------------------------------------------------------------------

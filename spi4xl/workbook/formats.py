@@ -46,6 +46,7 @@ class Formats:
         self.plain = add()
         self.bold = add(bold=True)
         self.wrap = add(text_wrap=True)
+        self.link = add(text_wrap=True, font_color="#0563C1", underline=1)  # top-aligned like its row's texts
         self.center = add(align="center")
         self.title = add(bold=True, font_size=16, font_color="#1F4E78")
         self.subtitle = add(italic=True, font_size=11, text_wrap=True)
