@@ -72,6 +72,9 @@ class Formats:
         self.result_int = add(num_format="0", align="center")
         self.result_pct = add(num_format="0.0%", align="center")
         self.figure_pct = add(num_format="0.0%")
+        self.headline_pct = add(num_format="0.0%", bold=True, font_size=14, align="left")
+        self.headline_date = add(num_format="yyyy-mm-dd", bold=True, align="left")
+        self.badge = add(bold=True, font_size=12, bg_color="#FFE699", border=1, border_color="#BF9000")
         result_levels = ("overall", "dimension", "standard", "practice", "principle", "alinus", "module")
         self.level_result = {lvl: add(bold=lvl in ("overall", "dimension")) for lvl in result_levels}
         self.level_result_text = {lvl: add(bold=lvl in ("overall", "dimension"), indent={"standard": 1, "practice": 2}.get(lvl, 0),

@@ -113,13 +113,16 @@ RESULTS = SheetRole("results", "sheet.results", _cols(
     ("ref", "col.code", 10),  # the code an auditor reads (modules and the overall row go by their name)
     ("name", "level.standard", 60),
     ("score", "col.score", 10, "r_score"),
-    ("answered", "col.answered", 10),
-    ("applicable", "col.applicable", 10),
-    ("total", None, 8),
+    # counts that read left to right without contradiction: N/A <= answered <= indicators, completion = answered / indicators
+    ("total", "col.total", 11),
+    ("answered", "col.answered", 11),
+    ("na", "col.na", 11),
     ("completion", "col.completion", 11),
+    ("applicable", None, 6),  # total - N/A, as in the JSON
+    ("scored", None, 4),  # indicators with a value (a partly answered checklist too): the score's base
     ("parent", None, 6, "r_parent"),
     ("has", None, 4, "r_has"),
-    ("scored", None, 4),
+    ("short", None, 14),  # dimensions by short name: the radar's axis labels
 ))
 
 FINDINGS = SheetRole("findings", "sheet.findings", _cols(

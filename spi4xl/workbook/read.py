@@ -180,9 +180,14 @@ def _read_questionnaire(t: L.Table, catalog: Catalog, result: ReadResult) -> Non
         row = t.rows[r]
         level = at(row, i_level)
         code = at(row, i_code)
-        if level not in ("indicator", "detail") or code is None:
+        if level not in L.LEVELS or code is None:
             continue
         code = as_text(code).strip()
+        if level not in ("indicator", "detail"):  # a header row: only the notes typed beside it (auditors' words)
+            for index, target in ((i_comment, audit.comments), (i_flag, audit.flags)):
+                if text := as_text(at(row, index)):
+                    target[code] = text
+            continue
         if code in seen:
             raise Spi4xlError(f"sheet {t.name!r}: code {code} appears twice (rows {seen[code] + 1} and {r + 1}), "
                               "probably after a copy-paste: delete the duplicate row")

@@ -25,7 +25,7 @@ from spi4xl.findings import Finding
 from spi4xl.scoring import Scores, UnitScore, score
 from spi4xl.ui import ui
 from spi4xl.workbook import layout as L
-from spi4xl.workbook.dashboard import write_dashboard
+from spi4xl.workbook.dashboard import dimension_short, write_dashboard
 from spi4xl.workbook.formats import Formats, protect, row_height
 from spi4xl.workbook.names import modules_name, profile_name, status_name
 from spi4xl.workbook.shapes import JOBS, add_sheet_buttons, name_button_shapes
@@ -184,6 +184,9 @@ def write_questionnaire(book, ctx: RenderContext) -> None:
             ws.write_string(r, c["text"], ctx.ct(code), fmt.level[level])
             # the row format colours the band without a cell per column (fewer cells, faster reading)
             ws.set_row(r, row_height((ctx.ct(code), W["text"], 10, True)), fmt.level[level], {"level": 0})
+            for cid, notes in (("comment", ctx.audit.comments), ("flag", ctx.audit.flags)):  # kept, read back
+                if code in notes:
+                    ws.write_string(r, c[cid], notes[code], fmt.level[level])
             r += 1
             continue
         is_detail = level == "detail"
@@ -554,10 +557,12 @@ def write_results(book, ctx: RenderContext) -> None:
         ws.write_string(r, c["name"], label, fmt.level_result_text[level])
         ws.set_row(r, row_height((label, role.columns[c["name"]].width - 2, 10, level in ("overall", "dimension"))))
         ws.write_string(r, c["parent"], parent)
+        ws.write_string(r, c["short"], dimension_short(ctx, code) if level == "dimension" else code)
         # The catalog's count, not a count of rows: a deleted row stays in the total as unanswered.
         ws.write_number(r, c["total"], unit.total, fmt.result_int)
         ws.write_formula(r, c["answered"], f"=COUNTIFS({crit},q_done,1)", fmt.result_int, unit.answered)
-        ws.write_formula(r, c["applicable"], f"={A('total')}-COUNTIFS({crit},q_na,1)", fmt.result_int, unit.applicable)
+        ws.write_formula(r, c["na"], f"=COUNTIFS({crit},q_na,1)", fmt.result_int, unit.na)
+        ws.write_formula(r, c["applicable"], f"={A('total')}-{A('na')}", None, unit.applicable)
         ws.write_formula(r, c["scored"], f"=COUNTIFS({crit},q_scored,1)", fmt.result_int, unit.scored)
         if ctx.catalog.scoring.method == "mean_of_children" and level in child_level:
             kids = child_rows.get((child_level[level], code if level != "overall" else ""), [])
@@ -675,6 +680,7 @@ def _orphans(ctx: RenderContext, listed: set[str]) -> list[ConversionEntry]:
     """
     audit = ctx.audit
     rendered = {i.code for i in ctx.indicators} | {d.code for i in ctx.indicators for d in i.details}
+    rendered |= {code for i in ctx.indicators for code in (i.dimension, i.standard, i.practice)}  # header rows' notes
     return [
         ConversionEntry(
             "hidden" if ctx.catalog.node(code) is not None else "removed", code, "",
@@ -735,7 +741,7 @@ SHEET_WRITERS: tuple[SheetWriter, ...] = (
     SheetWriter("organization", write_organization),
     SheetWriter("questionnaire", write_questionnaire),
     SheetWriter("results", write_results),
-    SheetWriter("dashboard", write_dashboard, needs=("results",)),  # charts over the results rows
+    SheetWriter("dashboard", write_dashboard, needs=("start", "results")),  # charts over the results rows, the dates
     SheetWriter("findings", write_findings, needs=("start", "organization", "questionnaire")),  # links to input cells
     SheetWriter("conversion", write_conversion),
     SheetWriter("peers", write_peers),
