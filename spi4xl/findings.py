@@ -41,8 +41,10 @@ class Finding:
     def hint(self, lang: str = "en") -> str:
         return ui(f"finding.{self.code}.hint", lang, item=self.name(lang), **self._values(lang))
 
-    def as_dict(self, lang: str = "en") -> dict[str, Any]:
-        return {"code": self.code, "severity": self.severity, "item": self.item, "sheet": self.sheet,
+    def as_dict(self, lang: str = "en", sheets: Mapping[str, str] | None = None) -> dict[str, Any]:
+        """`sheet`: the sheet's name in the file read (from `sheets`, role -> name), else the role; `role`: the role."""
+        return {"code": self.code, "severity": self.severity, "item": self.item,
+                "sheet": (sheets or {}).get(self.sheet, self.sheet), "role": self.sheet,
                 "cell": self.cell, "message": self.message(lang), "hint": self.hint(lang)}
 
 
