@@ -40,7 +40,7 @@ CHARTS = (  # (type, Results level, value column, category column, title key, gr
     ("radar", "dimension", "score", "short", "results.dimensions", 0, 0),
     ("bar", "standard", "score", "code", "results.standards", 1, 0),
     ("bar", "principle", "score", "name", "results.principles", 0, 1),
-    ("bar", "dimension", "completion", "code", "col.completion", 1, 1),
+    ("bar", "dimension", "completion", "short", "col.completion", 1, 1),
 )
 CHARTS_ROW = 10  # below the headline
 TABLES_ROW = 47  # below the charts: the dimensions' key, then the key figures
@@ -68,10 +68,11 @@ def write_dashboard(book, ctx) -> None:
                           **({"gap": 60} if kind == "bar" else {})})
         chart.set_title({"name": ctx.t(title_key), "name_font": {"size": 11}})
         axis = {"min": 0, "max": 1, "num_format": "0%", "major_unit": 0.25}
+        if name_col == "short":
+            chart.show_hidden_data()  # the dimensions' short names sit in a hidden Results column
         if kind == "radar":  # the dimensions' short names around it; their full names in the table below the charts
             chart.set_y_axis(axis)
             chart.set_x_axis({"num_font": {"size": 9, "bold": True}})
-            chart.show_hidden_data()  # the short names sit in a hidden Results column
         else:
             chart.set_x_axis(axis)
             chart.set_y_axis({"reverse": True})  # first category on top, as on the Results sheet
