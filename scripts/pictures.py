@@ -31,6 +31,7 @@ PICTURES = (
     ("sample-en-results", "samples/sample-audit-en.xlsx", "results", (630, 520)),
     ("sample-en-dashboard", "samples/sample-audit-en.xlsx", "dashboard", None),
     ("sample-fr-questionnaire", "samples/sample-audit-fr.xlsx", "questionnaire", (965, 560)),
+    ("sample-fr-results", "samples/sample-audit-fr.xlsx", "results", (630, 520)),
     ("sample-fr-dashboard", "samples/sample-audit-fr.xlsx", "dashboard", None),
     ("template-es-start", "workbook_templates/spi4xl-usspm-2016-full-es.xlsx", "start", None),
     ("template-es-questionnaire", "workbook_templates/spi4xl-usspm-2016-full-es.xlsx", "questionnaire", (965, 560)),

@@ -51,6 +51,17 @@ def parse_answer(catalog: Catalog, scale: str, raw: object) -> str | None:
     return _answer_lookup(catalog).get((scale, answer_key(str(raw))))
 
 
+def parse_item_answer(catalog: Catalog, code: str, raw: object) -> tuple[str, str] | None:
+    """(scale, answer code) of text typed for an item that may have left the catalog: its own scale
+    first, else the first scale that understands it; None when no scale does."""
+    node = catalog.node(code)
+    own = getattr(node, "scale", None)
+    for scale in ([own] if own in catalog.scales else []) + list(catalog.scales):
+        if (answer := parse_answer(catalog, scale, raw)) is not None:
+            return scale, answer
+    return None
+
+
 @lru_cache(maxsize=256)
 def term_lookup(catalog: Catalog, kind: str) -> dict[str, str]:
     """Typed key -> code for evidence types, assessment types or a choice field ('org.<id>')."""

@@ -134,7 +134,7 @@ def read_cmd(args: argparse.Namespace) -> int:
     result = read_workbook(args.workbook)
     audit = result.audit
     if args.json:
-        emit_json({"audit": audit_to_dict(audit), "findings": [f.as_dict(audit.language) for f in result.findings],
+        emit_json({"audit": audit_to_dict(audit), "findings": [f.as_dict(audit.language, result.sheets) for f in result.findings],
                    "sheets": result.sheets})
     else:
         print(f"{args.workbook}: {audit.edition} {audit.catalog_version}, language {audit.language}, profile {audit.profile}")
@@ -212,7 +212,7 @@ def validate_cmd(args: argparse.Namespace) -> int:
     if args.out:
         write_report(a, Path(args.out))
     if args.json:
-        emit_json({"findings": [f.as_dict(lang) for f in a.findings], "counts": a.counts})
+        emit_json({"findings": [f.as_dict(lang, a.read.sheets) for f in a.findings], "counts": a.counts})
     else:
         _print_findings(a.findings, a.read.sheets, lang)
         print(f"{args.workbook}: " + ", ".join(f"{n} {k}(s)" for k, n in a.counts.items()))

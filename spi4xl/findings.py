@@ -19,6 +19,14 @@ class Finding:
     sheet: str = ""  # sheet role (questionnaire, organization, start)
     cell: str = ""  # A1 address in the workbook the finding was read from, when known
     values: Mapping[str, Any] = field(default_factory=dict)
+    names: Mapping[str, str] = field(default_factory=dict, compare=False)  # language -> the item's label there
+
+    def name(self, lang: str = "en") -> str:
+        """The item as the auditor sees it: an Organization field by its label, audit information by its
+        label on the Start sheet, questionnaire items by their code."""
+        if self.sheet == "start" and self.item:
+            return ui(f"meta.{self.item}", lang)
+        return self.names.get(lang, self.item)
 
     def _values(self, lang: str) -> dict[str, Any]:
         """Placeholders for the message; a field type (`kind`) is named in the message's language."""
@@ -28,18 +36,26 @@ class Finding:
         return values
 
     def message(self, lang: str = "en") -> str:
-        return ui(f"finding.{self.code}", lang, item=self.item, **self._values(lang))
+        return ui(f"finding.{self.code}", lang, item=self.name(lang), **self._values(lang))
 
     def hint(self, lang: str = "en") -> str:
-        return ui(f"finding.{self.code}.hint", lang, item=self.item, **self._values(lang))
+        return ui(f"finding.{self.code}.hint", lang, item=self.name(lang), **self._values(lang))
 
-    def as_dict(self, lang: str = "en") -> dict[str, Any]:
-        return {"code": self.code, "severity": self.severity, "item": self.item, "sheet": self.sheet,
+    def as_dict(self, lang: str = "en", sheets: Mapping[str, str] | None = None) -> dict[str, Any]:
+        """`sheet`: the sheet's name in the file read (from `sheets`, role -> name), else the role; `role`: the role."""
+        return {"code": self.code, "severity": self.severity, "item": self.item,
+                "sheet": (sheets or {}).get(self.sheet, self.sheet), "role": self.sheet,
                 "cell": self.cell, "message": self.message(lang), "hint": self.hint(lang)}
 
 
 def count_by_severity(findings: list[Finding]) -> dict[str, int]:
     return {s: sum(f.severity == s for f in findings) for s in SEVERITIES}
+
+
+def named(findings: list[Finding], labels: Mapping[str, Mapping[str, str]]) -> list[Finding]:
+    """Organization findings with their field's label in every language, from {field id: {language: label}}."""
+    return [dataclasses.replace(f, names=labels[f.item]) if f.sheet == "organization" and f.item in labels else f
+            for f in findings]
 
 
 def located(findings: list[Finding], cells: Mapping[tuple[str, str], str]) -> list[Finding]:

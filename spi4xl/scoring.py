@@ -39,16 +39,17 @@ class UnitScore:
     kind: str  # one of KINDS
     code: str  # "overall", dimension/standard/practice code, CP1..CP7, "alinus" or a module code
     score: float | None
-    total: int
-    answered: int
-    applicable: int
-    scored: int
-    completion: float | None
+    total: int  # indicators in the unit
+    answered: int  # of total: answered validly, N/A included
+    na: int  # of answered: not applicable
+    applicable: int  # total - na
+    scored: int  # of answered: with a value
+    completion: float | None  # answered / total
     parent: str = ""  # practice -> standard, standard -> dimension, dimension -> "overall"; else ""
 
     def as_dict(self) -> dict[str, Any]:
-        return {"score": self.score, "answered": self.answered, "applicable": self.applicable,
-                "total": self.total, "scored": self.scored, "completion": self.completion}
+        return {"score": self.score, "total": self.total, "answered": self.answered, "na": self.na,
+                "applicable": self.applicable, "scored": self.scored, "completion": self.completion}
 
 
 @dataclass(frozen=True)
@@ -100,8 +101,9 @@ class Scores:
               "modules": {"gender": UNIT, ...}   # non-core modules with indicators in scope
             }
 
-        where UNIT = {"score": float in [0, 1] or null, "answered": int, "applicable": int,
-        "total": int, "scored": int, "completion": float or null}. `catalog_version` is the version
+        where UNIT = {"score": float in [0, 1] or null, "total": int, "answered": int (N/A included),
+        "na": int (of answered), "applicable": int (total - na), "scored": int (of answered),
+        "completion": float or null (answered / total)}. `catalog_version` is the version
         of the catalog the scores were computed with. Dict keys keep catalog order.
         """
         def block(units: Mapping[str, UnitScore]) -> dict[str, dict[str, Any]]:
@@ -126,8 +128,8 @@ class Scores:
         """A tidy pandas DataFrame, one row per unit: kind, code, parent, score and the counts."""
         import pandas as pd
 
-        columns = ["kind", "code", "parent", "score", "total", "answered", "applicable", "scored", "completion"]
-        rows = [(u.kind, u.code, u.parent, u.score, u.total, u.answered, u.applicable, u.scored, u.completion)
+        columns = ["kind", "code", "parent", "score", "total", "answered", "na", "applicable", "scored", "completion"]
+        rows = [(u.kind, u.code, u.parent, u.score, u.total, u.answered, u.na, u.applicable, u.scored, u.completion)
                 for u in self.units()]
         frame = pd.DataFrame.from_records(rows, columns=columns)
         return frame.astype({"score": "float64", "completion": "float64"})
@@ -326,7 +328,7 @@ def score(audit: Audit, catalog: Catalog | None = None) -> Scores:
                 kids = [values[c] for c in scope.children.get(u, ()) if values[c] is not None]
                 values[u] = sum(kids) / len(kids) if kids else None
 
-    units = [UnitScore(kind, code, values[u], total[u], answered[u], total[u] - na[u], scored[u],
+    units = [UnitScore(kind, code, values[u], total[u], answered[u], na[u], total[u] - na[u], scored[u],
                        answered[u] / total[u] if total[u] else None, parent)
              for u, (kind, code, parent) in enumerate(scope.units)]
 

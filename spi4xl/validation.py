@@ -32,7 +32,7 @@ from typing import Any
 
 from spi4xl.audit import Audit, answer_key, as_text
 from spi4xl.catalog.model import CORE_MODULE, Catalog, OrgField
-from spi4xl.findings import Finding
+from spi4xl.findings import Finding, named
 from spi4xl.scoring import catalog_index, evaluate, scope_of
 
 ERROR, WARNING, INFO = "error", "warning", "info"
@@ -106,7 +106,13 @@ def validate(audit: Audit, catalog: Catalog | None = None) -> list[Finding]:
     findings += _metadata(audit, typed_unparsed)
     findings += _organization(audit, catalog, typed_unparsed)
     findings += _questionnaire(audit, catalog)
-    return findings
+    return named(findings, field_labels(catalog))
+
+
+def field_labels(catalog: Catalog) -> dict[str, dict[str, str]]:
+    """{Organization field id: {language: label}}: what findings call a field instead of its id."""
+    return {f.id: {lang: catalog.text(f"org.{f.id}", "label", lang) for lang in catalog.languages}
+            for f in catalog.org_fields}
 
 
 # --- Start sheet ------------------------------------------------------------------------------
@@ -225,12 +231,13 @@ def _questionnaire(audit: Audit, catalog: Catalog) -> list[Finding]:
             out.append(Finding("answer.na_no_comment", WARNING, code, QUESTIONNAIRE))
         if value is not None and value > 0 and not commented:
             out.append(Finding("answer.no_evidence", WARNING, code, QUESTIONNAIRE))
-        if not item.checklist and item.details and value in (0.0, 1.0):
+        if not item.checklist and item.details and (value in (0.0, 1.0) or is_na):
             detail_values = [v for d, dv in item.details if (v := dv.get(answers.get(d))) is not None]
             yes = sum(v == 1 for v in detail_values)
             no = sum(v == 0 for v in detail_values)
+            # Yes with mostly No items; No, or N/A, with every item Yes (the practice is there)
             if (value == 1 and detail_values and 2 * no > len(detail_values)) or \
-                    (value == 0 and len(detail_values) >= 2 and yes == len(detail_values)):
+                    ((value == 0 or is_na) and len(detail_values) >= 2 and yes == len(detail_values)):
                 out.append(Finding("detail.contradiction", WARNING, code, QUESTIONNAIRE,
                                    values={"yes": yes, "count": len(detail_values)}))
         if value is not None and ind.module == CORE_MODULE:

@@ -28,16 +28,18 @@ from audits import CATALOG, CLEAN_ORG, random_audit
 from sheets import role_records
 from spi4xl.assess import assess
 from spi4xl.audit import Audit
+from spi4xl.engines.libreoffice import available
+from spi4xl.ui import ui
 from spi4xl.workbook import layout as L
 from spi4xl.workbook.formats import INPUT_FILL, SEVERITY_FILLS
 from spi4xl.workbook.read import read_audit, read_workbook
 from spi4xl.workbook.render import render, sheet_names
 
 REPO = Path(__file__).resolve().parents[1]
-UNIT_KEYS = {"score", "answered", "applicable", "total", "scored", "completion"}
+UNIT_KEYS = {"score", "total", "answered", "na", "applicable", "scored", "completion"}
 TOP_KEYS = {"edition", "catalog_version", "language", "completion", "provisional", "overall", "dimensions", "standards",
             "essential_practices", "client_protection", "alinus", "modules", "findings", "output"}
-FINDING_KEYS = {"code", "severity", "item", "sheet", "cell", "message", "hint"}
+FINDING_KEYS = {"code", "severity", "item", "sheet", "role", "cell", "message", "hint"}
 INVALID_ANSWER = (next(i.code for i in CATALOG.all_indicators() if not i.is_checklist and i.scale == "ypn"), "peut-être")
 
 
@@ -89,9 +91,10 @@ def books(tmp_path_factory) -> dict[str, Path]:
 # --- score --json -------------------------------------------------------------------------------
 def check_unit(unit: dict[str, Any], where: str) -> None:
     assert set(unit) == UNIT_KEYS, where
-    for key in ("answered", "applicable", "total", "scored"):
+    for key in ("answered", "na", "applicable", "total", "scored"):
         assert isinstance(unit[key], int) and unit[key] >= 0, where
     assert unit["answered"] <= unit["total"] and unit["applicable"] <= unit["total"], where
+    assert unit["na"] <= unit["answered"] and unit["applicable"] == unit["total"] - unit["na"], where
     assert unit["scored"] <= unit["applicable"], where
     for key in ("score", "completion"):
         assert unit[key] is None or (isinstance(unit[key], (int, float)) and 0 <= unit[key] <= 1), where
@@ -173,15 +176,15 @@ def test_score_out_writes_a_new_workbook_with_results_findings_and_highlights(bo
     assert len(listed) == len(findings) > 10
     for row, f in zip(listed, findings):
         assert (row["finding"], row["severity"], row.get("item") or "", row["message"], row["hint"]) == \
-               (f["code"], f["severity"], f["item"], f["message"], f["hint"])
-        assert row["sheet"] == names[f["sheet"]]
+               (f["code"], ui(f"finding_severity.{f['severity']}", "fr"), f["item"], f["message"], f["hint"])
+        assert row["sheet"] == names[f["role"]] == f["sheet"]
         assert (row.get("cell") or "") == f["cell"]  # same layout: the same cells as in the input
 
     book = openpyxl.load_workbook(out)
     worst: dict[tuple[str, str], str] = {}
     for f in findings:
         if f["cell"] and f["severity"] in SEVERITY_FILLS:
-            key = (names[f["sheet"]], f["cell"])
+            key = (f["sheet"], f["cell"])
             worst[key] = "error" if "error" in (worst.get(key), f["severity"]) else f["severity"]
     kinds = set()
     for n, (row, f) in enumerate(zip(listed, findings)):
@@ -193,18 +196,18 @@ def test_score_out_writes_a_new_workbook_with_results_findings_and_highlights(bo
         assert link is not None and link.location == f"'{row['sheet']}'!{f['cell']}"
         # the cell is the item's input cell: its row carries the item's code, its column is an input column
         key_row = {ws.cell(1, c).value: c for c in range(1, ws.max_column + 1)}
-        if f["sheet"] == "questionnaire":
+        if f["role"] == "questionnaire":
             assert ws.cell(target.row, 1).value == f["item"]
             column = "evidence" if f["code"] == "evidence.invalid" else "answer"
             assert target.column == key_row[column]
-        elif f["sheet"] == "organization":
+        elif f["role"] == "organization":
             assert ws.cell(target.row, 1).value == f["item"] and target.column == key_row["value"]
         else:
             assert ws.cell(target.row, 1).value == f["item"] and target.column == 3
         if f["severity"] in SEVERITY_FILLS:
             fill = target.fill.fgColor.rgb
             assert fill == "FF" + SEVERITY_FILLS[worst[(row["sheet"], f["cell"])]].lstrip("#"), (f, fill)
-            kinds.add((f["sheet"], f["severity"]))
+            kinds.add((f["role"], f["severity"]))
     assert {("questionnaire", "error"), ("organization", "error"), ("start", "error"), ("start", "warning")} <= kinds
     # an input cell without findings keeps the plain input fill
     org = book[names["organization"]]
@@ -276,17 +279,19 @@ def test_validate_exits_1_on_errors_with_located_french_findings(books):
     codes = {f["code"] for f in findings}
     assert {"answer.invalid", "answer.missing", "org.invalid", "org.bound", "org.missing", "meta.dates",
             "meta.missing"} <= codes
-    cells = read_workbook(path).cells
+    read = read_workbook(path)
+    cells = read.cells
     for f in findings:
-        assert f["sheet"] in ("questionnaire", "organization", "start")
+        assert f["role"] in ("questionnaire", "organization", "start")
+        assert f["sheet"] == read.sheets[f["role"]] == sheet_names("fr")[f["role"]]  # the sheet's real name
         if f["item"] and f["code"] not in ("dimension.overestimated", "evidence.invalid"):
-            assert f["cell"] == cells[(f["sheet"], f["item"])], f
+            assert f["cell"] == cells[(f["role"], f["item"])], f
     code, text = INVALID_ANSWER
     (invalid,) = [f for f in findings if f["code"] == "answer.invalid"]
     assert (invalid["item"], invalid["cell"]) == (code, cells[("questionnaire", code)])
     assert text in invalid["message"] and "Partiellement" in invalid["message"]
     # French messages and hints, the same as the library's
-    expected = [f.as_dict("fr") for f in assess(path).findings]
+    expected = [f.as_dict("fr", read.sheets) for f in assess(path).findings]
     assert findings == expected
     english = [f.as_dict("en") for f in assess(path).findings]
     for fr, en in zip(findings, english):

@@ -75,7 +75,7 @@ def mismatches(path: Path, scores: Scores, lang: str, deleted: tuple[str, ...] =
         row = units.get(key)
         if row is None:
             continue
-        for column in ("score", "answered", "applicable", "total", "completion", "scored"):
+        for column in ("score", "total", "answered", "na", "applicable", "scored", "completion"):
             want = getattr(unit, column)
             if _number_differs(row.get(column), want):
                 out.append(f"Results {key} {column}: workbook {row.get(column)!r}, Python {want!r}")

@@ -185,7 +185,7 @@ def test_catalog_loaded_from_edition(catalog):
 
 
 # --- shapes -----------------------------------------------------------------------------------
-UNIT_KEYS = {"score", "answered", "applicable", "total", "scored", "completion"}
+UNIT_KEYS = {"score", "total", "answered", "na", "applicable", "scored", "completion"}
 
 
 def test_to_dict_shape(catalog):
@@ -203,7 +203,7 @@ def test_to_dict_shape(catalog):
 def test_to_frame(catalog):
     result = score(make_audit(AUDIT_A), catalog)
     frame = result.to_frame()
-    assert list(frame.columns) == ["kind", "code", "parent", "score", "total", "answered", "applicable", "scored",
+    assert list(frame.columns) == ["kind", "code", "parent", "score", "total", "answered", "na", "applicable", "scored",
                                    "completion"]
     assert len(frame) == 1 + 6 + 19 + len(catalog.practices) + 7 + 1 + 4
     row = frame.set_index(["kind", "code"]).loc[("practice", "1A.1")]
@@ -297,7 +297,7 @@ def test_random_audits_match_reference_and_stay_consistent(catalog, moc_catalog,
     assert set(got) == set(ref)
     for key, unit in got.items():
         assert unit.score is None or 0.0 <= unit.score <= 1.0
-        assert 0 <= unit.answered <= unit.total
+        assert 0 <= unit.na <= unit.answered <= unit.total and unit.applicable == unit.total - unit.na
         assert 0 <= unit.scored <= unit.applicable <= unit.total
         assert (unit.score is None) == (unit.scored == 0)
         assert unit.completion is None if unit.total == 0 else close(unit.completion, unit.answered / unit.total)

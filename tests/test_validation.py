@@ -133,6 +133,8 @@ TRIGGERS = [
      "questionnaire"),
     ("no over all yes", setting("answers", "1A.1.3", "no"), "detail.contradiction", "warning", "1A.1.3",
      "questionnaire"),
+    ("na over all yes", setting("answers", "1A.1.3", "na"), "detail.contradiction", "warning", "1A.1.3",
+     "questionnaire"),
     ("overestimated", uncomment_dimension("1"), "dimension.overestimated", "warning", "1", "questionnaire"),
     ("incomplete", removing("answers", "1A.2.1", "2A.1.1"), "audit.incomplete", "info", "", "questionnaire"),
 ]
@@ -202,6 +204,8 @@ NEAR_MISSES = [
     ("same day", setting("metadata", "end_date", dt.date(2017, 3, 1)), {"meta.dates"}),
     ("yes with half no", details("1A.1.3", "no", "yes", "na"), {"detail.contradiction"}),
     ("no with one yes", steps(setting("answers", "1A.1.3", "no"), details("1A.1.3", "yes", "na", "na")),
+     {"detail.contradiction"}),
+    ("na with one yes", steps(setting("answers", "1A.1.3", "na"), details("1A.1.3", "yes", "na", "na")),
      {"detail.contradiction"}),
     ("partially whatever the details", steps(setting("answers", "1A.1.3", "partially"), details("1A.1.3", "no", "no")),
      {"detail.contradiction"}),

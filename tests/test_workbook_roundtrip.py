@@ -123,3 +123,23 @@ def test_a_workbook_saved_by_a_real_spreadsheet_engine_reads_the_same(tmp_path, 
     path = render(CATALOG, lang, audit, tmp_path / "in.xlsx")
     libreoffice.recalculate(path, tmp_path / "saved.xlsx")
     assert read_audit(tmp_path / "saved.xlsx") == audit
+
+
+def test_notes_typed_beside_header_rows_are_kept(tmp_path):
+    """A comment or flag typed on a dimension, standard or practice row reads back and survives convert."""
+    path = render(CATALOG, "fr", random_audit(5, "fr"), tmp_path / "a.xlsx")
+    book = openpyxl.load_workbook(path)
+    ws = next(w for w in book.worksheets if w["A1"].value == "spi4xl:questionnaire")
+    col = {c.value: c.column for c in ws[1]}
+    rows = {ws.cell(r, 1).value: r for r in range(3, ws.max_row + 1)}
+    notes = {"1": "Vu avec le CA", "1A": "Stratégie 2016-2020", "2B.1": "À revoir"}
+    for code, text in notes.items():
+        ws.cell(rows[code], col["comment"]).value = text
+    ws.cell(rows["1A"], col["flag"]).value = "relancer"
+    book.save(tmp_path / "typed.xlsx")
+    audit = read_audit(tmp_path / "typed.xlsx")
+    assert {c: audit.comments.get(c) for c in notes} == notes and audit.flags["1A"] == "relancer"
+    convert(tmp_path / "typed.xlsx", "es", tmp_path / "es.xlsx")
+    back = read_workbook(tmp_path / "es.xlsx")
+    assert {c: back.audit.comments.get(c) for c in notes} == notes and back.audit.flags["1A"] == "relancer"
+    assert "conversion" not in back.sheets  # placed on their own rows, not on the conversion report

@@ -146,9 +146,11 @@ def test_validate_writes_the_findings_of_spi4xl_validate(filled: Path, tmp_path:
     report, actions, log = run_job("validate", filled, tmp_path / "validated.xlsx", libreoffice, client)
     assert [dataclasses.astuple(f) for f in report.findings] == [dataclasses.astuple(f) for f in cli.findings]
     name, rows = role_sheet(tmp_path / "validated.xlsx", "findings")
-    sheets = read_workbook(filled).sheets
+    read = read_workbook(filled)
+    sheets, lang = read.sheets, read.audit.language
     written = [(r["finding"], r["severity"], r["item"] or "", r["cell"] or "", r["sheet"]) for r in table(rows)]
-    assert written == [(f.code, f.severity, f.item, f.cell, sheets.get(f.sheet, f.sheet)) for f in cli.findings]
+    assert written == [(f.code, ui(f"finding_severity.{f.severity}", lang), f.item, f.cell, sheets.get(f.sheet, f.sheet))
+                       for f in cli.findings]
     # Cells with an error are coloured, the others keep their input fill.
     severity = {}
     for f in cli.findings:
@@ -301,7 +303,7 @@ def test_populate_lists_answers_whose_wording_changed(filled: Path) -> None:
     added = [a for a in book.json()["actions"] if a["func"] == "addSheet"]
     assert added and added[0]["args"][1] == sheet_names("fr")["conversion"]
     written = [v for a in book.json()["actions"] if a["func"] == "setValues" for line in a["values"] for v in line]
-    assert "changed" in written and row[0] in written
+    assert ui("conversion_status.changed", "fr") in written and row[0] in written
 
 
 # --- refusals ----------------------------------------------------------------------------------------

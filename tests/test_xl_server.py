@@ -108,8 +108,9 @@ def test_validate_through_the_server_gives_spi4xl_validate(client, filled: Path,
     assert want["counts"]["error"] > 0
     replay_response(call(client, "validate", filled, kind), filled, tmp_path / "validated.xlsx", libreoffice, kind)
     rows = table(role_sheet(tmp_path / "validated.xlsx", "findings")[1])
+    lang = read_workbook(filled).audit.language
     assert [(r["finding"], r["severity"], r["item"] or "", r["cell"] or "") for r in rows] == \
-        [(f["code"], f["severity"], f["item"], f["cell"]) for f in want["findings"]]
+        [(f["code"], ui(f"finding_severity.{f['severity']}", lang), f["item"], f["cell"]) for f in want["findings"]]
     main(["validate", str(tmp_path / "validated.xlsx"), "--json"])
     assert json.loads(capsys.readouterr().out) == want
 

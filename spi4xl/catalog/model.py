@@ -18,13 +18,8 @@ CORE_MODULE = "core"  # indicators of no optional module
 ALL_MODULES = "all"  # how settings and options say "every module"
 
 
-def modules_text(modules: tuple[str, ...] | None) -> str:
-    """Modules as the settings sheet and the options write them: 'all', 'core' (none) or 'gender,rural'."""
-    return ALL_MODULES if modules is None else ",".join(modules) or CORE_MODULE
-
-
 def parse_modules(text: str | None) -> tuple[str, ...] | None:
-    """The inverse of modules_text, lenient on separators and spaces; None (every module) when empty."""
+    """Modules as options write them ('all', 'core' for none, 'gender,rural'), lenient on separators and spaces; None (every module) when empty."""
     if text is None or text.strip() in ("", ALL_MODULES):
         return None
     return tuple(m for m in re.split(r"[,\s;]+", text) if m and m != CORE_MODULE)

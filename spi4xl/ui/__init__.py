@@ -68,6 +68,11 @@ def ui_language() -> str:
     return locale[:2].lower() if locale[:2].lower() in LANGUAGES else "en"
 
 
+def has_ui(key: str) -> bool:
+    """Whether the interface has a string `key` (optional texts, e.g. an edition's short dimension names)."""
+    return key in _table("en")
+
+
 def ui(key: str, lang: str = "en", **values: object) -> str:
     """A UI string in `lang` (English when untranslated), with {placeholders} filled from `values`."""
     text = _table(lang if lang in LANGUAGES else "en")[key]

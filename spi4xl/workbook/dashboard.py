@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from xlsxwriter.utility import xl_col_to_name
 
+from spi4xl.ui import has_ui
 from spi4xl.workbook import layout as L
 from spi4xl.workbook.formats import NUMBER_FORMATS, protect, row_height
 from spi4xl.workbook.printing import column_pixels, print_blocks
+from spi4xl.workbook.names import modules_name
 
 # Shares shown beside the raw figures: (UI key, numerator field, denominator field).
 RATIOS = (
@@ -34,12 +38,13 @@ def _letter(col: int) -> str:
 CHART_SIZE = (560, 340)
 CHART_GAP = 20
 CHARTS = (  # (type, Results level, value column, category column, title key, grid column, grid row)
-    ("radar", "dimension", "score", "code", "results.dimensions", 0, 0),
+    ("radar", "dimension", "score", "short", "results.dimensions", 0, 0),
     ("bar", "standard", "score", "code", "results.standards", 1, 0),
     ("bar", "principle", "score", "name", "results.principles", 0, 1),
-    ("bar", "dimension", "completion", "code", "col.completion", 1, 1),
+    ("bar", "dimension", "completion", "short", "col.completion", 1, 1),
 )
-TABLES_ROW = 41  # below the charts: the dimensions' key, then the key figures
+CHARTS_ROW = 10  # below the headline
+TABLES_ROW = 47  # below the charts: the dimensions' key, then the key figures
 WIDTHS = (2, 46, 13, 13)  # columns A to D; the charts reach over default-width columns to their right
 DEFAULT_WIDTH = 8.43
 
@@ -54,7 +59,7 @@ def write_dashboard(book, ctx) -> None:
         ws.set_column(col, col, width)
     ws.write_string(1, 1, ctx.t("dashboard.title"), fmt.title)
     ws.set_row(1, 24)
-    ws.write_formula(2, 1, "=r_status", fmt.bold, ctx.t("results.provisional") if ctx.scores.provisional else ctx.t("results.final"))
+    _headline(ws, ctx, spans, 2)
     width, height = CHART_SIZE
     for kind, level, value_col, name_col, title_key, gx, gy in CHARTS:
         series = _series(ctx, spans, level, value_col, name_col)
@@ -65,15 +70,17 @@ def write_dashboard(book, ctx) -> None:
                           **({"gap": 60} if kind == "bar" else {})})
         chart.set_title({"name": ctx.t(title_key), "name_font": {"size": 11}})
         axis = {"min": 0, "max": 1, "num_format": "0%", "major_unit": 0.25}
-        if kind == "radar":  # the dimensions' codes around it; their names are in the table below the charts
+        if name_col == "short":
+            chart.show_hidden_data()  # the dimensions' short names sit in a hidden Results column
+        if kind == "radar":  # the dimensions' short names around it; their full names in the table below the charts
             chart.set_y_axis(axis)
-            chart.set_x_axis({"num_font": {"size": 11, "bold": True}})
+            chart.set_x_axis({"num_font": {"size": 9, "bold": True}})
         else:
             chart.set_x_axis(axis)
             chart.set_y_axis({"reverse": True})  # first category on top, as on the Results sheet
         chart.set_legend({"none": True})
         chart.set_size({"width": width, "height": height})
-        ws.insert_chart(4, 1, chart, {"x_offset": gx * (width + CHART_GAP), "y_offset": gy * (height + CHART_GAP)})
+        ws.insert_chart(CHARTS_ROW, 1, chart, {"x_offset": gx * (width + CHART_GAP), "y_offset": gy * (height + CHART_GAP)})
     row = _dimension_table(ws, ctx, spans, TABLES_ROW)
     last_row = _social_dashboard(ws, ctx, first_row=row + 1)
     _print(ws, ctx, last_row)
@@ -89,6 +96,40 @@ def _print(ws, ctx, last_row: int) -> None:
         col += 1
     rows_h = (24 + 15 * (TABLES_ROW - 2)) * 4 / 3  # rows 2 to TABLES_ROW (title 24 pt, then 15 pt), in pixels
     print_blocks(ws, ctx, last_row, col - 1, (x, rows_h), [TABLES_ROW])
+
+
+def dimension_short(ctx, code: str) -> str:
+    """A dimension's name short enough for a chart axis: the UI's short name when it has one, else the code."""
+    return ctx.t(f"dimension_short.{code}") if has_ui(f"dimension_short.{code}") else code
+
+
+def _headline(ws, ctx, spans: dict[str, tuple[int, int]], row: int) -> None:
+    """Overall, ALINUS and completion scores, the provisional badge, the audit date and the modules, live."""
+    fmt, scores, sheet = ctx.fmt, ctx.scores, ctx.sheet_names["results"]
+    status = ctx.t("results.provisional") if scores.provisional else ctx.t("results.final")
+    ws.write_formula(row, 1, "=r_status", fmt.badge, status)
+    figures = (("results.overall", "overall", "score", scores.overall.score),
+               ("results.alinus", "alinus", "score", scores.alinus.score),
+               ("col.completion", "overall", "completion", scores.overall.completion))
+    r = row
+    for r, (key, level, column, value) in enumerate(figures, start=row + 1):
+        ws.write_string(r, 1, ctx.t(key), fmt.bold)
+        if level in spans:
+            ref = f"='{sheet}'!${_letter(L.RESULTS.col(column))}${spans[level][0] + 1}"
+            ws.write_formula(r, 2, ref, fmt.headline_pct, "" if value is None else value)
+    r += 1
+    ws.write_string(r, 1, ctx.t("dashboard.date"), fmt.bold)
+    dates = [ctx.cells[("start", k)] for k in ("end_date", "start_date") if ("start", k) in ctx.cells]
+    if dates:
+        start = f"'{ctx.sheet_names['start']}'!"
+        formula = '""'
+        for cell in reversed(dates):  # the end date, else the start date
+            formula = f"IF(ISNUMBER({start}{cell}),{start}{cell},{formula})"
+        when = ctx.audit.metadata.get("end_date") or ctx.audit.metadata.get("start_date")
+        cached = (dt.date(when.year, when.month, when.day) - dt.date(1899, 12, 30)).days if isinstance(when, dt.date) else ""
+        ws.write_formula(r, 2, "=" + formula, fmt.headline_date, cached)
+    ws.write_string(r + 1, 1, ctx.t("meta.modules"), fmt.bold)
+    ws.write_formula(r + 1, 2, f"={L.SETTING_NAME['modules']}", fmt.plain, modules_name(ctx.catalog, ctx.audit.modules, ctx.lang))
 
 
 def _dimension_table(ws, ctx, spans: dict[str, tuple[int, int]], first_row: int) -> int:

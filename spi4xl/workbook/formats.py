@@ -46,6 +46,7 @@ class Formats:
         self.plain = add()
         self.bold = add(bold=True)
         self.wrap = add(text_wrap=True)
+        self.link = add(text_wrap=True, font_color="#0563C1", underline=1)  # top-aligned like its row's texts
         self.center = add(align="center")
         self.title = add(bold=True, font_size=16, font_color="#1F4E78")
         self.subtitle = add(italic=True, font_size=11, text_wrap=True)
@@ -71,6 +72,9 @@ class Formats:
         self.result_int = add(num_format="0", align="center")
         self.result_pct = add(num_format="0.0%", align="center")
         self.figure_pct = add(num_format="0.0%")
+        self.headline_pct = add(num_format="0.0%", bold=True, font_size=14, align="left")
+        self.headline_date = add(num_format="yyyy-mm-dd", bold=True, align="left")
+        self.badge = add(bold=True, font_size=12, bg_color="#FFE699", border=1, border_color="#BF9000")
         result_levels = ("overall", "dimension", "standard", "practice", "principle", "alinus", "module")
         self.level_result = {lvl: add(bold=lvl in ("overall", "dimension")) for lvl in result_levels}
         self.level_result_text = {lvl: add(bold=lvl in ("overall", "dimension"), indent={"standard": 1, "practice": 2}.get(lvl, 0),

@@ -107,30 +107,35 @@ SETTINGS = SheetRole("settings", "sheet.settings", _cols(("key", None, 4), ("lab
 
 RESULTS = SheetRole("results", "sheet.results", _cols(
     ("level", None, 4, "r_level"),
-    ("code", "col.code", 10, "r_code"),
+    ("code", None, 10, "r_code"),  # the unit's key: a dimension, standard... code, or a module's id
+    ("ref", "col.code", 10),  # the code an auditor reads (modules and the overall row go by their name)
     ("name", "level.standard", 60),
     ("score", "col.score", 10, "r_score"),
-    ("answered", "col.answered", 10),
-    ("applicable", "col.applicable", 10),
-    ("total", None, 8),
+    # counts that read left to right without contradiction: N/A <= answered <= indicators, completion = answered / indicators
+    ("total", "col.total", 11),
+    ("answered", "col.answered", 11),
+    ("na", "col.na", 11),
     ("completion", "col.completion", 11),
+    ("applicable", None, 6),  # total - N/A, as in the JSON
+    ("scored", None, 4),  # indicators with a value (a partly answered checklist too): the score's base
     ("parent", None, 6, "r_parent"),
     ("has", None, 4, "r_has"),
-    ("scored", None, 4),
+    ("short", None, 14),  # dimensions by short name: the radar's axis labels
 ))
 
 FINDINGS = SheetRole("findings", "sheet.findings", _cols(
-    ("finding", "col.finding", 12),
-    ("severity", "col.severity", 10),
+    ("finding", None, 14),  # the finding's code (answer.missing, ...), for tools
+    ("severity", "col.severity", 12),  # in the workbook's language
     ("sheet", "col.sheet", 16),
     ("cell", "col.cell", 8),
-    ("item", "col.code", 11),
+    ("subject", "col.item", 24),  # an indicator's code, a field's label
     ("message", "col.message", 70),
     ("hint", "col.hint", 50),
+    ("item", None, 11),  # code or field id: the cell the last Validate coloured
 ))
 
 CONVERSION = SheetRole("conversion", "sheet.conversion", _cols(
-    ("status", "col.status", 14),
+    ("status", "col.status", 16),  # removed, hidden or changed, by name in the workbook's language
     ("old_code", "col.old_code", 12),
     ("new_code", "col.new_code", 12),
     ("answer", "col.answer", 14),

@@ -13,15 +13,17 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, Iterable, Mapping
 
-from spi4xl.answers import parse_answer, term_lookup
+from spi4xl.answers import parse_answer, parse_item_answer, term_lookup
 from spi4xl.audit import ASSESSMENT_TYPES, META_DATES, META_FIELDS, Audit, answer_key, as_text
 from spi4xl.catalog import load_catalog
 from spi4xl.catalog.loader import edition_dir
-from spi4xl.catalog.model import PROFILES, Catalog, parse_modules
+from spi4xl.catalog.model import PROFILES, Catalog
 from spi4xl.errors import Spi4xlError
-from spi4xl.findings import Finding
+from spi4xl.findings import Finding, named
 from spi4xl.ui import ui_all
+from spi4xl.validation import field_labels
 from spi4xl.workbook import layout as L
+from spi4xl.workbook.names import parse_modules_name, parse_profile, parse_status
 from spi4xl.workbook.values import open_book, raw_rows
 
 REQUIRED_ROLES = ("settings", "questionnaire", "organization", "start")
@@ -135,11 +137,13 @@ def read_tables(tables: Mapping[str, L.Table], path: str) -> ReadResult:
     language = settings.get("language", "en")
     audit = Audit(edition=edition, catalog_version=settings.get("catalog_version", ""),
                   language=language if language in catalog.languages else "en",
-                  profile=settings.get("profile") if settings.get("profile") in PROFILES else PROFILES[0],
-                  modules=parse_modules(settings.get("modules")))
+                  profile=parse_profile(settings.get("profile")) or PROFILES[0],
+                  modules=parse_modules_name(catalog, settings.get("modules")))
     result = ReadResult(audit, sheets={role: t.name for role, t in tables.items()}, catalog=catalog)
+    understood = {"language": settings.get("language") in catalog.languages,
+                  "profile": parse_profile(settings.get("profile")) is not None}
     for key, allowed, default in (("language", catalog.languages, "en"), ("profile", PROFILES, PROFILES[0])):
-        if settings.get(key) and settings[key] not in allowed:
+        if settings.get(key) and not understood[key]:
             result.findings.append(Finding("settings.invalid", "error", key, "settings", cells[key],
                                            {"raw": settings[key], "allowed": ", ".join(allowed), "default": default}))
     _read_questionnaire(tables["questionnaire"], catalog, result, path)
@@ -148,6 +152,7 @@ def read_tables(tables: Mapping[str, L.Table], path: str) -> ReadResult:
     if "conversion" in tables:
         _read_conversion(tables["conversion"], catalog, result)
     _report_missing_rows(catalog, result)
+    result.findings = named(result.findings, field_labels(catalog))
     return result
 
 
@@ -166,9 +171,14 @@ def _read_questionnaire(t: L.Table, catalog: Catalog, result: ReadResult, path: 
         row = t.rows[r]
         level = at(row, i_level)
         code = at(row, i_code)
-        if level not in ("indicator", "detail") or code is None:
+        if level not in L.LEVELS or code is None:
             continue
         code = as_text(code).strip()
+        if level not in ("indicator", "detail"):  # a header row: only the notes typed beside it (auditors' words)
+            for index, target in ((i_comment, audit.comments), (i_flag, audit.flags)):
+                if text := as_text(at(row, index)):
+                    target[code] = text
+            continue
         if code in seen:
             raise Spi4xlError("read.duplicate_code", path=path, sheet=t.name, code=code, first=seen[code] + 1, second=r + 1)
         seen[code] = r
@@ -288,21 +298,22 @@ def _read_start(t: L.Table, catalog: Catalog, result: ReadResult) -> None:
 
 
 def _read_conversion(t: L.Table, catalog: Catalog, result: ReadResult) -> None:
-    """Entries a conversion could not place stay part of the audit, so converting back restores them."""
+    """Entries a conversion could not place stay part of the audit, so converting back restores them.
+
+    Answers and evidence types are written by name in the workbook's language (codes in older files)."""
     audit = result.audit
-    answer_codes = {a for s in catalog.scales.values() for a in s.codes}
-    evidence_codes = {e.code for e in catalog.evidence_types}
+    evidence_codes = term_lookup(catalog, "evidence")
     for r in range(t.first_row, len(t.rows)):
         code = as_text(t.value(r, "old_code")).strip()
-        if not code or t.value(r, "status") not in ("removed", "hidden"):
+        if not code or parse_status(t.value(r, "status")) not in ("removed", "hidden"):
             continue
         answer, evidence = as_text(t.value(r, "answer")), as_text(t.value(r, "evidence"))
-        if answer in answer_codes:
-            audit.answers[code] = answer
+        if answer and (parsed := parse_item_answer(catalog, code, answer)) is not None:
+            audit.answers[code] = parsed[1]
         elif answer:
             audit.unparsed[(code, "answer")] = answer
-        if evidence in evidence_codes:
-            audit.evidence[code] = evidence
+        if evidence and (ev := evidence_codes.get(answer_key(evidence))) is not None:
+            audit.evidence[code] = ev
         elif evidence:
             audit.unparsed[(code, "evidence")] = evidence
         for column, target in (("comment", audit.comments), ("flag", audit.flags)):

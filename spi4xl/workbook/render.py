@@ -16,18 +16,19 @@ from typing import Any, Callable, Iterable, Mapping
 import xlsxwriter
 from xlsxwriter.utility import xl_col_to_name, xl_rowcol_to_cell
 
-from spi4xl.answers import answer_row, answer_table
-from spi4xl.audit import ASSESSMENT_TYPES, META_DATES, META_FIELDS, Audit
+from spi4xl.answers import answer_row, answer_table, parse_item_answer, term_lookup
+from spi4xl.audit import ASSESSMENT_TYPES, META_DATES, META_FIELDS, Audit, answer_key
 from spi4xl.catalog.check import EXCEL_CELL_LIMIT
-from spi4xl.catalog.model import CORE_MODULE, PROFILES, Catalog, Indicator, modules_text
+from spi4xl.catalog.model import CORE_MODULE, PROFILES, Catalog, Indicator
 from spi4xl.errors import Spi4xlError
 from spi4xl.findings import Finding
 from spi4xl.scoring import Scores, UnitScore, score
 from spi4xl.ui import ui
 from spi4xl.workbook import layout as L
-from spi4xl.workbook.dashboard import write_dashboard
+from spi4xl.workbook.dashboard import dimension_short, write_dashboard
 from spi4xl.workbook.formats import Formats, protect, row_height
 from spi4xl.workbook.printing import paper_for, print_one_page, print_table
+from spi4xl.workbook.names import modules_name, profile_name, status_name
 from spi4xl.workbook.shapes import JOBS, add_sheet_buttons, name_button_shapes
 
 FORMATS = ("xlsx", "xlsm")
@@ -121,7 +122,7 @@ def write_lists(book, ctx: RenderContext) -> None:
     lists.append(("list_evidence", [ctx.ct(t.key) for t in ctx.catalog.evidence_types]))
     lists.append(("list_assessment", [ctx.t(f"assessment.{c}") for c in ASSESSMENT_TYPES]))
     lists.append(("list_language", list(ctx.catalog.languages)))
-    lists.append(("list_profile", list(PROFILES)))
+    lists.append(("list_profile", [profile_name(p, ctx.lang) for p in PROFILES]))
     for f in ctx.catalog.org_fields:
         if f.choices:
             lists.append((f"list_org_{f.id}", [ctx.ct(f"org.{f.id}.{c}", "label") for c in f.choices]))
@@ -185,6 +186,9 @@ def write_questionnaire(book, ctx: RenderContext) -> None:
             ws.write_string(r, c["text"], ctx.ct(code), fmt.level[level])
             # the row format colours the band without a cell per column (fewer cells, faster reading)
             ws.set_row(r, row_height((ctx.ct(code), W["text"], 10, True)), fmt.level[level], {"level": 0})
+            for cid, notes in (("comment", ctx.audit.comments), ("flag", ctx.audit.flags)):  # kept, read back
+                if code in notes:
+                    ws.write_string(r, c[cid], notes[code], fmt.level[level])
             r += 1
             continue
         is_detail = level == "detail"
@@ -476,8 +480,8 @@ def _setting_values(ctx: RenderContext) -> dict[str, str]:
         "edition": ctx.catalog.edition,
         "catalog_version": ctx.catalog.version,
         "content_hash": ctx.catalog.content_hash,
-        "profile": ctx.audit.profile,
-        "modules": modules_text(modules),
+        "profile": profile_name(ctx.audit.profile, ctx.lang),
+        "modules": modules_name(ctx.catalog, modules, ctx.lang),
     }
 
 
@@ -546,14 +550,17 @@ def write_results(book, ctx: RenderContext) -> None:
         spans[level] = (spans.get(level, (r, r))[0], r)
         A = lambda cid: xl_rowcol_to_cell(r, c[cid])
         ws.write_string(r, c["level"], level)
-        ws.write_string(r, c["code"], code, fmt.level_result[level])
+        ws.write_string(r, c["code"], code)
+        ws.write_string(r, c["ref"], "" if level == "module" else code, fmt.level_result[level])
         ws.write_string(r, c["name"], label, fmt.level_result_text[level])
         ws.set_row(r, row_height((label, role.columns[c["name"]].width - 2, 10, level in ("overall", "dimension"))))
         ws.write_string(r, c["parent"], parent)
+        ws.write_string(r, c["short"], dimension_short(ctx, code) if level == "dimension" else code)
         # The catalog's count, not a count of rows: a deleted row stays in the total as unanswered.
         ws.write_number(r, c["total"], unit.total, fmt.result_int)
         ws.write_formula(r, c["answered"], f"=COUNTIFS({crit},q_done,1)", fmt.result_int, unit.answered)
-        ws.write_formula(r, c["applicable"], f"={A('total')}-COUNTIFS({crit},q_na,1)", fmt.result_int, unit.applicable)
+        ws.write_formula(r, c["na"], f"=COUNTIFS({crit},q_na,1)", fmt.result_int, unit.na)
+        ws.write_formula(r, c["applicable"], f"={A('total')}-{A('na')}", None, unit.applicable)
         ws.write_formula(r, c["scored"], f"=COUNTIFS({crit},q_scored,1)", fmt.result_int, unit.scored)
         if ctx.catalog.scoring.method == "mean_of_children" and level in child_level:
             kids = child_rows.get((child_level[level], code if level != "overall" else ""), [])
@@ -577,7 +584,7 @@ def write_results(book, ctx: RenderContext) -> None:
     ws.write_formula(status_row + 1, c["score"], f"={total}-{answered}", fmt.result_int,
                      ctx.scores.overall.total - ctx.scores.overall.answered)
     book.define_name("r_status", f"='{name}'!{xl_rowcol_to_cell(status_row, c['name'], True, True)}")
-    ws.freeze_panes(L.FIRST_DATA_ROW, 3)
+    ws.freeze_panes(L.FIRST_DATA_ROW, c["score"])
     print_table(ws, ctx, role, status_row + 1)
     protect(ws, ctx.fmt)
 
@@ -599,22 +606,28 @@ def _table_sheet(book, ctx: RenderContext, role: L.SheetRole):
     _key_row(ws, role, ctx.fmt)
     ws.set_row(1, _header_height(ctx, role))
     for i, col in enumerate(role.columns):
-        ws.write_string(1, i, ctx.t(col.header), ctx.fmt.header)
+        if col.header:
+            ws.write_string(1, i, ctx.t(col.header), ctx.fmt.header)
     return ws
 
 
 def write_findings(book, ctx: RenderContext) -> None:
     role, fmt = L.FINDINGS, ctx.fmt
     ws = _table_sheet(book, ctx, role)
+    c = {col.id: i for i, col in enumerate(role.columns)}
     for r, f in enumerate(ctx.findings, start=L.FIRST_DATA_ROW):
         sheet = ctx.sheet_names.get(f.sheet, f.sheet)
         cell = ctx.cells.get((f.sheet, f.item), "")
-        ws.write_row(r, 0, [f.code, f.severity, sheet, cell, f.item], fmt.wrap)
-        ws.write_string(r, role.col("message"), f.message(ctx.lang), fmt.wrap)
-        ws.write_string(r, role.col("hint"), f.hint(ctx.lang), fmt.wrap)
-        ws.set_row(r, _fit(role, finding=f.code, sheet=sheet, item=f.item, message=f.message(ctx.lang), hint=f.hint(ctx.lang)))
+        texts = {"severity": ctx.t(f"finding_severity.{f.severity}"), "sheet": sheet, "subject": f.name(ctx.lang),
+                 "message": f.message(ctx.lang), "hint": f.hint(ctx.lang)}
+        for cid, value in {"finding": f.code, **texts, "item": f.item}.items():
+            ws.write_string(r, c[cid], value, fmt.wrap)
         if cell:
-            ws.write_url(r, role.col("cell"), f"internal:'{sheet}'!{cell}", None, cell)
+            # XlsxWriter's default link format sits at the bottom of a tall row: beside the next finding
+            ws.write_url(r, c["cell"], f"internal:'{sheet}'!{cell}", fmt.link, cell)
+        else:
+            ws.write_blank(r, c["cell"], None, fmt.wrap)
+        ws.set_row(r, _fit(role, **texts))
     last = L.FIRST_DATA_ROW + max(len(ctx.findings), 1) - 1
     ws.autofilter(1, 0, last, len(role.columns) - 1)
     ws.freeze_panes(L.FIRST_DATA_ROW, 0)
@@ -628,12 +641,25 @@ def write_conversion(book, ctx: RenderContext) -> None:
     role, fmt = L.CONVERSION, ctx.fmt
     ws = _table_sheet(book, ctx, role)
     for r, e in enumerate(ctx.conversion, start=L.FIRST_DATA_ROW):
-        ws.write_row(r, 0, [e.status, e.old_code, e.new_code, e.answer, e.comment, e.evidence, e.flag], fmt.input_wrap)
+        answer, evidence = _answer_name(ctx, e.old_code, e.answer), _evidence_name(ctx, e.evidence)
+        ws.write_row(r, 0, [status_name(e.status, ctx.lang), e.old_code, e.new_code, answer, e.comment, evidence,
+                            e.flag], fmt.input_wrap)
         ws.write_string(r, role.col("message"), ctx.t(f"conversion.{e.status}"), fmt.wrap)
-        ws.set_row(r, _fit(role, answer=e.answer, comment=e.comment, evidence=e.evidence, flag=e.flag,
+        ws.set_row(r, _fit(role, answer=answer, comment=e.comment, evidence=evidence, flag=e.flag,
                            message=ctx.t(f"conversion.{e.status}")))
     ws.freeze_panes(L.FIRST_DATA_ROW, 0)
     print_table(ws, ctx, role, L.FIRST_DATA_ROW + len(ctx.conversion) - 1)
+
+
+def _answer_name(ctx: RenderContext, code: str, typed: str) -> str:
+    """An answer by its label in the workbook's language; text that is no answer stays as typed."""
+    parsed = parse_item_answer(ctx.catalog, code, typed) if typed else None
+    return ctx.catalog.answer_label(*parsed, ctx.lang) if parsed else typed
+
+
+def _evidence_name(ctx: RenderContext, typed: str) -> str:
+    code = term_lookup(ctx.catalog, "evidence").get(answer_key(typed)) if typed else None
+    return ctx.ct(f"evidence.{code}") if code else typed
 
 
 def _check_cell_limits(audit: Audit) -> None:
@@ -652,6 +678,7 @@ def _orphans(ctx: RenderContext, listed: set[str]) -> list[ConversionEntry]:
     """
     audit = ctx.audit
     rendered = {i.code for i in ctx.indicators} | {d.code for i in ctx.indicators for d in i.details}
+    rendered |= {code for i in ctx.indicators for code in (i.dimension, i.standard, i.practice)}  # header rows' notes
     return [
         ConversionEntry(
             "hidden" if ctx.catalog.node(code) is not None else "removed", code, "",
@@ -714,7 +741,7 @@ SHEET_WRITERS: tuple[SheetWriter, ...] = (
     SheetWriter("organization", write_organization),
     SheetWriter("questionnaire", write_questionnaire),
     SheetWriter("results", write_results),
-    SheetWriter("dashboard", write_dashboard, needs=("results",)),  # charts over the results rows
+    SheetWriter("dashboard", write_dashboard, needs=("start", "results")),  # charts over the results rows, the dates
     SheetWriter("findings", write_findings, needs=("start", "organization", "questionnaire")),  # links to input cells
     SheetWriter("conversion", write_conversion),
     SheetWriter("peers", write_peers),

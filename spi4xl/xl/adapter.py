@@ -29,7 +29,6 @@ from typing import Any, Iterable
 from xlsxwriter.utility import xl_cell_to_rowcol
 
 from spi4xl.audit import as_text
-from spi4xl.catalog.model import modules_text
 from spi4xl.errors import Spi4xlError
 from spi4xl.findings import Finding, count_by_severity, located
 from spi4xl.scoring import Scores, UnitScore
@@ -39,6 +38,7 @@ from spi4xl.workbook import layout as L
 from spi4xl.workbook.formats import INPUT_FILL, LEVEL_FILLS, SEVERITY_FILLS
 from spi4xl.workbook.read import ReadResult, find_role_tables, read_tables
 from spi4xl.workbook.render import ConversionEntry, fingerprint
+from spi4xl.workbook.names import modules_name, parse_status, profile_name
 from spi4xl.xl.grid import ROLES, Grid, Rendered, as_written, render_grids
 
 # What xlwings' own VBA and Office Scripts clients can replay (see xlwings' Remote.bas).
@@ -388,9 +388,9 @@ def populate(book: Any, *, alert: bool = True) -> Report:
             fills[(live.roles[role], *at)] = _base_fill(grid, role, at[0], catalog)
     colour(live, fills)
     t = lambda key: ui(key, audit.language)  # noqa: E731
-    modules = modules_text(audit.modules)
+    modules, profile = modules_name(catalog, audit.modules, audit.language), profile_name(audit.profile, audit.language)
     lines = [f"{t('sheet.questionnaire')}: {len(catalog.indicators(audit.profile, audit.modules))}",
-             f"{t('meta.language')}: {audit.language}   {t('meta.profile')}: {audit.profile}   {t('meta.modules')}: {modules}"]
+             f"{t('meta.language')}: {audit.language}   {t('meta.profile')}: {profile}   {t('meta.modules')}: {modules}"]
     if rendered.conversion:
         lines.append(f"{t('sheet.conversion')}: {rendered.conversion}")
     report = Report("populate", t("button.populate"), "\n".join(lines), rendered.scores, list(read.findings))
@@ -406,7 +406,7 @@ def _changed_entries(live: Live) -> list[ConversionEntry]:
     out: dict[str, ConversionEntry] = {}
     table = live.tables.get("conversion")
     for row in table.records() if table is not None else ():
-        if row.get("status") == "changed":
+        if parse_status(row.get("status")) == "changed":
             text = lambda col: as_text(row.get(col))  # noqa: E731
             out.setdefault(text("old_code"), ConversionEntry(
                 "changed", text("old_code"), text("new_code"), text("answer"), text("comment"), text("evidence"),

@@ -1,0 +1,69 @@
+"""What the workbook shows by name, in its language, where spi4xl keeps a code: the profile and modules
+on the Start and Settings sheets, the status of the conversion report's rows.
+
+The buttons and the reader read these cells back, so every name is parsed back from any language
+(and the codes older workbooks wrote still read).
+"""
+
+from __future__ import annotations
+
+import re
+
+from spi4xl.catalog.model import ALL_MODULES, CORE_MODULE, PROFILES, Catalog
+from spi4xl.ui import ui, ui_all
+
+
+def _fold(text: str) -> str:
+    return " ".join(text.split()).casefold()
+
+
+CONVERSION_STATUSES = ("hidden", "removed", "changed")
+
+
+def status_name(status: str, lang: str) -> str:
+    return ui(f"conversion_status.{status}", lang)
+
+
+def parse_status(text: object) -> str | None:
+    """The conversion status named by a cell (a code or a name in any language); None otherwise."""
+    wanted = _fold(text) if isinstance(text, str) else ""
+    for code in CONVERSION_STATUSES:
+        if wanted == code or wanted in {_fold(v) for v in ui_all(f"conversion_status.{code}").values()}:
+            return code
+    return None
+
+
+def profile_name(profile: str, lang: str) -> str:
+    return ui(f"profile.{profile}", lang)
+
+
+def parse_profile(text: str | None) -> str | None:
+    """The profile code named by `text` (a code or a name in any language); None when not understood."""
+    wanted = _fold(text or "")
+    for code in PROFILES:
+        if wanted == code or wanted in {_fold(v) for v in ui_all(f"profile.{code}").values()}:
+            return code
+    return None
+
+
+def modules_name(catalog: Catalog, modules: tuple[str, ...] | None, lang: str) -> str:
+    """'All modules', the core questionnaire's name when there are none, else the modules' names."""
+    if modules is None:
+        return ui("modules.all", lang)
+    return ", ".join(catalog.text(m.key, "name", lang) for m in catalog.modules
+                     if m.code in (modules or (CORE_MODULE,)))
+
+
+def parse_modules_name(catalog: Catalog, text: str | None) -> tuple[str, ...] | None:
+    """The inverse of modules_name for names of any language and for codes; None (every module) for
+    'all' or an empty cell. Names not understood are left out."""
+    folded = _fold(text or "")
+    if folded in ("", ALL_MODULES) or folded in {_fold(v) for v in ui_all("modules.all").values()}:
+        return None
+    names = {m.code: m.code for m in catalog.modules}
+    for m in catalog.modules:
+        names.update({_fold(catalog.text(m.key, "name", lang)): m.code for lang in catalog.languages})
+    codes = [names.get(_fold(part)) for part in re.split(r"[,;]", text or "")]
+    if not any(codes):  # codes as older workbooks wrote them: 'gender rural'
+        codes = [names.get(part) for part in folded.split()]
+    return tuple(c for c in codes if c and c != CORE_MODULE)
