@@ -73,7 +73,7 @@ def i18n_export(args: argparse.Namespace) -> int:
     from spi4xl.workbook.text_files import export_workbook
 
     rows = export_workbook(_catalog(args), args.lang, Path(args.out))
-    print(f"wrote {args.out}: {rows} texts to review")
+    print(ui("cli.wrote_texts", ui_language(), path=args.out, count=rows))
     return 0
 
 
@@ -86,7 +86,10 @@ def i18n_import(args: argparse.Namespace) -> int:
     for row, ident, why in report.refused:
         print(ui("cli.refused", lang, path=args.workbook, row=row, id=ident, code=why.code, message=why.message(lang)),
               file=sys.stderr)
-    print(f"{report.lang}: {report.updated} updated, {report.unchanged} unchanged, {len(report.refused)} refused")
+    for po_path in report.written:
+        print(ui("cli.wrote", lang, path=po_path))
+    print(ui("cli.imported", lang, language=report.lang, updated=report.updated, unchanged=report.unchanged,
+             refused=len(report.refused)))
     return 1 if report.refused else 0
 
 
@@ -99,7 +102,7 @@ def i18n_update(args: argparse.Namespace) -> int:
     for lang in catalog.languages[1:]:
         for domain in domains(catalog, lang):
             write_po(domain.po_path, lang, domain.source)
-            print(f"updated {domain.po_path}")
+            print(ui("cli.wrote", ui_language(), path=domain.po_path))
     return 0
 
 
@@ -121,7 +124,7 @@ def build_cmd(args: argparse.Namespace) -> int:
         emit_json(report)
     else:
         for entry in report:
-            print(f"{entry.get('status', 'wrote')}: {entry['file']}")
+            print(f"{entry['status']}: {entry['file']}" if args.check else ui("cli.wrote", ui_language(), path=entry["file"]))
     if args.check and any(e["status"] != "current" for e in report):
         raise Spi4xlError("cli.templates_stale")
     return 0
@@ -129,19 +132,20 @@ def build_cmd(args: argparse.Namespace) -> int:
 
 @command("read")
 def read_cmd(args: argparse.Namespace) -> int:
-    from spi4xl.workbook.read import read_workbook
+    from spi4xl.assess import assess
 
-    result = read_workbook(args.workbook)
-    audit = result.audit
+    a = assess(args.workbook)  # the findings `validate` reports, not only those met while reading
+    result, audit = a.read, a.read.audit
+    lang = _report_language(args, audit.language)
     if args.json:
-        emit_json({"audit": audit_to_dict(audit), "findings": [f.as_dict(audit.language) for f in result.findings],
+        emit_json({"audit": audit_to_dict(audit), "findings": [f.as_dict(audit.language) for f in a.findings],
                    "sheets": result.sheets})
     else:
-        print(f"{args.workbook}: {audit.edition} {audit.catalog_version}, language {audit.language}, profile {audit.profile}")
-        print(f"{len(audit.answers)} answers, {len(audit.comments)} comments, {len(audit.flags)} flags, "
-              f"{len(audit.org)} Organization Information values, {len(result.findings)} finding(s)")
-        for f in result.findings:
-            print(f"  {f.severity}: {result.sheets.get(f.sheet, f.sheet)}!{f.cell}: {f.message(audit.language)}")
+        print(ui("cli.read.head", lang, path=args.workbook, edition=audit.edition, version=audit.catalog_version,
+                 language=audit.language, profile=audit.profile))
+        print(ui("cli.read.counts", lang, answers=len(audit.answers), comments=len(audit.comments), flags=len(audit.flags),
+                 org=len(audit.org), findings=len(a.findings)))
+        _print_findings(a.findings, result.sheets, lang)
     return 0
 
 
@@ -161,18 +165,32 @@ def convert_cmd(args: argparse.Namespace) -> int:
     if args.json:
         emit_json(report)
     else:
-        print(f"wrote {report['output']} ({report['to']['language']}, {report['to']['edition']} {report['to']['catalog_version']})")
+        lang = _report_language(args, report["from"]["language"])
+        print(ui("cli.convert.wrote", lang, path=report["output"], language=report["to"]["language"],
+                 edition=report["to"]["edition"], version=report["to"]["catalog_version"]))
         for status in ("changed", "removed", "hidden"):
             if report[status]:
-                print(f"  {status}: {', '.join(report[status])}")
+                print("  " + ui(f"cli.convert.{status}", lang, codes=", ".join(report[status]),
+                                sheet=ui("sheet.conversion", lang), questionnaire=ui("sheet.questionnaire", lang)))
     return 0
 
 
 # --- scores, findings, batches ----------------------------------------------------------------
+def _report_language(args: argparse.Namespace, workbook_lang: str) -> str:
+    """A report on a workbook speaks the workbook's language unless --lang asks for another."""
+    return args.ui_lang or workbook_lang
+
+
+def _counts(counts: dict[str, int], lang: str) -> str:
+    return ", ".join(f"{n} {ui(f'severity.{kind}', lang)}" for kind, n in counts.items())
+
+
 def _print_findings(findings, sheets: dict[str, str], lang: str) -> None:
+    """Each finding on one line, its fix hint indented on the next."""
     for f in findings:
         where = f"{sheets.get(f.sheet, f.sheet)}!{f.cell}" if f.cell else sheets.get(f.sheet, f.sheet)
         print(f"  {f.severity:<7} {f.code:<24} {where:<22} {f.message(lang)}")
+        print(f"  {'':<7} {'':<24} {'':<22} {ui('cli.hint', lang, hint=f.hint(lang))}")
 
 
 def _pct(value: float | None) -> str:
@@ -190,16 +208,31 @@ def score_cmd(args: argparse.Namespace) -> int:
     if args.json:
         emit_json({**s.to_dict(), "findings": a.counts, "output": args.out})
         return 0
-    cat, lang = a.read.catalog, a.read.audit.language
-    state = "provisional" if s.provisional else "complete"
-    print(f"{args.workbook}: overall {_pct(s.overall.score)} ({s.overall.answered}/{s.overall.total} answered, {state})")
+    cat = a.read.catalog
+    lang = _report_language(args, a.read.audit.language)
+    o = s.overall
+    print(ui("cli.overall", lang, path=args.workbook, score=_pct(o.score).strip(), answered=o.answered, total=o.total,
+             state=ui("cli.provisional" if s.provisional else "cli.complete", lang)))
+
+    def unit_line(code: str, unit, name: str) -> None:
+        print(f"  {code:<6} {_pct(unit.score)}  {unit.answered:>3}/{unit.total:<3} {name}")
+
+    print(ui("cli.kind.dimension", lang))
     for code, unit in s.dimensions.items():
-        print(f"  {code}  {_pct(unit.score)}  {unit.answered:>3}/{unit.total:<3} {cat.text(code, 'name', lang)}")
+        unit_line(code, unit, cat.text(code, "name", lang))
+    print(ui("cli.kind.principle", lang))
     for code, unit in s.client_protection.items():
-        print(f"  {code} {_pct(unit.score)}  {unit.answered:>3}/{unit.total:<3} {cat.text('principle.' + code, 'name', lang)}")
-    print(f"  ALINUS {_pct(s.alinus.score)}   findings: " + ", ".join(f"{n} {k}" for k, n in a.counts.items()))
+        unit_line(code, unit, cat.text(f"principle.{code}", "name", lang))
+    print(f"ALINUS   {_pct(s.alinus.score)}  {s.alinus.answered:>3}/{s.alinus.total:<3} {ui('cli.alinus', lang)}")
+    if s.modules:
+        print(ui("cli.kind.module", lang))
+        for code, unit in s.modules.items():
+            unit_line(code, unit, cat.text(f"module.{code}", "name", lang))
+    else:
+        print(ui("cli.no_modules", lang))
+    print(ui("cli.findings", lang, counts=_counts(a.counts, lang)))
     if args.out:
-        print(f"wrote {args.out}")
+        print(ui("cli.wrote", lang, path=args.out))
     return 0
 
 
@@ -208,14 +241,17 @@ def validate_cmd(args: argparse.Namespace) -> int:
     from spi4xl.assess import assess, write_report
 
     a = assess(args.workbook)
-    lang = a.read.audit.language
     if args.out:
         write_report(a, Path(args.out))
     if args.json:
+        lang = a.read.audit.language
         emit_json({"findings": [f.as_dict(lang) for f in a.findings], "counts": a.counts})
     else:
+        lang = _report_language(args, a.read.audit.language)
         _print_findings(a.findings, a.read.sheets, lang)
-        print(f"{args.workbook}: " + ", ".join(f"{n} {k}(s)" for k, n in a.counts.items()))
+        print(f"{args.workbook}: {_counts(a.counts, lang)}")
+        if args.out:
+            print(ui("cli.wrote", lang, path=args.out))
     return 1 if a.counts["error"] else 0
 
 
@@ -231,7 +267,7 @@ def batch_cmd(args: argparse.Namespace) -> int:
     lang = ui_language()
     for path, error in skipped:
         print(ui("cli.skipped", lang, path=path, code=error.code, message=error.message(lang)), file=sys.stderr)
-    print(f"wrote {args.out}: {written} audit(s), {len(skipped)} skipped")
+    print(ui("cli.batch", lang, path=args.out, written=written, skipped=len(skipped)))
     return 0
 
 
@@ -259,7 +295,7 @@ def compare_cmd(args: argparse.Namespace) -> int:
 
         refuse_overwrite(Path(args.workbook), Path(args.out))
         render(cat, lang, a.read.audit, Path(args.out), findings=[], peers=standings)
-        print(f"wrote {args.out}")
+        print(ui("cli.wrote", _report_language(args, lang), path=args.out))
     return 0
 
 

@@ -407,4 +407,4 @@ def test_update_adds_new_texts_and_keeps_removed_ones_obsolete(mini: Path, ui_di
     fr = {e.key: e for e in read_translations(mini / "locale" / "fr.po", "fr", catalog.texts["en"]).entries}
     assert fr[("org.reporting_date", "label")].status == "stale"
     assert ("org.active_clients", "help") not in fr
-    assert "updated" in capsys.readouterr().out
+    assert spi4xl.ui.ui("cli.wrote", path=mini / "locale" / "fr.po") in capsys.readouterr().out.splitlines()

@@ -52,6 +52,7 @@ class ImportReport:
     updated: int = 0
     unchanged: int = 0
     refused: list[tuple[int, str, Spi4xlError]] = field(default_factory=list)  # (row number, id, why)
+    written: list[Path] = field(default_factory=list)  # the PO files changed
 
 
 def import_rows(catalog: Catalog, rows: list[list[Any]], path: Path) -> ImportReport:
@@ -85,4 +86,5 @@ def import_rows(catalog: Catalog, rows: list[list[Any]], path: Path) -> ImportRe
     for name, domain in by_domain.items():
         if updates[name]:
             write_po(domain.po_path, lang, domain.source, updates[name])
+            report.written.append(domain.po_path)
     return report
