@@ -1,8 +1,9 @@
 """The `spi4xl` command: every expected failure is one line on stderr and a non-zero exit, never a traceback.
 
-Messages on stderr are in the language of `--lang` (before the sub-command), else SPI4XL_LANG, else
-the locale, else English; each error names its code (`spi4xl: error [read.not_spi4xl]: ...`), the same
-in every language. Reports on stdout stay as they are, for scripts.
+Messages on stderr are in the language of `--lang` (before the sub-command, any case: FR or fr), else
+SPI4XL_LANG, else the locale, else English; each error names its code (`spi4xl: error [read.not_spi4xl]: ...`),
+the same in every language. Reports on a workbook speak its language unless `--lang` names another; --json
+output is the same in every language, for scripts. A command without its sub-command prints its help, exit 2.
 """
 
 from __future__ import annotations
@@ -375,36 +376,48 @@ class _Version(argparse.Action):
         parser.exit()
 
 
+EDITION_HELP = f"edition name or catalog folder (default: {DEFAULT_EDITION})"
+JSON_HELP = "print JSON instead of text (keys in README)"
+WORKBOOK_HELP = "an audit workbook (.xlsx or .xlsm)"
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="spi4xl", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--version", action=_Version)
-    parser.add_argument("--lang", dest="ui_lang", choices=LANGUAGES,
-                        help="language of messages (default: SPI4XL_LANG, else the locale, else en)")
-    sub = parser.add_subparsers(dest="group", required=True)
+    parser.add_argument("--lang", dest="ui_lang", choices=LANGUAGES, type=str.lower,
+                        help="language of messages and reports (default for messages: SPI4XL_LANG, else the locale, "
+                        "else en; for a report on a workbook: the workbook's language)")
+    sub = parser.add_subparsers(dest="group", metavar="COMMAND")
+    parser.set_defaults(help_of=parser)
 
-    cat = sub.add_parser("catalog", help="check and summarize a standards catalog").add_subparsers(dest="action", required=True)
+    group = sub.add_parser("catalog", help="check and summarize a standards catalog")
+    group.set_defaults(help_of=group)
+    cat = group.add_subparsers(dest="action", metavar="ACTION")
     for action, helptext in (("check", "fail on any loader error, incomplete translation or Excel limit"),
                              ("show", "counts per dimension, standard, principle, module and language")):
         p = cat.add_parser(action, help=helptext)
-        p.add_argument("edition", nargs="?", default=DEFAULT_EDITION, help="edition name or catalog folder")
+        p.add_argument("edition", nargs="?", default=DEFAULT_EDITION, help=EDITION_HELP)
         p.add_argument("--overlay", help="spreadsheet or PO file of your own wording (code -> text)")
         if action == "show":
             p.add_argument("--json", action="store_true", help="stable JSON (see README)")
 
-    i18n = sub.add_parser("i18n", help="translators' workflow").add_subparsers(dest="action", required=True)
+    group = sub.add_parser("i18n", help="translators' workflow")
+    group.set_defaults(help_of=group)
+    i18n = group.add_subparsers(dest="action", metavar="ACTION")
     p = i18n.add_parser("export", help="write a workbook of texts to translate")
-    p.add_argument("--lang", required=True)
-    p.add_argument("--out", required=True)
+    p.add_argument("--lang", required=True, type=str.lower, help="the language to translate into (fr, es)")
+    p.add_argument("--out", required=True, help="the .xlsx file to write")
     p = i18n.add_parser("import", help="write a filled translation workbook back into the PO files")
-    p.add_argument("workbook")
+    p.add_argument("workbook", help="a workbook written by 'spi4xl i18n export', filled in")
     i18n.add_parser("update", help="add new English texts to every PO file (as missing)")
     for p in i18n.choices.values():
-        p.add_argument("--edition", default=DEFAULT_EDITION)
+        p.add_argument("--edition", default=DEFAULT_EDITION, help=EDITION_HELP)
 
     p = sub.add_parser("build", help="render questionnaire templates (batch regeneration)")
-    p.add_argument("--edition", default=DEFAULT_EDITION)
-    p.add_argument("--lang", help="comma-separated languages (default: all of the catalog)")
-    p.add_argument("--profile", default=PROFILES[0], choices=PROFILES)
+    p.add_argument("--edition", default=DEFAULT_EDITION, help=EDITION_HELP)
+    p.add_argument("--lang", type=str.lower, help="comma-separated languages (default: all of the catalog)")
+    p.add_argument("--profile", default=PROFILES[0], choices=PROFILES,
+                   help="which indicators: full (default), alinus or cp (client protection)")
     p.add_argument("--modules", help="comma-separated optional modules, or 'all' (default) or 'core'")
     p.add_argument("--format", help="xlsx, xlsm or both (default)")
     p.add_argument("--out", help="folder (default: workbook_templates/ of the checkout, or of the current folder "
@@ -417,23 +430,23 @@ def build_parser() -> argparse.ArgumentParser:
                    "on macOS (default: none written, so the user's xlwings settings decide)")
     p.add_argument("--paper", choices=PAPERS, help="paper the sheets print on (default by language: "
                    + ", ".join(f"{lang} {paper}" for lang, paper in DEFAULT_PAPER.items()) + ")")
-    p.add_argument("--json", action="store_true")
+    p.add_argument("--json", action="store_true", help=JSON_HELP)
 
     p = sub.add_parser("read", help="read a filled workbook")
-    p.add_argument("workbook")
-    p.add_argument("--json", action="store_true")
+    p.add_argument("workbook", help=WORKBOOK_HELP)
+    p.add_argument("--json", action="store_true", help=JSON_HELP)
 
     p = sub.add_parser("convert", help="a new workbook in another language and/or the current catalog")
-    p.add_argument("workbook")
-    p.add_argument("--lang", required=True)
+    p.add_argument("workbook", help=WORKBOOK_HELP)
+    p.add_argument("--lang", required=True, type=str.lower, help="language of the new workbook (en, fr, es)")
     p.add_argument("--edition", help="target catalog edition (default: the workbook's)")
-    p.add_argument("--out", required=True)
-    p.add_argument("--json", action="store_true")
+    p.add_argument("--out", required=True, help="the new workbook to write (never the input)")
+    p.add_argument("--json", action="store_true", help=JSON_HELP)
 
     for name, helptext in (("score", "scores of a filled workbook"), ("validate", "findings of a filled workbook (exit 1 on errors)")):
         p = sub.add_parser(name, help=helptext)
-        p.add_argument("workbook")
-        p.add_argument("--json", action="store_true")
+        p.add_argument("workbook", help=WORKBOOK_HELP)
+        p.add_argument("--json", action="store_true", help=JSON_HELP)
         p.add_argument("--out", help="write a new workbook with results and findings filled (the input is never changed)")
 
     p = sub.add_parser("batch", help="score every audit of a folder or glob into one table")
@@ -443,20 +456,20 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--quiet", action="store_true", help="no progress bar")
 
     p = sub.add_parser("compare", help="percentile rank of an audit against a peer results table")
-    p.add_argument("workbook")
+    p.add_argument("workbook", help=WORKBOOK_HELP)
     p.add_argument("--peers", required=True, help="results.csv or .parquet from 'spi4xl batch'")
     p.add_argument("--out", help="write a new workbook with a peer comparison sheet")
-    p.add_argument("--json", action="store_true")
+    p.add_argument("--json", action="store_true", help=JSON_HELP)
 
     p = sub.add_parser("doctor", help="what the desktop buttons need on this computer and whether it is there "
                        "(and, given a workbook, whether it is sound)")
     p.add_argument("workbook", nargs="?", help="an audit workbook (.xlsm) to check as well")
-    p.add_argument("--json", action="store_true")
+    p.add_argument("--json", action="store_true", help=JSON_HELP)
 
     p = sub.add_parser("serve", help="Populate/Validate/Score for the Office.js add-in and xlwings' VBA client "
                        "(xlwings Server; needs an xlwings PRO licence key, see README)")
-    p.add_argument("--host", default="127.0.0.1")
-    p.add_argument("--port", type=int, default=8000)
+    p.add_argument("--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1, this computer only)")
+    p.add_argument("--port", type=int, default=8000, help="port to listen on (default: 8000)")
     p.add_argument("--base-url", help="public https URL of this server, written into /manifest.xml")
     p.add_argument("--certfile", help="TLS certificate (Office add-ins need https)")
     p.add_argument("--keyfile", help="TLS private key")
@@ -468,6 +481,9 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     set_ui_language(args.ui_lang)
     name = f"{args.group} {args.action}" if getattr(args, "action", None) else args.group
+    if name not in COMMANDS:  # a bare `spi4xl` (or `spi4xl catalog`): the help, and exit 2 as for any usage error
+        args.help_of.print_help()
+        return 2
     try:
         return COMMANDS[name](args)
     except Spi4xlError as exc:
