@@ -98,3 +98,33 @@ def test_setup_tests_waits_for_the_package_managers_lock():
     calls = [line for line in script.splitlines() if "apt-get " in line and not line.lstrip().startswith("#")]
     assert len(calls) == 2 and all("$APT_WAIT" in line for line in calls)
     assert 'APT_WAIT="-o DPkg::Lock::Timeout=300"' in script
+
+
+def readme_json_example(command: str) -> dict:
+    """The JSON block the README shows after `command`, with its UNIT placeholders as null."""
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    after = readme[readme.index(f"`{command}` prints:"):]
+    after = after[after.index("```json\n") + 8:]
+    block = after[:after.index("\n```")]
+    return json.loads(block.replace("UNIT", "null"))
+
+
+def shown_equals_real(shown, real, where: str = "") -> list[str]:
+    """Every number or text the README shows, at the precision it shows, against the real output."""
+    if isinstance(shown, dict):
+        return [problem for key, value in shown.items() if key != "..." and value is not None
+                for problem in (shown_equals_real(value, real[key], f"{where}.{key}") if key in real else [f"{where}.{key}: not in the output"])]
+    if isinstance(shown, float):
+        decimals = len(repr(shown).split(".")[1])
+        return [] if round(real, decimals) == shown else [f"{where}: README {shown}, real {real}"]
+    return [] if shown == real else [f"{where}: README {shown!r}, real {real!r}"]
+
+
+def test_readme_score_json_example_is_the_real_output_of_the_sample(capsys):
+    shown = readme_json_example("spi4xl score --json")
+    sample = Path(__file__).resolve().parents[1] / "samples" / "sample-audit-fr.xlsx"
+    main(["score", str(sample), "--json"])
+    real = json.loads(capsys.readouterr().out)
+    assert set(shown) == set(real)
+    assert shown["overall"] and shown["findings"]  # the numbers are there to be compared
+    assert shown_equals_real(shown, real) == []
