@@ -73,8 +73,8 @@ def catalog_show(args: argparse.Namespace) -> int:
 def i18n_export(args: argparse.Namespace) -> int:
     from spi4xl.workbook.text_files import export_workbook
 
-    rows = export_workbook(_catalog(args), args.lang, Path(args.out))
-    print(ui("cli.wrote_texts", ui_language(), path=args.out, count=rows))
+    _, review = export_workbook(_catalog(args), args.lang, Path(args.out))
+    print(ui("cli.wrote_texts", ui_language(), path=args.out, count=review))
     return 0
 
 
