@@ -125,7 +125,8 @@ def build_cmd(args: argparse.Namespace) -> int:
         emit_json(report)
     else:
         for entry in report:
-            print(f"{entry['status']}: {entry['file']}" if args.check else ui("cli.wrote", ui_language(), path=entry["file"]))
+            line = f"{entry['status']}: {entry['file']}" if args.check else ui("cli.wrote", ui_language(), path=entry["file"])
+            print(line)
     if args.check and any(e["status"] != "current" for e in report):
         raise Spi4xlError("cli.templates_stale")
     return 0

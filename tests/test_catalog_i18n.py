@@ -383,6 +383,20 @@ def test_a_row_edited_on_an_older_export_is_a_conflict_reported_with_both_values
     assert fr.read_bytes() == before
 
 
+def test_an_export_without_base_column_is_refused(mini: Path, tmp_path: Path) -> None:
+    """An export made before the base column existed cannot tell a newer translation from its own."""
+    old = tmp_path / "old.xlsx"
+    book = openpyxl.Workbook()
+    book.active.append(["domain", "id", "source (en)", "translation (fr)", "status"])
+    book.active.append(["catalog", "1A|name", "The provider has a strategy", "Une stratégie", "done"])
+    book.save(old)
+    before = po_files(mini)
+    with pytest.raises(Spi4xlError, match="exported by an older spi4xl") as refused:
+        import_workbook(load_catalog(mini), old)
+    assert refused.value.code == "i18n.old_export"
+    assert po_files(mini) == before
+
+
 def test_export_speaks_the_translators_language_and_fits_rows_to_their_text(tmp_path: Path, real_ui_dir: Path,
                                                                            capsys: pytest.CaptureFixture) -> None:
     catalog = load_catalog(REAL)

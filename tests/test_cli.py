@@ -113,7 +113,8 @@ def shown_equals_real(shown, real, where: str = "") -> list[str]:
     """Every number or text the README shows, at the precision it shows, against the real output."""
     if isinstance(shown, dict):
         return [problem for key, value in shown.items() if key != "..." and value is not None
-                for problem in (shown_equals_real(value, real[key], f"{where}.{key}") if key in real else [f"{where}.{key}: not in the output"])]
+                for problem in (shown_equals_real(value, real[key], f"{where}.{key}") if key in real
+                                else [f"{where}.{key}: not in the output"])]
     if isinstance(shown, float):
         decimals = len(repr(shown).split(".")[1])
         return [] if round(real, decimals) == shown else [f"{where}: README {shown}, real {real}"]

@@ -96,6 +96,8 @@ def import_rows(catalog: Catalog, rows: list[list[Any]], path: Path) -> ImportRe
     while head and not head[-1]:
         head.pop()
     lang = _language_of(head)
+    if lang is None and head[:3] == ["domain", "id", "source (en)"] and head[3:] and head[3].startswith("translation ("):
+        raise Spi4xlError("i18n.old_export", path=path)  # no base column: it could put back older translations
     if lang is None:
         raise Spi4xlError("i18n.not_export", path=path, headers=", ".join(headers("<lang>")))
     _check_lang(catalog, lang)
