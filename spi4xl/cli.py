@@ -286,9 +286,12 @@ def compare_cmd(args: argparse.Namespace) -> int:
 
         emit_json([asdict(s) for s in standings])
     else:
-        print(f"{'unit':<46} {'score':>7} {'median':>7} {'peers':>6} {'rank':>6}")
+        said = _report_language(args, lang)
+        col = {key: ui(f"cli.compare.{key}", said) for key in ("unit", "score", "median", "peers", "rank")}
+        print(f"{col['unit']:<46} {col['score']:>7} {col['median']:>7} {col['peers']:>6} {col['rank']:>6}")
         for s in standings:
-            name = "overall" if s.kind == "overall" else cat.text(s.code if s.kind == "dimension" else f"principle.{s.code}", "name", lang)
+            name = (ui("cli.compare.overall", said) if s.kind == "overall"
+                    else cat.text(s.code if s.kind == "dimension" else f"principle.{s.code}", "name", said))
             rank = "   -  " if s.percentile is None else f"{100 * s.percentile:5.0f}%"
             print(f"{(s.code + ' ' + name)[:46]:<46} {_pct(s.score):>7} {_pct(s.peer_median):>7} {s.peers:>6} {rank:>6}")
     if args.out:
