@@ -21,8 +21,10 @@ if ! have_system_tools; then
         echo "setup-tests: LibreOffice, python3-uno, poppler-utils or chromium is missing; run this script as root" >&2
         exit 1
     fi
-    apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+    # Another apt run (unattended upgrades, a second setup) holds the lock: wait for it up to 5 minutes.
+    APT_WAIT="-o DPkg::Lock::Timeout=300"
+    apt-get $APT_WAIT update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get $APT_WAIT install -y -qq --no-install-recommends \
         libreoffice-calc-nogui python3-uno poppler-utils fonts-crosextra-carlito chromium >/dev/null
     have_system_tools || { echo "setup-tests: the install did not give soffice + uno + pdftoppm + chromium" >&2; exit 1; }
 fi

@@ -76,22 +76,40 @@ def build(edition: str = "usspm-2016", langs: list[str] | None = None, profile: 
     catalog = load_catalog(edition)
     langs = langs or list(catalog.languages)
     formats = formats or list(FORMATS)
+    listed_modules = [m for m in catalog.module_codes if m != CORE_MODULE] if modules is None else list(modules)
+    created = [] if check else _missing_folders(out_dir)
     report = []
-    with tempfile.TemporaryDirectory() as tmp:
-        for target in targets(catalog, langs, profile, modules, formats):
-            name = target.filename(catalog)
-            dest = (Path(tmp) if check else out_dir) / name
-            dest.parent.mkdir(parents=True, exist_ok=True)
-            audit = Audit(edition=catalog.edition, catalog_version=catalog.version, language=target.lang,
-                          profile=profile, modules=modules)
-            render(catalog, target.lang, audit, dest, password=password, interpreters=interpreters, paper=paper)
-            entry = {"file": str(out_dir / name), "language": target.lang, "format": target.fmt, "profile": profile,
-                     "modules": "all" if modules is None else list(modules), "edition": catalog.edition,
-                     "catalog_version": catalog.version, "content_hash": catalog.content_hash,
-                     "sha256": hashlib.sha256(dest.read_bytes()).hexdigest()}
-            if check:
-                committed = out_dir / name
-                entry["status"] = ("current" if committed.exists() and filecmp.cmp(dest, committed, shallow=False)
-                                   else "stale" if committed.exists() else "missing")
-            report.append(entry)
+    try:
+        with tempfile.TemporaryDirectory() as tmp:
+            for target in targets(catalog, langs, profile, modules, formats):
+                name = target.filename(catalog)
+                dest = (Path(tmp) if check else out_dir) / name
+                dest.parent.mkdir(parents=True, exist_ok=True)
+                audit = Audit(edition=catalog.edition, catalog_version=catalog.version, language=target.lang,
+                              profile=profile, modules=modules)
+                render(catalog, target.lang, audit, dest, password=password, interpreters=interpreters, paper=paper)
+                entry = {"file": str(out_dir / name), "language": target.lang, "format": target.fmt, "profile": profile,
+                         "modules": listed_modules, "edition": catalog.edition,
+                         "catalog_version": catalog.version, "content_hash": catalog.content_hash,
+                         "sha256": hashlib.sha256(dest.read_bytes()).hexdigest()}
+                if check:
+                    committed = out_dir / name
+                    entry["status"] = ("current" if committed.exists() and filecmp.cmp(dest, committed, shallow=False)
+                                       else "stale" if committed.exists() else "missing")
+                report.append(entry)
+    except BaseException:
+        for folder in created:  # a failed build leaves no empty folder behind (files already written stay)
+            if folder.is_dir() and not any(folder.iterdir()):
+                folder.rmdir()
+        raise
     return report
+
+
+def _missing_folders(folder: Path) -> list[Path]:
+    """The folders a build into `folder` would create, deepest first."""
+    missing = []
+    for path in (folder, *folder.parents):
+        if path.exists():
+            break
+        missing.append(path)
+    return missing

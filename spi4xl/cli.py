@@ -1,8 +1,9 @@
 """The `spi4xl` command: every expected failure is one line on stderr and a non-zero exit, never a traceback.
 
-Messages on stderr are in the language of `--lang` (before the sub-command), else SPI4XL_LANG, else
-the locale, else English; each error names its code (`spi4xl: error [read.not_spi4xl]: ...`), the same
-in every language. Reports on stdout stay as they are, for scripts.
+Messages on stderr are in the language of `--lang` (before the sub-command, any case: FR or fr), else
+SPI4XL_LANG, else the locale, else English; each error names its code (`spi4xl: error [read.not_spi4xl]: ...`),
+the same in every language. Reports on a workbook speak its language unless `--lang` names another; --json
+output is the same in every language, for scripts. A command without its sub-command prints its help, exit 2.
 """
 
 from __future__ import annotations
@@ -72,8 +73,8 @@ def catalog_show(args: argparse.Namespace) -> int:
 def i18n_export(args: argparse.Namespace) -> int:
     from spi4xl.workbook.text_files import export_workbook
 
-    rows = export_workbook(_catalog(args), args.lang, Path(args.out))
-    print(f"wrote {args.out}: {rows} texts to review")
+    _, review = export_workbook(_catalog(args), args.lang, Path(args.out))
+    print(ui("cli.wrote_texts", ui_language(), path=args.out, count=review))
     return 0
 
 
@@ -86,7 +87,10 @@ def i18n_import(args: argparse.Namespace) -> int:
     for row, ident, why in report.refused:
         print(ui("cli.refused", lang, path=args.workbook, row=row, id=ident, code=why.code, message=why.message(lang)),
               file=sys.stderr)
-    print(f"{report.lang}: {report.updated} updated, {report.unchanged} unchanged, {len(report.refused)} refused")
+    for po_path in report.written:
+        print(ui("cli.wrote", lang, path=po_path))
+    print(ui("cli.imported", lang, language=report.lang, updated=report.updated, unchanged=report.unchanged,
+             refused=len(report.refused)))
     return 1 if report.refused else 0
 
 
@@ -99,7 +103,7 @@ def i18n_update(args: argparse.Namespace) -> int:
     for lang in catalog.languages[1:]:
         for domain in domains(catalog, lang):
             write_po(domain.po_path, lang, domain.source)
-            print(f"updated {domain.po_path}")
+            print(ui("cli.wrote", ui_language(), path=domain.po_path))
     return 0
 
 
@@ -121,7 +125,8 @@ def build_cmd(args: argparse.Namespace) -> int:
         emit_json(report)
     else:
         for entry in report:
-            print(f"{entry.get('status', 'wrote')}: {entry['file']}")
+            line = f"{entry['status']}: {entry['file']}" if args.check else ui("cli.wrote", ui_language(), path=entry["file"])
+            print(line)
     if args.check and any(e["status"] != "current" for e in report):
         raise Spi4xlError("cli.templates_stale")
     return 0
@@ -129,19 +134,20 @@ def build_cmd(args: argparse.Namespace) -> int:
 
 @command("read")
 def read_cmd(args: argparse.Namespace) -> int:
-    from spi4xl.workbook.read import read_workbook
+    from spi4xl.assess import assess
 
-    result = read_workbook(args.workbook)
-    audit = result.audit
+    a = assess(args.workbook)  # the findings `validate` reports, not only those met while reading
+    result, audit = a.read, a.read.audit
+    lang = _report_language(args, audit.language)
     if args.json:
-        emit_json({"audit": audit_to_dict(audit), "findings": [f.as_dict(audit.language, result.sheets) for f in result.findings],
+        emit_json({"audit": audit_to_dict(audit), "findings": [f.as_dict(audit.language, result.sheets) for f in a.findings],
                    "sheets": result.sheets})
     else:
-        print(f"{args.workbook}: {audit.edition} {audit.catalog_version}, language {audit.language}, profile {audit.profile}")
-        print(f"{len(audit.answers)} answers, {len(audit.comments)} comments, {len(audit.flags)} flags, "
-              f"{len(audit.org)} Organization Information values, {len(result.findings)} finding(s)")
-        for f in result.findings:
-            print(f"  {f.severity}: {result.sheets.get(f.sheet, f.sheet)}!{f.cell}: {f.message(audit.language)}")
+        print(ui("cli.read.head", lang, path=args.workbook, edition=audit.edition, version=audit.catalog_version,
+                 language=audit.language, profile=audit.profile))
+        print(ui("cli.read.counts", lang, answers=len(audit.answers), comments=len(audit.comments), flags=len(audit.flags),
+                 org=len(audit.org), findings=len(a.findings)))
+        _print_findings(a.findings, result.sheets, lang)
     return 0
 
 
@@ -161,18 +167,32 @@ def convert_cmd(args: argparse.Namespace) -> int:
     if args.json:
         emit_json(report)
     else:
-        print(f"wrote {report['output']} ({report['to']['language']}, {report['to']['edition']} {report['to']['catalog_version']})")
+        lang = _report_language(args, report["from"]["language"])
+        print(ui("cli.convert.wrote", lang, path=report["output"], language=report["to"]["language"],
+                 edition=report["to"]["edition"], version=report["to"]["catalog_version"]))
         for status in ("changed", "removed", "hidden"):
             if report[status]:
-                print(f"  {status}: {', '.join(report[status])}")
+                print("  " + ui(f"cli.convert.{status}", lang, codes=", ".join(report[status]),
+                                sheet=ui("sheet.conversion", lang), questionnaire=ui("sheet.questionnaire", lang)))
     return 0
 
 
 # --- scores, findings, batches ----------------------------------------------------------------
+def _report_language(args: argparse.Namespace, workbook_lang: str) -> str:
+    """A report on a workbook speaks the workbook's language unless --lang asks for another."""
+    return args.ui_lang or workbook_lang
+
+
+def _counts(counts: dict[str, int], lang: str) -> str:
+    return ", ".join(f"{n} {ui(f'severity.{kind}', lang)}" for kind, n in counts.items())
+
+
 def _print_findings(findings, sheets: dict[str, str], lang: str) -> None:
+    """Each finding on one line, its fix hint indented on the next."""
     for f in findings:
         where = f"{sheets.get(f.sheet, f.sheet)}!{f.cell}" if f.cell else sheets.get(f.sheet, f.sheet)
         print(f"  {f.severity:<7} {f.code:<24} {where:<22} {f.message(lang)}")
+        print(f"  {'':<7} {'':<24} {'':<22} {ui('cli.hint', lang, hint=f.hint(lang))}")
 
 
 def _pct(value: float | None) -> str:
@@ -190,16 +210,31 @@ def score_cmd(args: argparse.Namespace) -> int:
     if args.json:
         emit_json({**s.to_dict(), "findings": a.counts, "output": args.out})
         return 0
-    cat, lang = a.read.catalog, a.read.audit.language
-    state = "provisional" if s.provisional else "complete"
-    print(f"{args.workbook}: overall {_pct(s.overall.score)} ({s.overall.answered}/{s.overall.total} answered, {state})")
+    cat = a.read.catalog
+    lang = _report_language(args, a.read.audit.language)
+    o = s.overall
+    print(ui("cli.overall", lang, path=args.workbook, score=_pct(o.score).strip(), answered=o.answered, total=o.total,
+             state=ui("cli.provisional" if s.provisional else "cli.complete", lang)))
+
+    def unit_line(code: str, unit, name: str) -> None:
+        print(f"  {code:<6} {_pct(unit.score)}  {unit.answered:>3}/{unit.total:<3} {name}")
+
+    print(ui("cli.kind.dimension", lang))
     for code, unit in s.dimensions.items():
-        print(f"  {code}  {_pct(unit.score)}  {unit.answered:>3}/{unit.total:<3} {cat.text(code, 'name', lang)}")
+        unit_line(code, unit, cat.text(code, "name", lang))
+    print(ui("cli.kind.principle", lang))
     for code, unit in s.client_protection.items():
-        print(f"  {code} {_pct(unit.score)}  {unit.answered:>3}/{unit.total:<3} {cat.text('principle.' + code, 'name', lang)}")
-    print(f"  ALINUS {_pct(s.alinus.score)}   findings: " + ", ".join(f"{n} {k}" for k, n in a.counts.items()))
+        unit_line(code, unit, cat.text(f"principle.{code}", "name", lang))
+    print(f"ALINUS   {_pct(s.alinus.score)}  {s.alinus.answered:>3}/{s.alinus.total:<3} {ui('cli.alinus', lang)}")
+    if s.modules:
+        print(ui("cli.kind.module", lang))
+        for code, unit in s.modules.items():
+            unit_line(code, unit, cat.text(f"module.{code}", "name", lang))
+    else:
+        print(ui("cli.no_modules", lang))
+    print(ui("cli.findings", lang, counts=_counts(a.counts, lang)))
     if args.out:
-        print(f"wrote {args.out}")
+        print(ui("cli.wrote", lang, path=args.out))
     return 0
 
 
@@ -208,14 +243,17 @@ def validate_cmd(args: argparse.Namespace) -> int:
     from spi4xl.assess import assess, write_report
 
     a = assess(args.workbook)
-    lang = a.read.audit.language
     if args.out:
         write_report(a, Path(args.out))
     if args.json:
+        lang = a.read.audit.language
         emit_json({"findings": [f.as_dict(lang, a.read.sheets) for f in a.findings], "counts": a.counts})
     else:
+        lang = _report_language(args, a.read.audit.language)
         _print_findings(a.findings, a.read.sheets, lang)
-        print(f"{args.workbook}: " + ", ".join(f"{n} {k}(s)" for k, n in a.counts.items()))
+        print(f"{args.workbook}: {_counts(a.counts, lang)}")
+        if args.out:
+            print(ui("cli.wrote", lang, path=args.out))
     return 1 if a.counts["error"] else 0
 
 
@@ -231,7 +269,7 @@ def batch_cmd(args: argparse.Namespace) -> int:
     lang = ui_language()
     for path, error in skipped:
         print(ui("cli.skipped", lang, path=path, code=error.code, message=error.message(lang)), file=sys.stderr)
-    print(f"wrote {args.out}: {written} audit(s), {len(skipped)} skipped")
+    print(ui("cli.batch", lang, path=args.out, written=written, skipped=len(skipped)))
     return 0
 
 
@@ -248,9 +286,12 @@ def compare_cmd(args: argparse.Namespace) -> int:
 
         emit_json([asdict(s) for s in standings])
     else:
-        print(f"{'unit':<46} {'score':>7} {'median':>7} {'peers':>6} {'rank':>6}")
+        said = _report_language(args, lang)
+        col = {key: ui(f"cli.compare.{key}", said) for key in ("unit", "score", "median", "peers", "rank")}
+        print(f"{col['unit']:<46} {col['score']:>7} {col['median']:>7} {col['peers']:>6} {col['rank']:>6}")
         for s in standings:
-            name = "overall" if s.kind == "overall" else cat.text(s.code if s.kind == "dimension" else f"principle.{s.code}", "name", lang)
+            name = (ui("cli.compare.overall", said) if s.kind == "overall"
+                    else cat.text(s.code if s.kind == "dimension" else f"principle.{s.code}", "name", said))
             rank = "   -  " if s.percentile is None else f"{100 * s.percentile:5.0f}%"
             print(f"{(s.code + ' ' + name)[:46]:<46} {_pct(s.score):>7} {_pct(s.peer_median):>7} {s.peers:>6} {rank:>6}")
     if args.out:
@@ -259,7 +300,7 @@ def compare_cmd(args: argparse.Namespace) -> int:
 
         refuse_overwrite(Path(args.workbook), Path(args.out))
         render(cat, lang, a.read.audit, Path(args.out), findings=[], peers=standings)
-        print(f"wrote {args.out}")
+        print(ui("cli.wrote", _report_language(args, lang), path=args.out))
     return 0
 
 
@@ -339,36 +380,48 @@ class _Version(argparse.Action):
         parser.exit()
 
 
+EDITION_HELP = f"edition name or catalog folder (default: {DEFAULT_EDITION})"
+JSON_HELP = "print JSON instead of text (keys in README)"
+WORKBOOK_HELP = "an audit workbook (.xlsx or .xlsm)"
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="spi4xl", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--version", action=_Version)
-    parser.add_argument("--lang", dest="ui_lang", choices=LANGUAGES,
-                        help="language of messages (default: SPI4XL_LANG, else the locale, else en)")
-    sub = parser.add_subparsers(dest="group", required=True)
+    parser.add_argument("--lang", dest="ui_lang", choices=LANGUAGES, type=str.lower,
+                        help="language of messages and reports (default for messages: SPI4XL_LANG, else the locale, "
+                        "else en; for a report on a workbook: the workbook's language)")
+    sub = parser.add_subparsers(dest="group", metavar="COMMAND")
+    parser.set_defaults(help_of=parser)
 
-    cat = sub.add_parser("catalog", help="check and summarize a standards catalog").add_subparsers(dest="action", required=True)
+    group = sub.add_parser("catalog", help="check and summarize a standards catalog")
+    group.set_defaults(help_of=group)
+    cat = group.add_subparsers(dest="action", metavar="ACTION")
     for action, helptext in (("check", "fail on any loader error, incomplete translation or Excel limit"),
                              ("show", "counts per dimension, standard, principle, module and language")):
         p = cat.add_parser(action, help=helptext)
-        p.add_argument("edition", nargs="?", default=DEFAULT_EDITION, help="edition name or catalog folder")
+        p.add_argument("edition", nargs="?", default=DEFAULT_EDITION, help=EDITION_HELP)
         p.add_argument("--overlay", help="spreadsheet or PO file of your own wording (code -> text)")
         if action == "show":
             p.add_argument("--json", action="store_true", help="stable JSON (see README)")
 
-    i18n = sub.add_parser("i18n", help="translators' workflow").add_subparsers(dest="action", required=True)
+    group = sub.add_parser("i18n", help="translators' workflow")
+    group.set_defaults(help_of=group)
+    i18n = group.add_subparsers(dest="action", metavar="ACTION")
     p = i18n.add_parser("export", help="write a workbook of texts to translate")
-    p.add_argument("--lang", required=True)
-    p.add_argument("--out", required=True)
+    p.add_argument("--lang", required=True, type=str.lower, help="the language to translate into (fr, es)")
+    p.add_argument("--out", required=True, help="the .xlsx file to write")
     p = i18n.add_parser("import", help="write a filled translation workbook back into the PO files")
-    p.add_argument("workbook")
+    p.add_argument("workbook", help="a workbook written by 'spi4xl i18n export', filled in")
     i18n.add_parser("update", help="add new English texts to every PO file (as missing)")
     for p in i18n.choices.values():
-        p.add_argument("--edition", default=DEFAULT_EDITION)
+        p.add_argument("--edition", default=DEFAULT_EDITION, help=EDITION_HELP)
 
     p = sub.add_parser("build", help="render questionnaire templates (batch regeneration)")
-    p.add_argument("--edition", default=DEFAULT_EDITION)
-    p.add_argument("--lang", help="comma-separated languages (default: all of the catalog)")
-    p.add_argument("--profile", default=PROFILES[0], choices=PROFILES)
+    p.add_argument("--edition", default=DEFAULT_EDITION, help=EDITION_HELP)
+    p.add_argument("--lang", type=str.lower, help="comma-separated languages (default: all of the catalog)")
+    p.add_argument("--profile", default=PROFILES[0], choices=PROFILES,
+                   help="which indicators: full (default), alinus or cp (client protection)")
     p.add_argument("--modules", help="comma-separated optional modules, or 'all' (default) or 'core'")
     p.add_argument("--format", help="xlsx, xlsm or both (default)")
     p.add_argument("--out", help="folder (default: workbook_templates/ of the checkout, or of the current folder "
@@ -381,23 +434,23 @@ def build_parser() -> argparse.ArgumentParser:
                    "on macOS (default: none written, so the user's xlwings settings decide)")
     p.add_argument("--paper", choices=PAPERS, help="paper the sheets print on (default by language: "
                    + ", ".join(f"{lang} {paper}" for lang, paper in DEFAULT_PAPER.items()) + ")")
-    p.add_argument("--json", action="store_true")
+    p.add_argument("--json", action="store_true", help=JSON_HELP)
 
     p = sub.add_parser("read", help="read a filled workbook")
-    p.add_argument("workbook")
-    p.add_argument("--json", action="store_true")
+    p.add_argument("workbook", help=WORKBOOK_HELP)
+    p.add_argument("--json", action="store_true", help=JSON_HELP)
 
     p = sub.add_parser("convert", help="a new workbook in another language and/or the current catalog")
-    p.add_argument("workbook")
-    p.add_argument("--lang", required=True)
+    p.add_argument("workbook", help=WORKBOOK_HELP)
+    p.add_argument("--lang", required=True, type=str.lower, help="language of the new workbook (en, fr, es)")
     p.add_argument("--edition", help="target catalog edition (default: the workbook's)")
-    p.add_argument("--out", required=True)
-    p.add_argument("--json", action="store_true")
+    p.add_argument("--out", required=True, help="the new workbook to write (never the input)")
+    p.add_argument("--json", action="store_true", help=JSON_HELP)
 
     for name, helptext in (("score", "scores of a filled workbook"), ("validate", "findings of a filled workbook (exit 1 on errors)")):
         p = sub.add_parser(name, help=helptext)
-        p.add_argument("workbook")
-        p.add_argument("--json", action="store_true")
+        p.add_argument("workbook", help=WORKBOOK_HELP)
+        p.add_argument("--json", action="store_true", help=JSON_HELP)
         p.add_argument("--out", help="write a new workbook with results and findings filled (the input is never changed)")
 
     p = sub.add_parser("batch", help="score every audit of a folder or glob into one table")
@@ -407,20 +460,20 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--quiet", action="store_true", help="no progress bar")
 
     p = sub.add_parser("compare", help="percentile rank of an audit against a peer results table")
-    p.add_argument("workbook")
+    p.add_argument("workbook", help=WORKBOOK_HELP)
     p.add_argument("--peers", required=True, help="results.csv or .parquet from 'spi4xl batch'")
     p.add_argument("--out", help="write a new workbook with a peer comparison sheet")
-    p.add_argument("--json", action="store_true")
+    p.add_argument("--json", action="store_true", help=JSON_HELP)
 
     p = sub.add_parser("doctor", help="what the desktop buttons need on this computer and whether it is there "
                        "(and, given a workbook, whether it is sound)")
     p.add_argument("workbook", nargs="?", help="an audit workbook (.xlsm) to check as well")
-    p.add_argument("--json", action="store_true")
+    p.add_argument("--json", action="store_true", help=JSON_HELP)
 
     p = sub.add_parser("serve", help="Populate/Validate/Score for the Office.js add-in and xlwings' VBA client "
                        "(xlwings Server; needs an xlwings PRO licence key, see README)")
-    p.add_argument("--host", default="127.0.0.1")
-    p.add_argument("--port", type=int, default=8000)
+    p.add_argument("--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1, this computer only)")
+    p.add_argument("--port", type=int, default=8000, help="port to listen on (default: 8000)")
     p.add_argument("--base-url", help="public https URL of this server, written into /manifest.xml")
     p.add_argument("--certfile", help="TLS certificate (Office add-ins need https)")
     p.add_argument("--keyfile", help="TLS private key")
@@ -432,6 +485,9 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     set_ui_language(args.ui_lang)
     name = f"{args.group} {args.action}" if getattr(args, "action", None) else args.group
+    if name not in COMMANDS:  # a bare `spi4xl` (or `spi4xl catalog`): the help, and exit 2 as for any usage error
+        args.help_of.print_help()
+        return 2
     try:
         return COMMANDS[name](args)
     except Spi4xlError as exc:

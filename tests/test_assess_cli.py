@@ -28,7 +28,6 @@ from audits import CATALOG, CLEAN_ORG, random_audit
 from sheets import role_records
 from spi4xl.assess import assess
 from spi4xl.audit import Audit
-from spi4xl.engines.libreoffice import available
 from spi4xl.ui import ui
 from spi4xl.workbook import layout as L
 from spi4xl.workbook.formats import INPUT_FILL, SEVERITY_FILLS
@@ -134,11 +133,44 @@ def test_score_json_has_the_documented_shape(books, name):
     assert (counts["error"] > 0) is (name == "dirty_fr")
 
 
-def test_score_text_output_names_the_units(books):
-    proc = run("score", books["dirty_fr"])
+def test_score_text_output_names_the_units(books, tmp_path):
+    path = books["dirty_fr"]
+    out = tmp_path / "scored.xlsx"
+    proc = run("--lang", "en", "score", path, "--out", out)
     assert proc.returncode == 0, proc.stderr
-    assert "provisional" in proc.stdout.splitlines()[0]
-    assert "CP7" in proc.stdout and "ALINUS" in proc.stdout
+    lines = proc.stdout.splitlines()
+    assert "provisional" in lines[0]
+    scores = assess(path).scores
+    # one heading line per unit kind, each unit on its own line under it; ALINUS alone on its line
+    dims = lines.index(ui("cli.kind.dimension"))
+    assert [line.split()[0] for line in lines[dims + 1:dims + 1 + len(scores.dimensions)]] == list(scores.dimensions)
+    cps = lines.index(ui("cli.kind.principle"))
+    assert [line.split()[0] for line in lines[cps + 1:cps + 1 + len(scores.client_protection)]] == list(scores.client_protection)
+    (alinus,) = [line for line in lines if line.startswith("ALINUS")]
+    assert f"{scores.alinus.answered}/{scores.alinus.total}" in alinus and "finding" not in alinus
+    assert scores.modules, "the audit should have an optional module"
+    mods = lines.index(ui("cli.kind.module"))
+    assert [line.split()[0] for line in lines[mods + 1:mods + 1 + len(scores.modules)]] == list(scores.modules)
+    assert lines[-1] == ui("cli.wrote", path=out) and out.is_file()
+    # --lang fr: the same report in French
+    french = run("--lang", "fr", "score", path).stdout
+    for key in ("cli.kind.principle", "cli.kind.module", "cli.alinus", "cli.provisional"):
+        assert ui(key, "fr") in french and ui(key, "fr") != ui(key), key
+
+
+def test_validate_and_read_text_report_the_same_findings_with_their_fix(books, tmp_path):
+    path = books["dirty_fr"]
+    findings = assess(path).findings
+    out = tmp_path / "validated.xlsx"
+    validated = run("--lang", "en", "validate", path, "--out", out).stdout
+    for f in findings:
+        assert ui("cli.hint", hint=f.hint("en")) in validated, f.code
+    assert validated.splitlines()[-1] == ui("cli.wrote", path=out)
+    read = run("--lang", "en", "read", path)
+    assert read.returncode == 0, read.stderr
+    assert f"{len(findings)} finding(s)" in read.stdout.splitlines()[1]
+    assert len(json.loads(run("read", path, "--json").stdout)["findings"]) == len(findings)
+    assert sum(f.message("en") in read.stdout for f in findings) == sum(f.message("en") in validated for f in findings)
 
 
 # --- score --out --------------------------------------------------------------------------------

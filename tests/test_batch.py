@@ -177,10 +177,12 @@ def test_compare_prints_percentile_ranks_among_the_other_audits(folder, results)
         assert 0 <= s["percentile"] <= 1
     assert standings[0]["score"] == scores.overall.score
 
-    text = run("compare", target, "--peers", out)
+    text = run("--lang", "en", "compare", target, "--peers", out)
     assert text.returncode == 0, text.stderr
     lines = text.stdout.splitlines()
     assert lines[0].split()[-4:] == ["score", "median", "peers", "rank"]
+    french = run("--lang", "fr", "compare", target, "--peers", out).stdout.splitlines()
+    assert french[0].split()[-4:] == ["score", "médiane", "pairs", "rang"] and " global " in french[1]
     assert len(lines) == 1 + len(standings)
     for line, s in zip(lines[1:], standings):
         assert line.rstrip().endswith(f"{100 * s['percentile']:5.0f}%"), line

@@ -22,7 +22,7 @@ import spi4xl.ui
 from spi4xl.catalog import load_catalog
 from spi4xl.catalog.check import check_catalog
 from spi4xl.po import read_translations
-from spi4xl.catalog.i18n_workbook import HEADERS
+from spi4xl.catalog.i18n_workbook import headers
 from spi4xl.workbook.text_files import export_workbook, import_workbook
 from spi4xl.catalog.summary import summarize
 from spi4xl.cli import main
@@ -215,13 +215,14 @@ def test_changed_english_fails_catalog_check(mini: Path, capsys: pytest.CaptureF
 def test_export_lists_every_text_with_its_status(mini: Path, tmp_path: Path) -> None:
     catalog = load_catalog(mini)
     out = tmp_path / "fr.xlsx"
-    count = export_workbook(catalog, "fr", out)
+    count, review = export_workbook(catalog, "fr", out)
     rows = sheet_rows(out)
-    assert rows[0] == [h.format(lang="fr") for h in HEADERS]
+    assert rows[0] == headers("fr") and rows[0][3] == "traduction (fr)"  # in the translator's language
     assert count == len(rows) - 1 == len(catalog.texts["en"]) + len(spi4xl.ui.ui_source())
+    assert review == sum(r[4] != "done" for r in rows[1:])
     catalog_rows = [r for r in rows[1:] if r[0] == "catalog"]
     assert [r[1] for r in catalog_rows] == [f"{k}|{f}" for k, f in catalog.texts["en"]]
-    assert catalog_rows[0] == ["catalog", "catalog|title", "Mini audit", "Mini audit (fr)", "done"]
+    assert catalog_rows[0] == ["catalog", "catalog|title", "Mini audit", "Mini audit (fr)", "done", "Mini audit (fr)"]
     assert {r[4] for r in catalog_rows} == {"done"}
     assert {r[0] for r in rows[1:]} == {"catalog", "ui"}
 
@@ -263,8 +264,9 @@ def test_real_catalog_round_trip_loses_nothing(tmp_path: Path, real_ui_dir: Path
     before = po_files(copy, real_ui_dir)
     for lang in ("fr", "es"):
         out = tmp_path / f"{lang}.xlsx"
-        rows = export_workbook(catalog, lang, out)
+        rows, review = export_workbook(catalog, lang, out)
         assert rows == len(catalog.texts["en"]) + len(spi4xl.ui.ui_source())
+        assert review == 0  # the real translations are complete: nothing to review
         report = import_workbook(catalog, out)
         assert (report.updated, report.refused) == (0, [])
         assert report.unchanged == rows
@@ -300,7 +302,7 @@ def test_fuzzy_translation_is_confirmed_by_marking_it_done(mini: Path, tmp_path:
     out = tmp_path / "fr.xlsx"
     export_workbook(catalog, "fr", out)
     row = row_of(out, "1A|name")
-    assert sheet_rows(out)[row - 1][3:] == ["Le prestataire a une stratégie", "fuzzy"]
+    assert sheet_rows(out)[row - 1][3:5] == ["Le prestataire a une stratégie", "fuzzy"]
     set_cells(out, {(row, STATUS): "done"})
     assert import_workbook(catalog, out).updated == 1
     entry = {e.key: e for e in read_translations(fr, "fr", catalog.texts["en"]).entries}[("1A", "name")]
@@ -330,17 +332,99 @@ def test_row_exported_before_an_english_change_is_refused(mini: Path, tmp_path: 
     new = tmp_path / "new.xlsx"
     export_workbook(catalog, "fr", new)
     row = row_of(new, "1A|name")
-    assert sheet_rows(new)[row - 1][2:] == ["The provider has a social strategy", "Le prestataire a une stratégie", "stale"]
+    assert sheet_rows(new)[row - 1][2:5] == ["The provider has a social strategy", "Le prestataire a une stratégie", "stale"]
     set_cells(new, {(row, TRANSLATION): "Le prestataire a une stratégie sociale"})
     report = import_workbook(catalog, new)
     assert (report.updated, report.refused) == (1, [])
     assert load_catalog(mini).text("1A", "name", "fr") == "Le prestataire a une stratégie sociale"
 
 
+def test_an_older_export_never_puts_back_a_translation_changed_since(mini: Path, tmp_path: Path) -> None:
+    catalog = load_catalog(mini)
+    old, new = tmp_path / "old.xlsx", tmp_path / "new.xlsx"
+    export_workbook(catalog, "fr", old)
+    export_workbook(catalog, "fr", new)
+    row = row_of(new, "1A|name")
+    set_cells(new, {(row, TRANSLATION): "Le prestataire a une stratégie écrite"})
+    assert import_workbook(catalog, new).updated == 1
+    fr = mini / "locale" / "fr.po"
+    before = fr.read_bytes()
+    # the older export comes back untouched: its row still holds the translation it was made from
+    report = import_workbook(load_catalog(mini), old)
+    assert (report.updated, report.refused) == (0, [])
+    assert fr.read_bytes() == before
+    assert load_catalog(mini).text("1A", "name", "fr") == "Le prestataire a une stratégie écrite"
+
+
+def test_a_row_edited_on_an_older_export_is_a_conflict_reported_with_both_values(
+        mini: Path, tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    catalog = load_catalog(mini)
+    old, new = tmp_path / "old.xlsx", tmp_path / "new.xlsx"
+    export_workbook(catalog, "fr", old)
+    export_workbook(catalog, "fr", new)
+    row = row_of(new, "1A|name")
+    set_cells(new, {(row, TRANSLATION): "Le prestataire a une stratégie écrite"})
+    assert import_workbook(catalog, new).updated == 1
+    other = row_of(old, "1A.1|name")
+    set_cells(old, {(row, TRANSLATION): "Le prestataire suit une stratégie", (other, TRANSLATION): "La stratégie est rédigée"})
+    fr = mini / "locale" / "fr.po"
+    report = import_workbook(load_catalog(mini), old)
+    assert [(n, ident, why.code) for n, ident, why in report.refused] == [(row, "1A|name", "i18n.conflict")]
+    message = str(report.refused[0][2])
+    assert "'Le prestataire a une stratégie écrite'" in message and "'Le prestataire suit une stratégie'" in message
+    assert report.updated == 1  # the row nobody else changed is applied
+    catalog = load_catalog(mini)
+    assert catalog.text("1A", "name", "fr") == "Le prestataire a une stratégie écrite"
+    assert catalog.text("1A.1", "name", "fr") == "La stratégie est rédigée"
+    before = fr.read_bytes()
+    assert main(["i18n", "import", str(old), "--edition", str(mini)]) == 1
+    (line,) = capsys.readouterr().err.splitlines()
+    assert line.startswith(f"{old}: row {row}: 1A|name: refused [i18n.conflict]: ") and message in line
+    assert fr.read_bytes() == before
+
+
+def test_an_export_without_base_column_is_refused(mini: Path, tmp_path: Path) -> None:
+    """An export made before the base column existed cannot tell a newer translation from its own."""
+    old = tmp_path / "old.xlsx"
+    book = openpyxl.Workbook()
+    book.active.append(["domain", "id", "source (en)", "translation (fr)", "status"])
+    book.active.append(["catalog", "1A|name", "The provider has a strategy", "Une stratégie", "done"])
+    book.save(old)
+    before = po_files(mini)
+    with pytest.raises(Spi4xlError, match="exported by an older spi4xl") as refused:
+        import_workbook(load_catalog(mini), old)
+    assert refused.value.code == "i18n.old_export"
+    assert po_files(mini) == before
+
+
+def test_export_speaks_the_translators_language_and_fits_rows_to_their_text(tmp_path: Path, real_ui_dir: Path,
+                                                                           capsys: pytest.CaptureFixture) -> None:
+    catalog = load_catalog(REAL)
+    out = tmp_path / "es.xlsx"
+    rows, review = export_workbook(catalog, "es", out)
+    book = openpyxl.load_workbook(out)
+    sheet, help_sheet = book.worksheets
+    assert [c.value for c in sheet[1]] == headers("es") and headers("es")[2] == "origen (en)"
+    assert sheet.column_dimensions["F"].hidden and not sheet.column_dimensions["D"].hidden
+    assert help_sheet.title == "Cómo traducir" and help_sheet["A1"].value.startswith("Traduzca al es")
+    heights = {n: sheet.row_dimensions[n].height for n in range(2, rows + 2)}
+    longest = max(range(2, rows + 2), key=lambda n: len(sheet.cell(n, 3).value))
+    assert heights[longest] and heights[longest] >= 3 * 15  # a long text: a row several lines tall
+    short = next(n for n in range(2, rows + 2) if len(sheet.cell(n, 3).value) < 20 and len(sheet.cell(n, 4).value) < 20)
+    assert heights[short] is None  # one line: the default height
+    # the count the command prints is the rows to review, not every row
+    fr = tmp_path / "usspm-2016"
+    shutil.copytree(REAL, fr)
+    edit(fr / "locale" / "es.po", 'msgctxt "1A|name"', '#, fuzzy\nmsgctxt "1A|name"')
+    assert main(["i18n", "export", "--lang", "es", "--out", str(tmp_path / "x.xlsx"), "--edition", str(fr)]) == 0
+    assert capsys.readouterr().out.strip().endswith(": 1 texts to review")
+    assert review == 0
+
+
 def test_unknown_ids_are_refused_with_their_row(mini: Path, tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
     catalog = load_catalog(mini)
     out = tmp_path / "fr.xlsx"
-    rows = export_workbook(catalog, "fr", out)
+    rows, _ = export_workbook(catalog, "fr", out)
     set_cells(out, {}, append=[
         ["catalog", "9Z|name", "Ghost standard", "Norme fantôme", "done"],
         ["catalog", "1A|colour", "The provider has a strategy", "x", "done"],
@@ -386,7 +470,7 @@ def test_non_translation_workbooks_are_refused_clearly(mini: Path, tmp_path: Pat
 def test_workbook_of_another_language_is_refused(mini: Path, tmp_path: Path) -> None:
     out = tmp_path / "fr.xlsx"
     export_workbook(load_catalog(mini), "fr", out)
-    set_cells(out, {(1, TRANSLATION): "translation (de)"})
+    set_cells(out, {(1, TRANSLATION): "traduction (de)"})
     with pytest.raises(Spi4xlError, match="language 'de' is not a translation of mini"):
         import_workbook(load_catalog(mini), out)
 
@@ -407,4 +491,4 @@ def test_update_adds_new_texts_and_keeps_removed_ones_obsolete(mini: Path, ui_di
     fr = {e.key: e for e in read_translations(mini / "locale" / "fr.po", "fr", catalog.texts["en"]).entries}
     assert fr[("org.reporting_date", "label")].status == "stale"
     assert ("org.active_clients", "help") not in fr
-    assert "updated" in capsys.readouterr().out
+    assert spi4xl.ui.ui("cli.wrote", path=mini / "locale" / "fr.po") in capsys.readouterr().out.splitlines()

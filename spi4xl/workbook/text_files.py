@@ -11,10 +11,13 @@ from pathlib import Path
 
 import xlsxwriter
 
-from spi4xl.catalog.i18n_workbook import HEADERS, ImportReport, export_rows, import_rows
+from spi4xl.catalog.i18n_workbook import (BASE, IDENT, SOURCE, STATUS, TRANSLATION, ImportReport, export_rows, headers,
+                                          import_rows, to_review)
 from spi4xl.catalog.model import Catalog
 from spi4xl.catalog.overlay import apply_overlay_rows, rows_from_cells, rows_from_po
 from spi4xl.errors import Spi4xlError
+from spi4xl.ui import ui
+from spi4xl.workbook.formats import row_height
 from spi4xl.workbook.values import read_sheet_values
 
 
@@ -27,29 +30,36 @@ def apply_overlay(catalog: Catalog, overlay: str | os.PathLike) -> Catalog:
     return apply_overlay_rows(catalog, rows, path)
 
 
-def export_workbook(catalog: Catalog, lang: str, out: Path) -> int:
-    """Write one row per text: id, English source, current translation, status. Returns the row count."""
+WIDTHS = (9, 22, 60, 60, 10, 10)  # column widths, in COLUMNS order
+FONT_SIZE = 11  # XlsxWriter's default Calibri 11
+
+
+def export_workbook(catalog: Catalog, lang: str, out: Path) -> tuple[int, int]:
+    """Write one row per text (see COLUMNS), headers and instructions in `lang`, rows as tall as their
+    wrapped texts. Returns (rows written, rows to review)."""
     rows = export_rows(catalog, lang)
     book = xlsxwriter.Workbook(str(out))
-    book.set_properties({"title": f"spi4xl translations ({lang})", "created": None})
+    book.set_properties({"title": ui("cli.i18n.title", lang, language=lang), "created": None})
     sheet = book.add_worksheet(lang)
-    head = book.add_format({"bold": True, "bg_color": "#DDEBF7", "border": 1})
+    head = book.add_format({"bold": True, "bg_color": "#DDEBF7", "border": 1, "text_wrap": True, "valign": "top"})
     wrap = book.add_format({"text_wrap": True, "valign": "top"})
     todo = book.add_format({"text_wrap": True, "valign": "top", "bg_color": "#FFF2CC"})
-    sheet.write_row(0, 0, [h.format(lang=lang) for h in HEADERS], head)
-    for r, (domain, ident, source, translation, status) in enumerate(rows, start=1):
-        for c, text in enumerate((domain, ident, source)):
-            sheet.write_string(r, c, text, wrap)
-        sheet.write_string(r, 3, translation, wrap if status == "done" else todo)
-        sheet.write_string(r, 4, status, wrap)
-    sheet.set_column(0, 0, 9)
-    sheet.set_column(1, 1, 22)
-    sheet.set_column(2, 3, 60)
-    sheet.set_column(4, 4, 10)
+    sheet.write_row(0, 0, headers(lang), head)
+    for r, row in enumerate(rows, start=1):
+        for c, text in enumerate(row):
+            sheet.write_string(r, c, text, todo if c == TRANSLATION and row[STATUS] != "done" else wrap)
+        sheet.set_row(r, row_height(*((row[c], WIDTHS[c], FONT_SIZE) for c in (IDENT, SOURCE, TRANSLATION))))
+    for c, width in enumerate(WIDTHS):
+        sheet.set_column(c, c, width, None, {"hidden": c == BASE})
     sheet.freeze_panes(1, 2)
-    sheet.autofilter(0, 0, len(rows), len(HEADERS) - 1)
+    sheet.autofilter(0, 0, len(rows), BASE - 1)
+    help_sheet = book.add_worksheet(ui("cli.i18n.help_sheet", lang)[:31])
+    help_sheet.set_column(0, 0, 100)
+    for r, line in enumerate(ui("cli.i18n.help", lang, language=lang).split("\n")):
+        help_sheet.write_string(r, 0, line, wrap)
+        help_sheet.set_row(r, row_height((line, 100, FONT_SIZE)))
     book.close()
-    return len(rows)
+    return len(rows), to_review(rows)
 
 
 def import_workbook(catalog: Catalog, path: Path) -> ImportReport:
