@@ -6,7 +6,8 @@ Markers (registered in pyproject.toml; --strict-markers refuses any other):
   skipping. A test that asks for the `libreoffice` fixture, directly or through another fixture, must
   carry the marker (collection stops otherwise), so `-m "not libreoffice"` never starts LibreOffice.
 - server: runs `spi4xl serve`'s app (FastAPI, xlwings Server) in process.
-- slow: many seconds on its own (property tests over rendered workbooks, every template built).
+- slow: seconds of its own (property tests over rendered workbooks, every template built, the command
+  line run over many files).
 
 The fast loop: `pytest -m "not libreoffice and not slow"`. SPI4XL_SOFFICE= (empty) hides LibreOffice
 from the engine, to see what a machine without it runs.

@@ -174,6 +174,7 @@ def test_validate_and_read_text_report_the_same_findings_with_their_fix(books, t
 
 
 # --- score --out --------------------------------------------------------------------------------
+@pytest.mark.slow
 def test_score_out_writes_a_new_workbook_with_results_findings_and_highlights(books, tmp_path):
     src = books["dirty_fr"]
     before = sha(src)
@@ -259,6 +260,7 @@ def test_a_date_with_a_finding_survives_score_out(books, tmp_path):
     assert read_audit(out) == read_audit(src)
 
 
+@pytest.mark.slow
 def test_findings_on_checklist_indicators_are_highlighted(tmp_path):
     audit = random_audit(103, "en", fill=1.0)
     checklist = next(i for i in CATALOG.all_indicators() if i.is_checklist)
@@ -272,6 +274,7 @@ def test_findings_on_checklist_indicators_are_highlighted(tmp_path):
     assert ws[finding.cell].fill.fgColor.rgb == "FF" + SEVERITY_FILLS["warning"].lstrip("#")
 
 
+@pytest.mark.slow
 def test_text_typed_on_a_checklist_row_survives_score_out(books, tmp_path):
     checklist = next(i for i in CATALOG.all_indicators() if i.is_checklist)
     src = render(CATALOG, "en", random_audit(104, "en"), tmp_path / "in.xlsx")
@@ -401,6 +404,7 @@ def bad_files(books, tmp_path_factory) -> dict[str, Path]:
     return _bad_files(tmp_path_factory.mktemp("bad"), books["clean_en"])
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("kind", BAD)
 def test_a_bad_file_is_one_line_and_exit_1(bad_files, kind):
     path = bad_files[kind]

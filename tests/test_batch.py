@@ -75,6 +75,7 @@ def results(folder, tmp_path_factory) -> tuple[Path, subprocess.CompletedProcess
 
 
 # --- batch --------------------------------------------------------------------------------------
+@pytest.mark.slow
 def test_batch_writes_one_row_per_good_audit_and_lists_the_bad_ones(folder, results):
     out, proc = results
     assert proc.returncode == 0, proc.stderr
@@ -116,6 +117,7 @@ def test_batch_writes_one_row_per_good_audit_and_lists_the_bad_ones(folder, resu
         assert s.overall.score == spi4xl.score(audit).overall.score
 
 
+@pytest.mark.slow
 def test_jobs_2_gives_the_same_table(folder, results, tmp_path):
     out, _ = results
     proc = run("batch", folder, "--out", tmp_path / "results.csv", "--jobs", "2", "--quiet")
@@ -128,6 +130,7 @@ def test_jobs_2_gives_the_same_table(folder, results, tmp_path):
     assert (tmp_path / "in-process.csv").read_bytes() == out.read_bytes()
 
 
+@pytest.mark.slow
 def test_parquet_output(folder, results, tmp_path):
     pytest.importorskip("pyarrow")
     out, _ = results
@@ -140,6 +143,7 @@ def test_parquet_output(folder, results, tmp_path):
             assert same(a, b) or str(a) == str(b), (column, a, b)
 
 
+@pytest.mark.slow
 def test_batch_sources_and_output_errors(folder, tmp_path):
     top = find_audits(str(folder / "*.xlsx"))  # a glob: only what it matches, lock files left out
     assert sorted(p.name for p in top) == sorted(n for n in [*GOOD, *BAD] if "/" not in n)
@@ -154,6 +158,7 @@ def test_batch_sources_and_output_errors(folder, tmp_path):
 
 
 # --- compare ------------------------------------------------------------------------------------
+@pytest.mark.slow
 def test_compare_prints_percentile_ranks_among_the_other_audits(folder, results):
     out, _ = results
     target = folder / "b-fr.xlsx"
@@ -189,6 +194,7 @@ def test_compare_prints_percentile_ranks_among_the_other_audits(folder, results)
         assert f"{s['peers']:>6}" in line
 
 
+@pytest.mark.slow
 def test_compare_out_writes_a_peer_comparison_sheet(folder, results, tmp_path):
     out, _ = results
     src = folder / "a-en.xlsx"
@@ -213,6 +219,7 @@ def test_compare_out_writes_a_peer_comparison_sheet(folder, results, tmp_path):
     assert run("compare", src, "--peers", out, "--out", src).returncode == 1  # never over the input
 
 
+@pytest.mark.slow
 def test_compare_errors_are_one_line(folder, tmp_path):
     (tmp_path / "not-results.csv").write_text("a,b\n1,2\n")
     for peers in (tmp_path / "missing.csv", tmp_path / "not-results.csv"):
@@ -240,6 +247,7 @@ def test_percentile_rank(value, peers, expected):
     assert percentile_rank(value, peers) == pytest.approx(expected)
 
 
+@pytest.mark.slow
 def test_peer_median_of_an_even_number_of_peers_is_the_mean_of_the_middle_two(folder):
     from spi4xl.compare import compare
 

@@ -188,6 +188,7 @@ CASES = {  # name: (maker, error code, words the message must hold)
 }
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("case", list(CASES))
 def test_bad_file_is_one_line_and_exit_1_for_read_convert_and_score(case: str, good: Path, tmp_path: Path) -> None:
     make, code, needles = CASES[case]
@@ -257,6 +258,7 @@ def _same_file_spellings(src: Path, work: Path) -> dict[str, str]:
     }
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("command", ["convert", "score", "validate"])
 def test_out_equal_to_the_input_is_refused_and_the_input_untouched(command: str, good: Path, tmp_path: Path) -> None:
     src = tmp_path / "in" / "audit.xlsx"

@@ -92,6 +92,7 @@ def caller(tmp_path: Path):
     del xw.Book._mock_caller
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("job", ["populate", "validate", "score"])
 def test_macros_find_the_caller_and_run_the_job(caller, job: str) -> None:
     getattr(macros, job)()
