@@ -1,10 +1,21 @@
-"""Score many audit files at once: one row per audit, unreadable files reported and skipped."""
+"""Score many audit files at once: one row per audit, unreadable files reported and skipped.
+
+Each file is read in a worker process (also with one job): a file that makes the parser crash, or the
+system kill the worker, costs that file alone, listed as skipped, and the worker is replaced. Workers
+ignore Ctrl-C (the batch stops them) and end with the batch however it ends (on Linux the kernel
+kills them when it dies, elsewhere they stop at their next file).
+"""
 
 from __future__ import annotations
 
 import glob
+import multiprocessing
 import os
-from concurrent.futures import ProcessPoolExecutor
+import signal
+import sys
+import time
+from collections import deque
+from multiprocessing.connection import wait
 from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator
 
@@ -56,12 +67,108 @@ def _safe_row(path: Path) -> tuple[Path, dict[str, Any] | None, str]:
         return path, None, f"{path}: unexpected error {type(exc).__name__}: {exc}"
 
 
-def iter_rows(files: list[Path], jobs: int = 1) -> Iterator[tuple[Path, dict[str, Any] | None, str]]:
-    if jobs <= 1:
-        yield from map(_safe_row, files)
+FILE_SECONDS = 300  # a worker still on one file after this long is stopped and the file skipped
+
+
+def _die_with_parent(parent: int) -> None:
+    """Ask Linux to kill this worker when the batch process dies, whatever kills it."""
+    if sys.platform.startswith("linux"):
+        import ctypes
+
+        try:
+            ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+        except (OSError, AttributeError):
+            pass
+    if os.getppid() != parent:  # the batch ended before the request took effect
+        os._exit(1)
+
+
+def _work(conn, parent: int) -> None:
+    """A worker: score each path it is sent until it is sent None or the batch goes away."""
+    _die_with_parent(parent)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is for the batch to handle
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    while True:
+        try:
+            path = conn.recv()
+        except (EOFError, OSError):
+            return
+        if path is None:
+            return
+        conn.send(_safe_row(Path(path))[1:])
+
+
+class _Worker:
+    def __init__(self, context) -> None:
+        self.conn, child = context.Pipe()
+        self.process = context.Process(target=_work, args=(child, os.getpid()), daemon=True)
+        self.process.start()
+        child.close()
+        self.task: tuple[int, Path] | None = None
+        self.started = 0.0
+
+    def give(self, index: int, path: Path) -> None:
+        self.task, self.started = (index, path), time.monotonic()
+        self.conn.send(str(path))
+
+    def stop(self) -> None:
+        if self.process.is_alive():
+            self.process.kill()
+        self.process.join()
+        self.conn.close()
+
+
+def _death(process) -> str:
+    code = process.exitcode
+    if code is not None and code < 0:
+        try:
+            return signal.Signals(-code).name
+        except ValueError:
+            return f"signal {-code}"
+    return f"exit code {code}"
+
+
+def iter_rows(files: list[Path], jobs: int = 1) -> Iterator[tuple[int, Path, dict[str, Any] | None, str]]:
+    """(index in `files`, path, row or None, error) for every file, in the order they finish."""
+    if not files:
         return
-    with ProcessPoolExecutor(max_workers=jobs) as pool:
-        yield from pool.map(_safe_row, files, chunksize=max(1, len(files) // (jobs * 8)))
+    context = multiprocessing.get_context("fork" if sys.platform.startswith("linux") else "spawn")
+    todo = deque(enumerate(files))
+    workers = [_Worker(context) for _ in range(max(1, min(jobs, len(files))))]
+    try:
+        while True:
+            for worker in workers:
+                if worker.task is None and todo:
+                    worker.give(*todo.popleft())
+            busy = [w for w in workers if w.task is not None]
+            if not busy:
+                return
+            ready = set(wait([w.conn for w in busy] + [w.process.sentinel for w in busy], timeout=0.5))
+            for i, worker in enumerate(workers):
+                if worker.task is None:
+                    continue
+                (index, path), result = worker.task, None
+                if worker.conn in ready or worker.process.sentinel in ready:
+                    try:
+                        if worker.conn.poll():
+                            result = worker.conn.recv()
+                    except (EOFError, OSError):
+                        pass
+                    if result is None:
+                        worker.stop()
+                        result = None, str(Spi4xlError("batch.crashed", path=path, how=_death(worker.process)))
+                        workers[i] = _Worker(context)
+                elif time.monotonic() - worker.started > FILE_SECONDS:
+                    worker.stop()
+                    result = None, str(Spi4xlError("batch.too_slow", path=path, seconds=FILE_SECONDS))
+                    workers[i] = _Worker(context)
+                else:
+                    continue
+                workers[i].task = None
+                yield index, path, *result
+    finally:
+        for worker in workers:
+            worker.stop()
 
 
 def run_batch(files: list[Path], out: Path, jobs: int = 1,
@@ -72,13 +179,12 @@ def run_batch(files: list[Path], out: Path, jobs: int = 1,
     suffix = out.suffix.lower()
     if suffix not in (".csv", ".parquet"):
         raise Spi4xlError(f"{out}: write results to a .csv or .parquet file")
-    rows, skipped = [], []
+    done: list[tuple[int, Path, dict[str, Any] | None, str]] = []
     stream = iter_rows(files, jobs)
-    for path, row, error in (progress(stream) if progress else stream):
-        if row is None:
-            skipped.append((path, error))
-        else:
-            rows.append(row)
+    done.extend(progress(stream) if progress else stream)
+    done.sort(key=lambda item: item[0])  # the order of the files, however the workers finished
+    rows = [row for _, _, row, _ in done if row is not None]
+    skipped = [(path, error) for _, path, row, error in done if row is None]
     frame = pd.DataFrame(rows)
     out.parent.mkdir(parents=True, exist_ok=True)
     if suffix == ".csv":

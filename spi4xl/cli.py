@@ -213,6 +213,7 @@ def batch_cmd(args: argparse.Namespace) -> int:
     from spi4xl.batch import default_jobs, find_audits, run_batch
 
     files = find_audits(args.source)
+    tqdm.monitor_interval = 0  # no monitor thread: batch workers are forked from this process
     bar = (lambda it: tqdm(it, total=len(files), unit="audit", file=sys.stderr)) if not args.quiet else None
     written, skipped = run_batch(files, Path(args.out), args.jobs or default_jobs(), bar)
     for path, error in skipped:

@@ -155,10 +155,7 @@ class _LazySheets(Mapping):
 
     def __getitem__(self, name: str) -> list[list[Any]]:
         if name not in self.cache:
-            try:
-                self.cache[name] = raw_rows(self.book, name)
-            except Spi4xlError as exc:
-                raise Spi4xlError(f"{self.path}: {exc}") from None
+            self.cache[name] = raw_rows(self.book, name)
         return self.cache[name]
 
     def __iter__(self):
