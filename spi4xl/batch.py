@@ -21,6 +21,7 @@ from typing import Any, Callable, Iterable, Iterator
 
 from spi4xl.assess import assess
 from spi4xl.errors import Spi4xlError
+from spi4xl.output import TEMP_SUFFIX, atomic_output
 from spi4xl.workbook.values import WORKBOOK_SUFFIXES
 
 META_COLUMNS = ("organization", "country", "assessment_type", "start_date", "end_date")
@@ -33,7 +34,8 @@ def find_audits(pattern: str) -> list[Path]:
         files = [p for p in path.rglob("*") if p.suffix.lower() in WORKBOOK_SUFFIXES]
     else:
         files = [Path(p) for p in glob.glob(pattern, recursive=True) if Path(p).suffix.lower() in WORKBOOK_SUFFIXES]
-    files = [p for p in files if not p.name.startswith("~$")]  # Excel's lock files
+    files = [p for p in files if not p.name.startswith("~$")  # Excel's lock files
+             and not any(part.startswith(".") and part.endswith(TEMP_SUFFIX) for part in p.parts)]  # our own, half written
     if not files:
         raise Spi4xlError(f"{pattern}: no .xlsx or .xlsm audit found")
     return sorted(files)
@@ -186,14 +188,14 @@ def run_batch(files: list[Path], out: Path, jobs: int = 1,
     rows = [row for _, _, row, _ in done if row is not None]
     skipped = [(path, error) for _, path, row, error in done if row is None]
     frame = pd.DataFrame(rows)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    if suffix == ".csv":
-        frame.to_csv(out, index=False)
-    else:
-        try:
-            frame.to_parquet(out, index=False)
-        except ImportError:
-            raise Spi4xlError("writing .parquet needs pyarrow: pip install pyarrow, or write a .csv") from None
+    with atomic_output(out) as temp:
+        if suffix == ".csv":
+            frame.to_csv(temp, index=False)
+        else:
+            try:
+                frame.to_parquet(temp, index=False)
+            except ImportError:
+                raise Spi4xlError("writing .parquet needs pyarrow: pip install pyarrow, or write a .csv") from None
     return len(rows), skipped
 
 

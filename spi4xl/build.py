@@ -5,6 +5,7 @@ from __future__ import annotations
 import filecmp
 import hashlib
 import tempfile
+from contextlib import nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -40,11 +41,10 @@ def build(edition: str = "usspm-2016", langs: list[str] | None = None, profile: 
     langs = langs or list(catalog.languages)
     formats = formats or list(FORMATS)
     report = []
-    with tempfile.TemporaryDirectory() as tmp:
+    with tempfile.TemporaryDirectory() if check else nullcontext(None) as tmp:
         for target in targets(catalog, langs, profile, modules, formats):
             name = target.filename(catalog)
             dest = (Path(tmp) if check else out_dir) / name
-            dest.parent.mkdir(parents=True, exist_ok=True)
             audit = Audit(edition=catalog.edition, catalog_version=catalog.version, language=target.lang,
                           profile=profile, modules=modules)
             render(catalog, target.lang, audit, dest, password=password)

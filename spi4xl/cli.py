@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Callable
 
 from spi4xl.errors import Spi4xlError
+from spi4xl.output import release
 
 DEFAULT_EDITION = "usspm-2016"
 COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {}
@@ -349,6 +350,7 @@ def main(argv: list[str] | None = None) -> int:
         return COMMANDS[name](args)
     except Spi4xlError as exc:
         print(f"spi4xl: error: {exc}", file=sys.stderr)
+        release(exc)
         return 1
     except KeyboardInterrupt:
         print("spi4xl: interrupted", file=sys.stderr)

@@ -12,6 +12,7 @@ from spi4xl.catalog.i18n import TextKey, msgctxt, parse_msgctxt, read_translatio
 from spi4xl.catalog.loader import catalog_root
 from spi4xl.catalog.model import Catalog
 from spi4xl.errors import Spi4xlError
+from spi4xl.output import atomic_output, close_workbook
 from spi4xl.ui import UI_DIR, ui_source
 from spi4xl.workbook.values import read_sheet_values
 
@@ -41,7 +42,11 @@ def _check_lang(catalog: Catalog, lang: str) -> None:
 def export_workbook(catalog: Catalog, lang: str, out: Path) -> int:
     """Write one row per text: id, English source, current translation, status. Returns the row count."""
     _check_lang(catalog, lang)
-    book = xlsxwriter.Workbook(str(out))
+    with atomic_output(out) as temp:
+        return _write_export(catalog, lang, xlsxwriter.Workbook(str(temp), {"tmpdir": str(temp.parent)}))
+
+
+def _write_export(catalog: Catalog, lang: str, book) -> int:
     book.set_properties({"title": f"spi4xl translations ({lang})", "created": None})
     sheet = book.add_worksheet(lang)
     head = book.add_format({"bold": True, "bg_color": "#DDEBF7", "border": 1})
@@ -63,7 +68,7 @@ def export_workbook(catalog: Catalog, lang: str, out: Path) -> int:
     sheet.set_column(4, 4, 10)
     sheet.freeze_panes(1, 2)
     sheet.autofilter(0, 0, row, len(HEADERS) - 1)
-    book.close()
+    close_workbook(book)
     return row
 
 

@@ -22,6 +22,7 @@ from spi4xl.catalog.check import EXCEL_CELL_LIMIT
 from spi4xl.catalog.model import Catalog, Indicator
 from spi4xl.errors import Spi4xlError
 from spi4xl.findings import Finding
+from spi4xl.output import atomic_output, close_workbook
 from spi4xl.scoring import Scores, UnitScore, score
 from spi4xl.ui import ui
 from spi4xl.workbook import layout as L
@@ -693,8 +694,15 @@ def render(catalog: Catalog, language: str, audit: Audit | None = None, out: str
     _check_cell_limits(audit)
     findings = list(findings or [])
     scores = score(audit, catalog)
-    book = xlsxwriter.Workbook(str(out), {"strings_to_numbers": False, "strings_to_formulas": False,
-                                          "strings_to_urls": False})
+    with atomic_output(out) as temp:  # shapes renamed in the same temporary file, then one rename
+        _write_book(temp, catalog, language, audit, scores, findings, conversion, peers, password, fmt_name)
+    return out
+
+
+def _write_book(temp: Path, catalog: Catalog, language: str, audit: Audit, scores, findings: list[Finding],
+                conversion: list[ConversionEntry] | None, peers: list | None, password: str | None, fmt_name: str) -> None:
+    book = xlsxwriter.Workbook(str(temp), {"strings_to_numbers": False, "strings_to_formulas": False,
+                                           "strings_to_urls": False, "tmpdir": str(temp.parent)})
     book.set_properties({
         "title": ui("start.title", language), "subject": catalog.id, "author": "spi4xl",
         "company": "", "comments": f"{catalog.id} {catalog.version} {catalog.content_hash}",
@@ -730,12 +738,11 @@ def render(catalog: Catalog, language: str, audit: Audit | None = None, out: str
         from spi4xl.xl.shapes import add_sheet_buttons
 
         add_sheet_buttons(start, ctx.sheet_names["start"], {k: ctx.t(f"button.{k}") for k in ("populate", "validate", "score")})
-    book.close()
+    close_workbook(book)
     if fmt_name == "xlsx":
         from spi4xl.xl.shapes import name_button_shapes
 
-        name_button_shapes(out, ctx.sheet_names["start"])
-    return out
+        name_button_shapes(temp, ctx.sheet_names["start"])
 
 
 def _write_xlwings_conf(book, ctx: _Ctx) -> None:
