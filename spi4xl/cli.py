@@ -216,7 +216,7 @@ def batch_cmd(args: argparse.Namespace) -> int:
     files = find_audits(args.source)
     tqdm.monitor_interval = 0  # no monitor thread: batch workers are forked from this process
     bar = (lambda it: tqdm(it, total=len(files), unit="audit", file=sys.stderr)) if not args.quiet else None
-    written, skipped = run_batch(files, Path(args.out), args.jobs or default_jobs(), bar)
+    written, skipped = run_batch(files, Path(args.out), args.jobs or default_jobs(), bar, raw=args.raw)
     for path, error in skipped:
         print(f"skipped {path}: {error}", file=sys.stderr)
     print(f"wrote {args.out}: {written} audit(s), {len(skipped)} skipped")
@@ -325,6 +325,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", required=True, help="results.csv or results.parquet")
     p.add_argument("--jobs", type=int, help="processes (default: up to 2)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.add_argument("--raw", action="store_true", help="CSV texts exactly as they are: no apostrophe before a text "
+                   "that starts like a formula (=, +, -, @, tab, CR), which a spreadsheet app would then run")
 
     p = sub.add_parser("compare", help="percentile rank of an audit against a peer results table")
     p.add_argument("workbook")

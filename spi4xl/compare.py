@@ -32,6 +32,10 @@ def load_peers(path: Path):
         raise Spi4xlError(f"{path}: not a results table from 'spi4xl batch' ({exc})") from None
     if "overall" not in frame.columns:
         raise Spi4xlError(f"{path}: not a results table from 'spi4xl batch' (no 'overall' column)")
+    if "file" in frame.columns:  # names batch protected against formula injection, as they were
+        from spi4xl.batch import restore
+
+        frame["file"] = frame["file"].map(restore)
     return frame
 
 
