@@ -360,7 +360,11 @@ def main(argv: list[str] | None = None) -> int:
     except BrokenPipeError:  # output piped into `head` and the like: stop quietly
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 141
-
+    except OSError as exc:  # an ordinary I/O failure no command foresaw: still one line, no traceback
+        error = Spi4xlError("io.failed", path=exc.filename or "spi4xl", reason=exc.strerror or type(exc).__name__)
+        print(f"spi4xl: error: {error}", file=sys.stderr)
+        release(exc)
+        return 1
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -11,6 +11,11 @@ from __future__ import annotations
 from typing import Any
 
 
+def shown(text: str, width: int = 60) -> str:
+    """A text from a file or a command line, cut to `width` characters for a one-line message."""
+    return text if len(text) <= width else text[: width - 3] + "..."
+
+
 class Spi4xlError(Exception):
     """An expected failure (bad input, wrong file, broken catalog) shown as one line."""
 

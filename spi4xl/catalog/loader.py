@@ -10,7 +10,7 @@ from types import MappingProxyType
 from spi4xl.catalog import model as m
 from spi4xl.catalog.i18n import catalog_translations
 from spi4xl.catalog.strict import Node, load_yaml
-from spi4xl.errors import CatalogError, Spi4xlError
+from spi4xl.errors import CatalogError, Spi4xlError, shown
 
 STANDARDS_DIR = Path(os.environ.get("SPI4XL_STANDARDS", Path(__file__).resolve().parents[2] / "standards"))
 ORG_TYPES = ("integer", "number", "percent", "currency", "date", "choice", "text")
@@ -41,13 +41,16 @@ def catalog_root(catalog: m.Catalog) -> Path:
 
 def catalog_dir(edition: str | os.PathLike) -> Path:
     """The folder of an edition name (under standards/) or an explicit path."""
-    path = Path(edition)
-    if path.is_dir():
-        return path
-    candidate = STANDARDS_DIR / str(edition)
-    if not candidate.is_dir():
+    path, candidate = Path(edition), STANDARDS_DIR / str(edition)
+    try:  # a name too long for a path (a Settings cell of 5,000 characters) is an unknown edition too
+        if path.is_dir():
+            return path
+        found = candidate.is_dir()
+    except OSError:
+        found = False
+    if not found:
         known = ", ".join(sorted(p.name for p in STANDARDS_DIR.iterdir() if p.is_dir())) if STANDARDS_DIR.is_dir() else "none"
-        raise Spi4xlError(f"unknown catalog edition {str(edition)!r} (known: {known})")
+        raise Spi4xlError(f"unknown catalog edition {shown(str(edition))!r} (known: {known})")
     return candidate
 
 

@@ -20,7 +20,7 @@ from spi4xl.audit import ASSESSMENT_TYPES, META_DATES, META_FIELDS, Audit, answe
 from spi4xl.catalog import load_catalog
 from spi4xl.catalog.loader import STANDARDS_DIR
 from spi4xl.catalog.model import Catalog
-from spi4xl.errors import Spi4xlError
+from spi4xl.errors import Spi4xlError, shown
 from spi4xl.findings import Finding
 from spi4xl.ui import ui_all
 from spi4xl.workbook import layout as L
@@ -71,7 +71,7 @@ EDITION_RX = re.compile(r"[a-z0-9][a-z0-9._-]*", re.IGNORECASE)
 def _catalog(edition: str) -> Catalog:
     """The catalog a workbook names: a plain edition name under standards/, never a path from the file."""
     if not EDITION_RX.fullmatch(edition) or ".." in edition:
-        raise Spi4xlError(f"{edition!r} is not an edition name")
+        raise Spi4xlError(f"{shown(edition)!r} is not an edition name")
     return load_catalog(STANDARDS_DIR / edition)
 
 
@@ -187,7 +187,7 @@ def _read(tables: dict[str, "_Table"], path: str) -> ReadResult:
     try:
         catalog = _catalog(edition)
     except Spi4xlError:
-        raise Spi4xlError(f"{path}: made for catalog edition {edition!r}, which this version of spi4xl does not have") from None
+        raise Spi4xlError(f"{path}: made for catalog edition {shown(edition)!r}, which this version of spi4xl does not have") from None
     language = settings.get("language", "en")
     audit = Audit(edition=edition, catalog_version=settings.get("catalog_version", ""),
                   language=language if language in catalog.languages else "en",
