@@ -89,7 +89,9 @@ def _work(conn, parent: int) -> None:
     """A worker: score each path it is sent until it is sent None or the batch goes away."""
     _die_with_parent(parent)
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is for the batch to handle
-    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    for name in ("SIGTERM", "SIGHUP"):  # the batch's own handlers are not the worker's
+        if hasattr(signal, name):
+            signal.signal(getattr(signal, name), signal.SIG_DFL)
     while True:
         try:
             path = conn.recv()

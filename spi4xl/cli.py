@@ -5,7 +5,9 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import signal
 import sys
+import threading
 from pathlib import Path
 from typing import Callable
 
@@ -344,7 +346,26 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _stop(signum: int, frame) -> None:
+    raise KeyboardInterrupt  # SIGTERM, SIGHUP: the same clean stop as Ctrl-C (outputs as they were, workers ended)
+
+
 def main(argv: list[str] | None = None) -> int:
+    signals = [getattr(signal, n) for n in ("SIGTERM", "SIGHUP") if hasattr(signal, n)]
+    previous = {s: signal.getsignal(s) for s in signals}
+    if threading.current_thread() is not threading.main_thread():
+        previous = {}  # only the main thread handles signals
+    for s, handler in previous.items():
+        if handler == signal.SIG_DFL:
+            signal.signal(s, _stop)
+    try:
+        return _main(argv)
+    finally:
+        for s, handler in previous.items():
+            signal.signal(s, handler)
+
+
+def _main(argv: list[str] | None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     name = f"{args.group} {args.action}" if getattr(args, "action", None) else args.group
