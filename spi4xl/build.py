@@ -6,6 +6,7 @@ import filecmp
 import hashlib
 import re
 import tempfile
+from contextlib import nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -80,7 +81,7 @@ def build(edition: str = "usspm-2016", langs: list[str] | None = None, profile: 
     created = [] if check else _missing_folders(out_dir)
     report = []
     try:
-        with tempfile.TemporaryDirectory() as tmp:
+        with tempfile.TemporaryDirectory() if check else nullcontext(None) as tmp:
             for target in targets(catalog, langs, profile, modules, formats):
                 name = target.filename(catalog)
                 dest = (Path(tmp) if check else out_dir) / name

@@ -11,7 +11,9 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import signal
 import sys
+import threading
 from pathlib import Path
 from typing import Callable
 
@@ -19,6 +21,7 @@ from spi4xl.catalog.model import PROFILES, parse_modules
 from spi4xl.errors import Spi4xlError
 from spi4xl.workbook.printing import DEFAULT_PAPER, PAPERS
 from spi4xl.ui import LANGUAGES, set_ui_language, ui, ui_language
+from spi4xl.output import release
 
 DEFAULT_EDITION = "usspm-2016"
 COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {}
@@ -264,8 +267,9 @@ def batch_cmd(args: argparse.Namespace) -> int:
     from spi4xl.batch import default_jobs, find_audits, run_batch
 
     files = find_audits(args.source)
+    tqdm.monitor_interval = 0  # no monitor thread: batch workers are forked from this process
     bar = (lambda it: tqdm(it, total=len(files), unit="audit", file=sys.stderr)) if not args.quiet else None
-    written, skipped = run_batch(files, Path(args.out), args.jobs or default_jobs(), bar)
+    written, skipped = run_batch(files, Path(args.out), args.jobs or default_jobs(), bar, raw=args.raw)
     lang = ui_language()
     for path, error in skipped:
         print(ui("cli.skipped", lang, path=path, code=error.code, message=error.message(lang)), file=sys.stderr)
@@ -458,6 +462,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", required=True, help="results.csv or results.parquet")
     p.add_argument("--jobs", type=int, help="processes (default: up to 2)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.add_argument("--raw", action="store_true", help="CSV texts exactly as they are: no apostrophe before a text "
+                   "that starts like a formula (=, +, -, @, tab, CR), which a spreadsheet app would then run")
 
     p = sub.add_parser("compare", help="percentile rank of an audit against a peer results table")
     p.add_argument("workbook", help=WORKBOOK_HELP)
@@ -480,7 +486,26 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _stop(signum: int, frame) -> None:
+    raise KeyboardInterrupt  # SIGTERM, SIGHUP: the same clean stop as Ctrl-C (outputs as they were, workers ended)
+
+
 def main(argv: list[str] | None = None) -> int:
+    signals = [getattr(signal, n) for n in ("SIGTERM", "SIGHUP") if hasattr(signal, n)]
+    previous = {s: signal.getsignal(s) for s in signals}
+    if threading.current_thread() is not threading.main_thread():
+        previous = {}  # only the main thread handles signals
+    for s, handler in previous.items():
+        if handler == signal.SIG_DFL:
+            signal.signal(s, _stop)
+    try:
+        return _main(argv)
+    finally:
+        for s, handler in previous.items():
+            signal.signal(s, handler)
+
+
+def _main(argv: list[str] | None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     set_ui_language(args.ui_lang)
@@ -492,6 +517,7 @@ def main(argv: list[str] | None = None) -> int:
         return COMMANDS[name](args)
     except Spi4xlError as exc:
         print(f"spi4xl: {exc.line()}", file=sys.stderr)
+        release(exc)
         return 1
     except KeyboardInterrupt:
         print(f"spi4xl: {ui('cli.interrupted', ui_language())}", file=sys.stderr)
@@ -499,7 +525,11 @@ def main(argv: list[str] | None = None) -> int:
     except BrokenPipeError:  # output piped into `head` and the like: stop quietly
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 141
-
+    except OSError as exc:  # an ordinary I/O failure no command foresaw: still one line, no traceback
+        error = Spi4xlError("io.failed", path=exc.filename or "spi4xl", reason=exc.strerror or type(exc).__name__)
+        print(f"spi4xl: error: {error}", file=sys.stderr)
+        release(exc)
+        return 1
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -32,6 +32,10 @@ def load_peers(path: Path):
         raise Spi4xlError("compare.not_results", path=path, detail=str(exc)) from None
     if "overall" not in frame.columns:
         raise Spi4xlError("compare.no_overall", path=path)
+    if "file" in frame.columns:  # names batch protected against formula injection, as they were
+        from spi4xl.batch import restore
+
+        frame["file"] = frame["file"].map(restore)
     return frame
 
 

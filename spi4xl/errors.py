@@ -30,6 +30,11 @@ def _language(lang: str | None) -> str:
     return lang or ui_language()
 
 
+def shown(text: str, width: int = 60) -> str:
+    """A text from a file or a command line, cut to `width` characters for a one-line message."""
+    return text if len(text) <= width else text[: width - 3] + "..."
+
+
 class Spi4xlError(Exception):
     """An expected failure (bad input, wrong file, broken catalog) shown as one line."""
 

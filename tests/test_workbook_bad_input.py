@@ -154,6 +154,15 @@ def deleted_key_row(good: Path, tmp: Path) -> Path:
     return _edited(good, tmp / "no-key-row.xlsx", edit)
 
 
+def long_edition(good: Path, tmp: Path) -> Path:
+    """An edition name of 5,000 characters in Settings: too long for a path, let alone an edition."""
+    def edit(book: openpyxl.Workbook) -> None:
+        for row in book["Settings"].iter_rows():
+            if row[0].value == "edition":
+                row[2].value = "a" * 5000
+    return _edited(good, tmp / "long-edition.xlsx", edit)
+
+
 def oversized(good: Path, tmp: Path) -> Path:
     path = tmp / "huge.xlsx"
     with path.open("wb") as fh:
@@ -183,6 +192,7 @@ CASES = {  # name: (maker, error code, words the message must hold)
     "code duplicated by a copy-paste": (duplicated_code, "read.duplicate_code", ["duplicated.xlsx", "1A.1.1", "appears twice"]),
     "deleted hidden key row": (deleted_key_row, "read.missing_sheet", ["no-key-row.xlsx", "hidden first row"]),
     "over the size limit": (oversized, "file.too_large", ["huge.xlsx", "limit"]),
+    "edition name of 5,000 characters": (long_edition, "read.unknown_edition", ["long-edition.xlsx", "catalog edition 'aaa"]),
     "folder": (folder, "file.is_folder", ["audits.xlsx", "folder"]),
     "missing file": (missing, "file.not_found", ["absent.xlsx", "no such file"]),
 }
@@ -200,6 +210,25 @@ def test_bad_file_is_one_line_and_exit_1_for_read_convert_and_score(case: str, g
     assert not list(tmp_path.glob("out-*.xlsx")), "convert wrote something for a file it refused"
     if before is not None:
         assert hashlib.sha256(path.read_bytes()).hexdigest() == before
+
+
+def test_names_of_5000_characters_are_one_short_line(good: Path, tmp_path: Path) -> None:
+    long = "b" * 5000
+    for args in (["read", str(long_edition(good, tmp_path))], ["catalog", "show", long],
+                 ["convert", str(good), "--lang", "fr", "--edition", long, "--out", str(tmp_path / "x.xlsx")]):
+        line = assert_one_line_error(cli(*args, cwd=tmp_path), "edition")
+        assert len(line) < 300, line
+
+
+def test_an_io_error_no_command_foresaw_is_one_line(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture) -> None:
+    from spi4xl import cli
+
+    def denied(args) -> int:
+        raise PermissionError(13, "Permission denied", "/audits/locked.xlsx")
+
+    monkeypatch.setitem(cli.COMMANDS, "read", denied)
+    assert cli.main(["read", "locked.xlsx"]) == 1
+    assert capsys.readouterr().err == "spi4xl: error: /audits/locked.xlsx: Permission denied\n"
 
 
 def test_oversized_message_uses_the_documented_limit(good: Path, tmp_path: Path) -> None:

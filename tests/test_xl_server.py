@@ -173,6 +173,14 @@ def test_a_foreign_workbook_gets_422(client) -> None:
 
 
 @pytest.mark.libreoffice
+def test_an_edition_name_of_5000_characters_gets_422(client, filled: Path, tmp_path: Path) -> None:
+    set_settings(filled, tmp_path / "long.xlsx", edition="a" * 5000)
+    response = call(client, "validate", tmp_path / "long.xlsx", "VBA")
+    assert response.status_code == 422 and "catalog edition 'aaa" in response.json()["detail"]
+    assert len(response.json()["detail"]) < 300
+
+
+@pytest.mark.libreoffice
 def test_unknown_script_gets_404(client, filled: Path) -> None:
     assert client.post(CALL + "delete_everything", json={}).status_code == 404
     assert client.post(CALL + "../score", json={}).status_code == 404

@@ -10,7 +10,7 @@ from types import MappingProxyType
 from spi4xl.catalog import model as m
 from spi4xl.po import catalog_translations
 from spi4xl.strict_yaml import Node, load_yaml
-from spi4xl.errors import CatalogError, Spi4xlError
+from spi4xl.errors import CatalogError, Spi4xlError, shown
 from spi4xl.resources import data_dir
 
 STANDARDS_ENV = "SPI4XL_STANDARDS"  # a folder of one's own editions, looked up before the bundled ones
@@ -57,13 +57,18 @@ def edition_dir(name: str) -> Path:
         if name in editions(root):
             return root / name
     known = ", ".join(sorted({e for root in standards_dirs() for e in editions(root)})) or "none"
-    raise Spi4xlError("catalog.unknown_edition", edition=name, known=known)
+    raise Spi4xlError("catalog.unknown_edition", edition=shown(name), known=known)
 
 
 def catalog_dir(edition: str | os.PathLike) -> Path:
     """The folder of an edition name (see edition_dir) or an explicit path."""
     path = Path(edition)
-    return path if path.is_dir() else edition_dir(str(edition))
+    try:  # a name too long for a path (a Settings cell of 5,000 characters) is an unknown edition too
+        if path.is_dir():
+            return path
+    except OSError:
+        pass
+    return edition_dir(str(edition))
 
 
 class _Builder:

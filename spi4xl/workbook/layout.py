@@ -273,3 +273,12 @@ def find_tables(sheets: Mapping[str, list[list[Any]]], roles: Iterable[str] | No
             if table is not None and table.role.role in wanted:
                 found.setdefault(table.role.role, []).append(table)
     return found
+
+# Reading bounds (spi4xl/workbook/package.py): how far a workbook may reach before it is refused unparsed.
+# Room for an auditor's own rows, columns and sheets beside the contract, yet a bounded grid in memory.
+READ_ROWS = 4 * ROW_LIMIT
+READ_COLUMNS = 4 * max(len(r.columns) for r in ROLES.values())
+READ_CELLS = READ_ROWS * READ_COLUMNS  # cells parsed in one workbook, all sheets together
+READ_SHEETS = 4 * len(ROLES)
+READ_PARTS = 16 * READ_SHEETS  # files inside the zip: a sheet brings its relationships, drawings, comments...
+READ_XML_BYTES = 64 * 2**20  # XML inflated from one workbook, all parts together

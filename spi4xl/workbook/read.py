@@ -18,7 +18,7 @@ from spi4xl.audit import ASSESSMENT_TYPES, META_DATES, META_FIELDS, Audit, answe
 from spi4xl.catalog import load_catalog
 from spi4xl.catalog.loader import edition_dir
 from spi4xl.catalog.model import PROFILES, Catalog
-from spi4xl.errors import Spi4xlError
+from spi4xl.errors import Spi4xlError, shown
 from spi4xl.findings import Finding, named
 from spi4xl.ui import ui_all
 from spi4xl.validation import field_labels
@@ -47,7 +47,7 @@ EDITION_RX = re.compile(r"[a-z0-9][a-z0-9._-]*", re.IGNORECASE)
 def _catalog(edition: str) -> Catalog:
     """The catalog a workbook names: an edition name looked up by edition_dir, never a path from the file."""
     if not EDITION_RX.fullmatch(edition) or ".." in edition:
-        raise Spi4xlError("read.edition_name", edition=edition)
+        raise Spi4xlError("read.edition_name", edition=shown(edition))
     return load_catalog(edition_dir(edition))
 
 
@@ -133,7 +133,7 @@ def read_tables(tables: Mapping[str, L.Table], path: str) -> ReadResult:
     try:
         catalog = _catalog(edition)
     except Spi4xlError:
-        raise Spi4xlError("read.unknown_edition", path=path, edition=edition) from None
+        raise Spi4xlError("read.unknown_edition", path=path, edition=shown(edition)) from None
     language = settings.get("language", "en")
     audit = Audit(edition=edition, catalog_version=settings.get("catalog_version", ""),
                   language=language if language in catalog.languages else "en",

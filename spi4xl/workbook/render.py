@@ -22,6 +22,7 @@ from spi4xl.catalog.check import EXCEL_CELL_LIMIT
 from spi4xl.catalog.model import CORE_MODULE, PROFILES, Catalog, Indicator
 from spi4xl.errors import Spi4xlError
 from spi4xl.findings import Finding
+from spi4xl.output import atomic_output, close_workbook
 from spi4xl.scoring import Scores, UnitScore, score
 from spi4xl.ui import ui
 from spi4xl.workbook import layout as L
@@ -768,16 +769,24 @@ def render(catalog: Catalog, language: str, audit: Audit | None = None, out: str
     audit = audit or Audit(edition=catalog.edition, catalog_version=catalog.version, language=language)
     paper = paper_for(language, paper)
     _check_cell_limits(audit)
-    book = xlsxwriter.Workbook(str(out), {"strings_to_numbers": False, "strings_to_formulas": False,
-                                          "strings_to_urls": False})
+    with atomic_output(out) as temp:  # shapes renamed in the same temporary file, then one rename
+        _write_book(temp, catalog, language, audit, fmt_name, password, interpreters,
+                    findings=findings or (), conversion=conversion or (), peers=peers or (), paper=paper)
+    return out
+
+
+def _write_book(temp: Path, catalog: Catalog, language: str, audit: Audit, fmt_name: str, password: str | None,
+                interpreters: Mapping[str, str] | None, **context: Any) -> None:
+    """The workbook itself, written to `temp` (XlsxWriter's own temporary files beside it)."""
+    book = xlsxwriter.Workbook(str(temp), {"strings_to_numbers": False, "strings_to_formulas": False,
+                                           "strings_to_urls": False, "tmpdir": str(temp.parent)})
     book.set_properties({
         "title": ui("start.title", language), "subject": catalog.id, "author": "spi4xl",
         "company": "", "comments": f"{catalog.id} {catalog.version} {catalog.content_hash}",
         "created": dt.datetime.fromisoformat(catalog.date),
     })
     book.set_calc_mode("auto")
-    ctx = new_context(catalog, language, audit, Formats(book, password), findings=findings or (),
-                      conversion=conversion or (), peers=peers or (), paper=paper)
+    ctx = new_context(catalog, language, audit, Formats(book, password), **context)
     for writer in SHEET_WRITERS:
         writer.write(book, ctx)
     start = book.get_worksheet_by_name(ctx.sheet_names["start"])
@@ -790,10 +799,9 @@ def render(catalog: Catalog, language: str, audit: Audit | None = None, out: str
         add_buttons(start, 1, 4, labels)
     else:  # Office.js add-in buttons: named shapes
         add_sheet_buttons(start, ctx.sheet_names["start"], labels)
-    book.close()
+    close_workbook(book)
     if fmt_name == "xlsx":
-        name_button_shapes(out, ctx.sheet_names["start"])
-    return out
+        name_button_shapes(temp, ctx.sheet_names["start"])
 
 
 def _write_xlwings_conf(book, ctx: RenderContext, interpreters: Mapping[str, str] | None = None) -> None:

@@ -16,6 +16,7 @@ from spi4xl.catalog.i18n_workbook import (BASE, IDENT, SOURCE, STATUS, TRANSLATI
 from spi4xl.catalog.model import Catalog
 from spi4xl.catalog.overlay import apply_overlay_rows, rows_from_cells, rows_from_po
 from spi4xl.errors import Spi4xlError
+from spi4xl.output import atomic_output, close_workbook
 from spi4xl.ui import ui
 from spi4xl.workbook.formats import row_height
 from spi4xl.workbook.values import read_sheet_values
@@ -38,7 +39,12 @@ def export_workbook(catalog: Catalog, lang: str, out: Path) -> tuple[int, int]:
     """Write one row per text (see COLUMNS), headers and instructions in `lang`, rows as tall as their
     wrapped texts. Returns (rows written, rows to review)."""
     rows = export_rows(catalog, lang)
-    book = xlsxwriter.Workbook(str(out))
+    with atomic_output(out) as temp:
+        _write_export(xlsxwriter.Workbook(str(temp), {"tmpdir": str(temp.parent)}), rows, lang)
+    return len(rows), to_review(rows)
+
+
+def _write_export(book, rows: list[tuple[str, ...]], lang: str) -> None:
     book.set_properties({"title": ui("cli.i18n.title", lang, language=lang), "created": None})
     sheet = book.add_worksheet(lang)
     head = book.add_format({"bold": True, "bg_color": "#DDEBF7", "border": 1, "text_wrap": True, "valign": "top"})
@@ -58,8 +64,7 @@ def export_workbook(catalog: Catalog, lang: str, out: Path) -> tuple[int, int]:
     for r, line in enumerate(ui("cli.i18n.help", lang, language=lang).split("\n")):
         help_sheet.write_string(r, 0, line, wrap)
         help_sheet.set_row(r, row_height((line, 100, FONT_SIZE)))
-    book.close()
-    return len(rows), to_review(rows)
+    close_workbook(book)
 
 
 def import_workbook(catalog: Catalog, path: Path) -> ImportReport:

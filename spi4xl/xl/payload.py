@@ -20,7 +20,8 @@ from pathlib import Path
 from typing import Any
 
 import openpyxl
-import python_calamine as pc
+
+from spi4xl.workbook.values import open_book, raw_rows
 
 def _json_value(value: Any, client: str) -> Any:
     if value == "" or value is None:
@@ -41,12 +42,12 @@ def payload(path: str | Path, client: str = "VBA", include: list[str] | None = N
     import importlib.metadata
 
     path = Path(path)
-    book = pc.CalamineWorkbook.from_path(str(path))
+    book = open_book(path)
     sheets = []
     for name in book.sheet_names:
         values: list[list[Any]] = [[]]
         if include is None or name in include:
-            rows = book.get_sheet_by_name(name).to_python(skip_empty_area=False)
+            rows = raw_rows(book, name)
             values = [[_json_value(v, client) for v in row] for row in rows] or [[]]
         sheet: dict[str, Any] = {"name": name, "values": values, "pictures": [], "tables": []}
         if client == "Office.js":
