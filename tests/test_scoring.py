@@ -284,6 +284,7 @@ def audits(draw, catalog):
     return Audit(EDITION, profile=profile, modules=modules, answers=answers)
 
 
+@pytest.mark.slow
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
                                                                   HealthCheck.too_slow, HealthCheck.data_too_large])
 @given(data=st.data(), moc=st.booleans())

@@ -62,6 +62,7 @@ def test_answers_in_any_language_or_case_are_understood(tmp_path):
     assert path.exists()
 
 
+@pytest.mark.slow
 def test_sorted_rows_inserted_rows_and_columns_and_renamed_sheets_still_read(tmp_path):
     audit = random_audit(7, "es")
     path = render(CATALOG, "es", audit, tmp_path / "es.xlsx")
