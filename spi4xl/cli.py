@@ -527,9 +527,10 @@ def _main(argv: list[str] | None) -> int:
         return 141
     except OSError as exc:  # an ordinary I/O failure no command foresaw: still one line, no traceback
         error = Spi4xlError("io.failed", path=exc.filename or "spi4xl", reason=exc.strerror or type(exc).__name__)
-        print(f"spi4xl: error: {error}", file=sys.stderr)
+        print(f"spi4xl: {error.line()}", file=sys.stderr)
         release(exc)
         return 1
+
 
 if __name__ == "__main__":
     sys.exit(main())

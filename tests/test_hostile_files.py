@@ -59,7 +59,7 @@ def measured(*args: object, cwd: Path) -> tuple[subprocess.CompletedProcess[str]
 def one_line_error(proc: subprocess.CompletedProcess[str], *needles: str) -> str:
     assert proc.returncode == 1, (proc.returncode, proc.stderr[-2000:])
     lines = proc.stderr.splitlines()
-    assert len(lines) == 1 and lines[0].startswith("spi4xl: error: "), proc.stderr[-2000:]
+    assert len(lines) == 1 and lines[0].startswith("spi4xl: error ["), proc.stderr[-2000:]
     for needle in needles:
         assert needle.lower() in lines[0].lower(), (needle, lines[0])
     return lines[0]
@@ -113,7 +113,7 @@ def test_batch_finishes_over_crafted_files_and_crashing_workers(jobs: int, good:
     table = pd.read_csv(out)
     assert sorted(Path(f).name for f in table["file"]) == sorted([f"good-{i}.xlsx" for i in range(3)]
                                                                  + [f"{name}.xlsx" for name in reads])
-    skipped = {line.split(": ", 1)[0].removeprefix("skipped "): line for line in proc.stderr.splitlines()}
+    skipped = {line.split(": ", 1)[0].removeprefix("skipped ").rsplit(" [", 1)[0]: line for line in proc.stderr.splitlines()}
     expected = [f"crash-{i}.xlsx" for i in range(3)] + [f"{n}.xlsx" for n, (_, o, _) in CASES.items() if o == "refused"]
     assert sorted(Path(p).name for p in skipped) == sorted(expected)
     for i in range(3):

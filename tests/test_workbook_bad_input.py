@@ -228,7 +228,7 @@ def test_an_io_error_no_command_foresaw_is_one_line(monkeypatch: pytest.MonkeyPa
 
     monkeypatch.setitem(cli.COMMANDS, "read", denied)
     assert cli.main(["read", "locked.xlsx"]) == 1
-    assert capsys.readouterr().err == "spi4xl: error: /audits/locked.xlsx: Permission denied\n"
+    assert capsys.readouterr().err == "spi4xl: error [io.failed]: /audits/locked.xlsx: Permission denied\n"
 
 
 def test_oversized_message_uses_the_documented_limit(good: Path, tmp_path: Path) -> None:
