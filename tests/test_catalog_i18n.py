@@ -339,7 +339,8 @@ def test_row_exported_before_an_english_change_is_refused(mini: Path, tmp_path: 
     assert load_catalog(mini).text("1A", "name", "fr") == "Le prestataire a une stratégie sociale"
 
 
-def test_an_older_export_never_puts_back_a_translation_changed_since(mini: Path, tmp_path: Path) -> None:
+def _older_export_and_newer_translation(mini: Path, tmp_path: Path) -> tuple[Path, int]:
+    """Two exports of one state; the second one's 1A|name row is translated anew and imported first."""
     catalog = load_catalog(mini)
     old, new = tmp_path / "old.xlsx", tmp_path / "new.xlsx"
     export_workbook(catalog, "fr", old)
@@ -347,6 +348,11 @@ def test_an_older_export_never_puts_back_a_translation_changed_since(mini: Path,
     row = row_of(new, "1A|name")
     set_cells(new, {(row, TRANSLATION): "Le prestataire a une stratégie écrite"})
     assert import_workbook(catalog, new).updated == 1
+    return old, row
+
+
+def test_an_older_export_never_puts_back_a_translation_changed_since(mini: Path, tmp_path: Path) -> None:
+    old, row = _older_export_and_newer_translation(mini, tmp_path)
     fr = mini / "locale" / "fr.po"
     before = fr.read_bytes()
     # the older export comes back untouched: its row still holds the translation it was made from
@@ -358,13 +364,7 @@ def test_an_older_export_never_puts_back_a_translation_changed_since(mini: Path,
 
 def test_a_row_edited_on_an_older_export_is_a_conflict_reported_with_both_values(
         mini: Path, tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
-    catalog = load_catalog(mini)
-    old, new = tmp_path / "old.xlsx", tmp_path / "new.xlsx"
-    export_workbook(catalog, "fr", old)
-    export_workbook(catalog, "fr", new)
-    row = row_of(new, "1A|name")
-    set_cells(new, {(row, TRANSLATION): "Le prestataire a une stratégie écrite"})
-    assert import_workbook(catalog, new).updated == 1
+    old, row = _older_export_and_newer_translation(mini, tmp_path)
     other = row_of(old, "1A.1|name")
     set_cells(old, {(row, TRANSLATION): "Le prestataire suit une stratégie", (other, TRANSLATION): "La stratégie est rédigée"})
     fr = mini / "locale" / "fr.po"
