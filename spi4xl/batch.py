@@ -72,7 +72,7 @@ def _safe_row(path: Path) -> tuple[Path, dict[str, Any] | None, str]:
 FILE_SECONDS = 300  # a worker still on one file after this long is stopped and the file skipped
 
 
-def _die_with_parent(parent: int) -> None:
+def die_with_parent(parent: int) -> None:
     """Ask Linux to kill this worker when the batch process dies, whatever kills it."""
     if sys.platform.startswith("linux"):
         import ctypes
@@ -87,7 +87,7 @@ def _die_with_parent(parent: int) -> None:
 
 def _work(conn, parent: int) -> None:
     """A worker: score each path it is sent until it is sent None or the batch goes away."""
-    _die_with_parent(parent)
+    die_with_parent(parent)
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is for the batch to handle
     for name in ("SIGTERM", "SIGHUP"):  # the batch's own handlers are not the worker's
         if hasattr(signal, name):

@@ -16,13 +16,19 @@ MAX_FILE_BYTES = 50 * 1024 * 1024
 WORKBOOK_SUFFIXES = (".xlsx", ".xlsm")
 
 
+# Excel's error values: python-calamine gives an error cell as empty, xlwings' clients send its text. Either way
+# it is not something an auditor typed (a comment reading #VALUE! is no evidence), so it reads as empty.
+EXCEL_ERRORS = frozenset(("#NULL!", "#DIV/0!", "#VALUE!", "#REF!", "#NAME?", "#NUM!", "#N/A", "#GETTING_DATA",
+                          "#SPILL!", "#CALC!", "#FIELD!", "#BLOCKED!", "#UNKNOWN!", "#CONNECT!", "#BUSY!"))
+
+
 def normalise(value: Any) -> Any:
-    """Integral floats become ints, midnight datetimes become dates, empty strings None."""
+    """Integral floats become ints, midnight datetimes become dates, empty strings and error values None."""
     if isinstance(value, float) and value.is_integer() and abs(value) < 2**53:
         return int(value)
     if isinstance(value, dt.datetime) and value.time() == dt.time(0):
         return value.date()
-    if value == "":
+    if value == "" or value in EXCEL_ERRORS:
         return None
     return value
 
