@@ -115,6 +115,13 @@ class _Worker:
         self.task, self.started = (index, path), time.monotonic()
         self.conn.send(str(path))
 
+    def answer(self) -> tuple[dict[str, Any] | None, str] | None:
+        """What the worker sent back, or None when it died without an answer."""
+        try:
+            return self.conn.recv() if self.conn.poll() else None
+        except (EOFError, OSError):
+            return None
+
     def stop(self) -> None:
         if self.process.is_alive():
             self.process.kill()
@@ -151,24 +158,19 @@ def iter_rows(files: list[Path], jobs: int = 1) -> Iterator[tuple[int, Path, dic
             for i, worker in enumerate(workers):
                 if worker.task is None:
                     continue
-                (index, path), result = worker.task, None
+                (index, path), lost = worker.task, None
                 if worker.conn in ready or worker.process.sentinel in ready:
-                    try:
-                        if worker.conn.poll():
-                            result = worker.conn.recv()
-                    except (EOFError, OSError):
-                        pass
-                    if result is None:
+                    if (result := worker.answer()) is None:
                         worker.stop()
-                        result = None, str(Spi4xlError("batch.crashed", path=path, how=_death(worker.process)))
-                        workers[i] = _Worker(context)
+                        lost = Spi4xlError("batch.crashed", path=path, how=_death(worker.process))
                 elif time.monotonic() - worker.started > FILE_SECONDS:
                     worker.stop()
-                    result = None, str(Spi4xlError("batch.too_slow", path=path, seconds=FILE_SECONDS))
-                    workers[i] = _Worker(context)
+                    lost = Spi4xlError("batch.too_slow", path=path, seconds=FILE_SECONDS)
                 else:
                     continue
-                workers[i].task = None
+                worker.task = None
+                if lost is not None:  # the file costs its worker, not the batch: a fresh one takes its place
+                    workers[i], result = _Worker(context), (None, str(lost))
                 yield index, path, *result
     finally:
         for worker in workers:
