@@ -3,10 +3,10 @@
     python3 benchmarks/bench_server_load.py [--requests 200] [--rounds 10] [--audits 4] [--client Office.js]
 
 Starts `spi4xl serve` on a free port of 127.0.0.1 (XLWINGS_LICENSE_KEY=noncommercial for that
-process if no key is set: non-commercial use, see the README), renders --audits filled audits (every
-module, answers, comments, Organization Information) and turns each into the payload the add-in sends
-for Score (its `include` sheets). Each round sends --requests Score calls at once (each its own
-connection, payloads in turn) while /healthz is polled every 20 ms; every loop is bounded (a fixed
+process if no key is set: non-commercial use, see the README), renders --audits filled audits (the
+full questionnaire as bench_xl_score.py scores it, in each language in turn) and turns each into the
+payload the add-in sends for Score (its `include` sheets). Each round sends --requests Score calls at
+once (each its own connection, payloads in turn) while /healthz is polled every 20 ms; every loop is bounded (a fixed
 number of calls, a timeout per call). Printed per round and overall: Score latency median, p95 and
 max, errors (any status but 200, or no answer), /healthz latency median and p95 during the load, and
 the memory (PSS) of the server with its workers before the first round and after each one.
@@ -18,10 +18,10 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import dataclasses
 import json
 import math
 import os
-import random
 import socket
 import statistics
 import subprocess
@@ -34,24 +34,9 @@ HOST = "127.0.0.1"  # never anything else: this script loads a server, it must b
 GOALS = {"score_p95_s": 2.0, "healthz_p95_ms": 100.0, "memory_growth": 0.10}
 
 
-def full_audit(catalog, seed: int):
-    from spi4xl.audit import Audit
-
-    rng = random.Random(seed)
-    audit = Audit(edition=catalog.edition, catalog_version=catalog.version, language=("en", "fr", "es")[seed % 3],
-                  profile="full", modules=None)
-    for ind in catalog.all_indicators():
-        for code, scale in [(ind.code, ind.scale), *((d.code, d.scale) for d in ind.details)]:
-            if rng.random() < 0.85:
-                audit.answers[code] = rng.choice(catalog.scales[scale].codes)
-        if rng.random() < 0.5:
-            audit.comments[ind.code] = "Credit policy manual p. 4; interview with the CEO"
-    audit.org = {"active_clients": 42_000, "women_clients": 27_000, "active_borrowers": 30_000, "par30": 0.04}
-    return audit
-
-
 def payloads(n: int, client: str) -> list[bytes]:
     """Request bodies: the Score payloads of n rendered audits."""
+    from bench_xl_score import full_audit  # the full questionnaire answered at random, as bench_xl_score scores it
     from spi4xl.catalog import load_catalog
     from spi4xl.workbook.render import render
     from spi4xl.xl import adapter
@@ -60,8 +45,11 @@ def payloads(n: int, client: str) -> list[bytes]:
     catalog = load_catalog("usspm-2016")
     include = adapter.sheet_names_for(adapter.JOB_ROLES["score"])
     with tempfile.TemporaryDirectory() as tmp:
-        paths = [render(catalog, full_audit(catalog, seed).language, full_audit(catalog, seed), Path(tmp) / f"a{seed}.xlsx")
-                 for seed in range(n)]
+        paths = []
+        for seed in range(n):
+            lang = catalog.languages[seed % len(catalog.languages)]
+            audit = dataclasses.replace(full_audit(catalog, seed), language=lang)
+            paths.append(render(catalog, lang, audit, Path(tmp) / f"audit-{seed}.xlsx"))
         return [json.dumps(payload(p, client, include)).encode() for p in paths]
 
 
