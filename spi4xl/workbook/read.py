@@ -150,7 +150,7 @@ class _LazySheets(Mapping):
     """Sheet values parsed on first access: most workbooks are read without parsing their helper sheets."""
 
     def __init__(self, path: Path) -> None:
-        self.path, self.book = path, open_book(path)
+        self.book = open_book(path)
         self.cache: dict[str, list[list[Any]]] = {}
 
     def __getitem__(self, name: str) -> list[list[Any]]:
