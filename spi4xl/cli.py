@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Callable
 
 from spi4xl.catalog.model import PROFILES, parse_modules
+from spi4xl.__main__ import interrupted
 from spi4xl.errors import Spi4xlError
 from spi4xl.workbook.printing import DEFAULT_PAPER, PAPERS
 from spi4xl.ui import LANGUAGES, set_ui_language, ui, ui_language
@@ -525,20 +526,22 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _main(argv: list[str] | None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
-    set_ui_language(args.ui_lang)
-    name = f"{args.group} {args.action}" if getattr(args, "action", None) else args.group
-    if name not in COMMANDS:  # a bare `spi4xl` (or `spi4xl catalog`): the help, and exit 2 as for any usage error
-        args.help_of.print_help()
-        return 2
     try:
+        parser = build_parser()
+        args = parser.parse_args(argv)
+        set_ui_language(args.ui_lang)
+        name = f"{args.group} {args.action}" if getattr(args, "action", None) else args.group
+        if name not in COMMANDS:  # a bare `spi4xl` (or `spi4xl catalog`): the help, and exit 2 as for any usage error
+            args.help_of.print_help()
+            return 2
         return COMMANDS[name](args)
     except Spi4xlError as exc:
         print(f"spi4xl: {exc.line()}", file=sys.stderr)
         release(exc)
         return 1
-    except KeyboardInterrupt:
+    except (KeyboardInterrupt, RuntimeError) as exc:
+        if not interrupted(exc):
+            raise
         print(f"spi4xl: {ui('cli.interrupted', ui_language())}", file=sys.stderr)
         return 130
     except BrokenPipeError:  # output piped into `head` and the like: stop quietly
