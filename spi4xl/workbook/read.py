@@ -305,7 +305,7 @@ def _read_conversion(t: L.Table, catalog: Catalog, result: ReadResult) -> None:
     evidence_codes = term_lookup(catalog, "evidence")
     for r in range(t.first_row, len(t.rows)):
         code = as_text(t.value(r, "old_code")).strip()
-        if not code or parse_status(t.value(r, "status")) not in ("removed", "hidden"):
+        if not code or parse_status(t.value(r, "status")) not in ("removed", "merged", "hidden"):
             continue
         answer, evidence = as_text(t.value(r, "answer")), as_text(t.value(r, "evidence"))
         if answer and (parsed := parse_item_answer(catalog, code, answer)) is not None:
