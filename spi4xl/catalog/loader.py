@@ -211,8 +211,9 @@ class _Builder:
                 if value is not None and not 0 <= value <= 1:
                     raise an.fail("catalog.answer_value_range", "value", value=f"{value:g}")
                 self.text(an, "label", f"scale.{sid}.{code}")
+                aliases = an.strings("aliases", ())
                 an.close()
-                answers.append(m.Answer(code, None if value is None else float(value)))
+                answers.append(m.Answer(code, None if value is None else float(value), aliases))
             allow_na = sn.get("allow_na", bool)
             has_na = any(a.is_na for a in answers)
             if allow_na and not has_na:

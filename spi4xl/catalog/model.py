@@ -30,6 +30,7 @@ TextKey = tuple[str, str]  # (object key, field), e.g. ("1A.1.1", "text")
 class Answer:
     code: str
     value: float | None  # None marks the not-applicable answer
+    aliases: tuple[str, ...] = ()  # labels of earlier versions, still understood when typed (e.g. S.O.)
 
     @property
     def is_na(self) -> bool:
