@@ -235,3 +235,21 @@ def test_the_glossary_finds_forbidden_variants_in_catalog_and_interface_texts(mi
 
 def test_the_real_catalog_and_interface_follow_their_glossary() -> None:
     assert [str(p) for p in check_catalog(CATALOG) if p.code] == []
+
+
+def test_populate_carries_a_1_0_0_workbook_over_like_convert(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The Populate button on a 1.0.0 workbook places its items by the same records (xlwings' remote engine)."""
+    import xlwings as xw
+
+    from spi4xl.xl import adapter
+    from xl_helpers import enable_xlwings_pro, payload, replay
+
+    enable_xlwings_pro(monkeypatch)
+    src = OLD_WORKBOOKS / "usspm-2016-1.0.0-sample-en.xlsx"
+    book = xw.Book(json=payload(src, "VBA"))
+    adapter.populate(book, alert=False)
+    replay(book.json()["actions"], src, tmp_path / "populated.xlsx")
+    before, after = read_workbook(src).audit, read_workbook(tmp_path / "populated.xlsx").audit
+    assert after.catalog_version == "1.1.0"
+    assert [e for e in typed(before) if not placed(e, typed(after))] == []
+    assert typed(after) == typed(migrate(before, CATALOG).audit)
