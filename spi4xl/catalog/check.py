@@ -73,16 +73,28 @@ def _glossary_problems(catalog: Catalog) -> list[Problem]:
     terms = load_glossary(root)
     problems = []
     for lang in catalog.languages:
-        where = {"catalog": f"{root.name}/" + ("dimensions, catalog.yaml, organization.yaml" if lang == "en" else f"locale/{lang}.po"),
-                 "ui": "spi4xl/ui/" + ("en/*.yaml" if lang == "en" else f"{lang}.po")}
         texts = {"catalog": catalog.texts[lang],
                  "ui": ui_source() if lang == "en" else ui_translations(lang).usable}
         for domain, found in texts.items():
             for hit in glossary_hits(terms, lang, found):
+                if lang != "en":
+                    where = f"{root.name}/locale/{lang}.po" if domain == "catalog" else f"spi4xl/ui/{lang}.po"
+                else:
+                    where = f"{root.name}/{_english_file(catalog, hit.key[0])}" if domain == "catalog" else "spi4xl/ui/en"
                 note = f"; {hit.term.note}" if hit.term.note else ""
-                problems.append(Problem(where[domain], msgctxt(hit.key), f"{lang}: '{hit.found}' is not the glossary's term",
+                problems.append(Problem(where, msgctxt(hit.key), f"{lang}: '{hit.found}' is not the glossary's term",
                                         "glossary.forbidden", f"write '{hit.term.term}'{note}"))
     return problems
+
+
+def _english_file(catalog: Catalog, key: str) -> str:
+    """The YAML file that holds the English text of a catalog key."""
+    node = catalog.node(key)
+    if node is not None:
+        dim = getattr(node, "dimension", key[:1])
+        standard = getattr(node, "standard", key[:2])
+        return f"dimensions/{dim}/" + ("dimension.yaml" if key == dim else f"{standard}.yaml")
+    return "organization.yaml" if key.startswith(("org.", "rule.")) else "catalog.yaml"
 
 
 def _tag_problems(catalog: Catalog) -> list[Problem]:
