@@ -7,7 +7,7 @@ from pathlib import Path
 
 from spi4xl.catalog import load_catalog
 from spi4xl.errors import Spi4xlError
-from spi4xl.migration import migrate, successor
+from spi4xl.migration import successor
 from spi4xl.workbook.read import read_workbook
 from spi4xl.workbook.render import ConversionEntry, fingerprint, render
 
@@ -21,9 +21,9 @@ def refuse_overwrite(src: Path, out: Path) -> None:
 def convert(src: Path, lang: str, out: Path, edition: str | None = None) -> dict:
     """Write a new workbook; returns the conversion report (also written as a sheet when not empty)."""
     refuse_overwrite(src, out)
-    result = read_workbook(src)
+    result = read_workbook(src)  # placed on the current version of its edition by its change records
     catalog = load_catalog(edition) if edition else result.catalog
-    migration = migrate(result.audit, catalog)  # an audit of an earlier catalog version: codes placed anew
+    migration = result.migration
     before = migration.audit
     changed = []
     for code in sorted(before.typed_codes()):
@@ -35,7 +35,7 @@ def convert(src: Path, lang: str, out: Path, edition: str | None = None) -> dict
                                            before.comments.get(code, ""), before.evidence.get(code, ""),
                                            before.flags.get(code, "")))
     findings = result.findings
-    if migration.sources or before.catalog_version != result.audit.catalog_version:
+    if migration.version != before.catalog_version:
         # the old file's missing rows are the new catalog's business; items that moved are named anew
         back = {old: new for new, old in migration.sources.items()}
         findings = [replace(f, item=back.get(f.item, f.item)) for f in findings if f.code != "row.missing"]
@@ -48,8 +48,7 @@ def convert(src: Path, lang: str, out: Path, edition: str | None = None) -> dict
     unplaced = sorted(c for c in typed - scope if catalog.node(c) is None)
     return {
         "input": str(src), "output": str(out),
-        "from": {"language": before.language, "edition": result.audit.edition,
-                 "catalog_version": result.audit.catalog_version},
+        "from": {"language": before.language, "edition": result.audit.edition, "catalog_version": migration.version},
         "to": {"language": lang, "edition": catalog.edition, "catalog_version": catalog.version},
         "changed": [e.old_code for e in changed],
         "moved": {new: old for new, old in sorted(migration.sources.items())},

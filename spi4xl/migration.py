@@ -20,6 +20,8 @@ TEXTS = ("comment", "flag")  # free text: joined, each line after the first nami
 @dataclass
 class Migration:
     audit: Audit
+    version: str = ""  # the catalog version the audit was made on
+    original: Audit | None = None  # the audit as it was typed, on that version
     sources: dict[str, str] = field(default_factory=dict)  # new code -> the earlier code its entries came from
     split: set[str] = field(default_factory=set)  # codes that received a copy of a split item's entries
 
@@ -89,11 +91,15 @@ def _joined(here: dict[str, str], old: str, came: dict[str, str]) -> dict[str, s
 
 
 def migrate(audit: Audit, catalog: Catalog) -> Migration:
-    """A copy of `audit` on `catalog`'s version, with its entries placed by the catalog's change records."""
-    result = Migration(replace(audit, answers=dict(audit.answers), comments=dict(audit.comments),
-                               evidence=dict(audit.evidence), flags=dict(audit.flags), unparsed=dict(audit.unparsed)))
+    """`audit` on `catalog`'s version (a copy, with its entries placed by the catalog's change records), or
+    `audit` itself when it has nothing to catch up on."""
+    steps = pending(catalog, audit.catalog_version)
+    if not steps:
+        return Migration(audit, audit.catalog_version, audit)
+    result = Migration(replace(audit, answers=dict(audit.answers), comments=dict(audit.comments), evidence=dict(
+        audit.evidence), flags=dict(audit.flags), unparsed=dict(audit.unparsed)), audit.catalog_version, audit)
     moved = result.audit
-    for step in pending(catalog, audit.catalog_version):
+    for step in steps:
         typed = {c.old: _entries(moved, c.old) for c in step}
         refused: set[str] = set()  # earlier codes a successor could not take: they stay whole
         for change in step:

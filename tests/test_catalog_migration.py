@@ -155,12 +155,15 @@ def test_random_1_0_0_audits_survive_a_1_1_0_workbook(tmp_path: Path, audit: Aud
 @pytest.mark.parametrize("lang", ["en", "fr"])
 def test_convert_carries_a_filled_1_0_0_workbook_over(lang: str, tmp_path: Path) -> None:
     src = OLD_WORKBOOKS / f"usspm-2016-1.0.0-sample-{lang}.xlsx"
-    old = read_workbook(src)
-    assert old.audit.catalog_version == "1.0.0" and old.audit.unparsed == {}  # French S.O. still understood
+    read = read_workbook(src)  # read on 1.1.0: its items already placed anew
+    old = read.migration.original
+    assert (read.migration.version, read.audit.catalog_version) == ("1.0.0", "1.1.0")
+    assert old.unparsed == {}  # French S.O. still understood
+    assert typed(read.audit) == typed(migrate(old, CATALOG).audit)
     report = convert(src, "es", tmp_path / "audit-es.xlsx")
     new = read_workbook(tmp_path / "audit-es.xlsx").audit
     assert (report["from"]["catalog_version"], new.catalog_version) == ("1.0.0", "1.1.0")
-    assert [e for e in typed(old.audit) if not placed(e, typed(new))] == []
+    assert [e for e in typed(old) if not placed(e, typed(new))] == []
     assert report["moved"]["4C.1.2"] == "5B.3.1" or "5B.3.1" in report["merged"]
     assert set(report["merged"]) <= {c.old for c in CATALOG.changes if c.how == "merged"}
     assert report["removed"] == [] and "1A.4.1" not in report["changed"]  # moved unchanged: nothing to review
@@ -249,7 +252,22 @@ def test_populate_carries_a_1_0_0_workbook_over_like_convert(tmp_path: Path, mon
     book = xw.Book(json=payload(src, "VBA"))
     adapter.populate(book, alert=False)
     replay(book.json()["actions"], src, tmp_path / "populated.xlsx")
-    before, after = read_workbook(src).audit, read_workbook(tmp_path / "populated.xlsx").audit
-    assert after.catalog_version == "1.1.0"
+    before, after = read_workbook(src).migration.original, read_workbook(tmp_path / "populated.xlsx").audit
+    assert (before.catalog_version, after.catalog_version) == ("1.0.0", "1.1.0")
     assert [e for e in typed(before) if not placed(e, typed(after))] == []
     assert typed(after) == typed(migrate(before, CATALOG).audit)
+
+
+@pytest.mark.parametrize("lang,sheet,term", [("fr", "Glossaire", "PSF"), ("es", "Glosario", "alcance a población pobre")])
+def test_the_translators_workbook_shows_the_glossary_and_still_imports(lang: str, sheet: str, term: str,
+                                                                       tmp_path: Path) -> None:
+    from spi4xl.workbook.text_files import export_workbook, import_workbook
+    from spi4xl.workbook.values import open_book, sheet_rows
+
+    out = tmp_path / f"{lang}.xlsx"
+    export_workbook(CATALOG, lang, out)
+    book = open_book(out)
+    assert book.sheet_names[-1] == sheet
+    rows = sheet_rows(book, sheet)
+    assert rows[0][0] and term in [r[0] for r in rows[1:]]
+    assert import_workbook(CATALOG, out).refused == []  # the glossary sheet is not read back

@@ -31,7 +31,6 @@ from xlsxwriter.utility import xl_cell_to_rowcol
 from spi4xl.audit import as_text
 from spi4xl.errors import Spi4xlError
 from spi4xl.findings import Finding, count_by_severity, located
-from spi4xl.migration import migrate
 from spi4xl.scoring import Scores, UnitScore
 from spi4xl.ui import LANGUAGES, ui, ui_all
 from spi4xl.validation import validate as validate_audit
@@ -367,13 +366,11 @@ def populate(book: Any, *, alert: bool = True) -> Report:
     """Fill or refresh every sheet from the catalog for the language, profile and modules on the settings sheet.
 
     Answers, comments, evidence types, flags, Organization Information and audit information are
-    read first and written back as typed (where the catalog's change records place them, for a workbook of
-    an earlier catalog version); answers to indicators the new scope leaves out go to the conversion sheet,
-    from where the next Populate puts them back.
+    read first and written back as typed; answers to indicators the new scope leaves out go to the
+    conversion sheet, from where the next Populate puts them back.
     """
     live = snapshot(book)
-    read, catalog = live.read, live.read.catalog
-    audit = migrate(read.audit, catalog).audit  # a workbook of an earlier catalog version: items placed anew
+    read, audit, catalog = live.read, live.read.audit, live.read.catalog
     previous = previous_highlights(live)
     rendered = render_grids(catalog, audit.language, audit, ROLES, conversion=_changed_entries(live))
     rename_sheets(live, {**{role: ui(L.ROLES[role].title_key, audit.language) for role in live.roles},
