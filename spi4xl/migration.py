@@ -8,6 +8,7 @@ a retired item stays under its old code. Nothing is dropped.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field, replace
 
 from spi4xl.audit import Audit
@@ -33,8 +34,8 @@ def successor(catalog: Catalog, code: str) -> str | None:
 
 def pending(catalog: Catalog, version: str) -> list[list[Change]]:
     """The changes an audit of `version` has not seen, one list per catalog version, oldest first."""
-    if not version or version_key(version) >= version_key(catalog.version):
-        return []
+    if not re.fullmatch(r"\d+\.\d+\.\d+", version) or version_key(version) >= version_key(catalog.version):
+        return []  # up to date, or a version this catalog cannot know (typed over in Settings)
     steps: dict[str, list[Change]] = {}
     for change in catalog.changes:
         if version_key(change.since) > version_key(version) and change.how != "retired":

@@ -125,7 +125,7 @@ def test_a_split_practice_s_notes_go_to_both_parts_and_a_merged_one_s_to_its_suc
     assert after.split == {"1A.4"}
 
 
-@pytest.mark.parametrize("version", ["1.1.0", ""])
+@pytest.mark.parametrize("version", ["1.1.0", "", "2.0.0", "one point oh", "1.0"])
 def test_an_audit_of_this_version_or_of_no_known_version_is_left_alone(version: str) -> None:
     before = old_audit(answers={"5B.3.1": "no"})
     before.catalog_version = version
