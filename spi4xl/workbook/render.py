@@ -683,6 +683,7 @@ def _orphans(ctx: RenderContext, listed: set[str]) -> list[ConversionEntry]:
     audit = ctx.audit
     rendered = {i.code for i in ctx.indicators} | {d.code for i in ctx.indicators for d in i.details}
     rendered |= {code for i in ctx.indicators for code in (i.dimension, i.standard, i.practice)}  # header rows' notes
+
     def status(code: str) -> tuple[str, str, str]:
         if ctx.catalog.node(code) is not None:
             return "hidden", code, ""
