@@ -24,6 +24,7 @@ def answer_table(catalog: Catalog) -> tuple[tuple[str, str, str, float | None], 
     for scale in catalog.scales.values():
         for answer in scale.answers:
             keys = [answer.code] + [catalog.answer_label(scale.id, answer.code, lang) for lang in catalog.languages]
+            keys += answer.aliases
             for key in map(answer_key, keys):
                 if (scale.id, key) not in seen:
                     seen.add((scale.id, key))

@@ -174,7 +174,7 @@ def convert_cmd(args: argparse.Namespace) -> int:
         lang = _report_language(args, report["from"]["language"])
         print(ui("cli.convert.wrote", lang, path=report["output"], language=report["to"]["language"],
                  edition=report["to"]["edition"], version=report["to"]["catalog_version"]))
-        for status in ("changed", "removed", "hidden"):
+        for status in ("changed", "merged", "removed", "hidden"):
             if report[status]:
                 print("  " + ui(f"cli.convert.{status}", lang, codes=", ".join(report[status]),
                                 sheet=ui("sheet.conversion", lang), questionnaire=ui("sheet.questionnaire", lang)))

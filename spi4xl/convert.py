@@ -7,6 +7,7 @@ from pathlib import Path
 
 from spi4xl.catalog import load_catalog
 from spi4xl.errors import Spi4xlError
+from spi4xl.migration import successor
 from spi4xl.workbook.read import read_workbook
 from spi4xl.workbook.render import ConversionEntry, fingerprint, render
 
@@ -20,27 +21,39 @@ def refuse_overwrite(src: Path, out: Path) -> None:
 def convert(src: Path, lang: str, out: Path, edition: str | None = None) -> dict:
     """Write a new workbook; returns the conversion report (also written as a sheet when not empty)."""
     refuse_overwrite(src, out)
-    result = read_workbook(src)
-    before = result.audit
+    result = read_workbook(src)  # placed on the current version of its edition by its change records
     catalog = load_catalog(edition) if edition else result.catalog
+    migration = result.migration
+    before = migration.audit
     changed = []
     for code in sorted(before.typed_codes()):
         node = catalog.node(code)
-        old = result.fingerprints.get(code)
-        if node is not None and old and old != fingerprint(catalog, code):
-            changed.append(ConversionEntry("changed", code, code, before.answers.get(code, ""), before.comments.get(code, ""),
-                                           before.evidence.get(code, ""), before.flags.get(code, "")))
+        source = code if code in result.fingerprints else migration.sources.get(code, code)
+        old = result.fingerprints.get(source)
+        if node is not None and old and (old != fingerprint(catalog, code) or code in migration.split):
+            changed.append(ConversionEntry("changed", source, code, before.answers.get(code, ""),
+                                           before.comments.get(code, ""), before.evidence.get(code, ""),
+                                           before.flags.get(code, "")))
+    findings = result.findings
+    if migration.version != before.catalog_version:
+        # the old file's missing rows are the new catalog's business; items that moved are named anew
+        back = {old: new for new, old in migration.sources.items()}
+        findings = [replace(f, item=back.get(f.item, f.item)) for f in findings if f.code != "row.missing"]
     audit = replace(before, edition=catalog.edition, catalog_version=catalog.version, language=lang)
-    render(catalog, lang, audit, out, findings=result.findings, conversion=changed)
+    render(catalog, lang, audit, out, findings=findings, conversion=changed)
     scope = {i.code for i in catalog.indicators(audit.profile, audit.modules)}
     scope |= {d.code for i in catalog.indicators(audit.profile, audit.modules) for d in i.details}
-    typed = audit.typed_codes()
+    headers = {c for i in catalog.indicators(audit.profile, audit.modules) for c in (i.dimension, i.standard, i.practice)}
+    typed = audit.typed_codes() - headers
+    unplaced = sorted(c for c in typed - scope if catalog.node(c) is None)
     return {
         "input": str(src), "output": str(out),
-        "from": {"language": before.language, "edition": before.edition, "catalog_version": before.catalog_version},
+        "from": {"language": before.language, "edition": result.audit.edition, "catalog_version": migration.version},
         "to": {"language": lang, "edition": catalog.edition, "catalog_version": catalog.version},
         "changed": [e.old_code for e in changed],
-        "removed": sorted(c for c in typed - scope if catalog.node(c) is None),
+        "moved": {new: old for new, old in sorted(migration.sources.items())},
+        "merged": [c for c in unplaced if successor(catalog, c)],
+        "removed": [c for c in unplaced if not successor(catalog, c)],
         "hidden": sorted(c for c in typed - scope if catalog.node(c) is not None),
         "unparsed": len(audit.unparsed),
     }

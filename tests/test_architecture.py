@@ -20,7 +20,7 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("text machinery", ("spi4xl.strict_yaml", "spi4xl.po")),
     ("interface strings", ("spi4xl.ui",)),
     ("catalog", ("spi4xl.catalog",)),
-    ("audit model", ("spi4xl.audit", "spi4xl.answers", "spi4xl.findings")),
+    ("audit model", ("spi4xl.audit", "spi4xl.answers", "spi4xl.findings", "spi4xl.migration")),
     ("scoring and validation", ("spi4xl.scoring", "spi4xl.validation")),
     ("workbook", ("spi4xl.workbook", "spi4xl.engines")),
     ("xl", ("spi4xl.xl",)),

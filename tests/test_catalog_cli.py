@@ -30,18 +30,18 @@ def show_json() -> dict:
 
 def test_check_of_the_real_catalog_exits_0() -> None:
     done = run("catalog", "check", "usspm-2016")
-    assert done.stdout.splitlines()[-1] == "usspm-2016 1.0.0: 0 problem(s)", done.stdout[-2000:]
+    assert done.stdout.splitlines()[-1] == "usspm-2016 1.1.0: 0 problem(s)", done.stdout[-2000:]
     assert done.returncode == 0
     assert done.stderr == ""
 
 
 def test_check_defaults_to_usspm_2016(capsys: pytest.CaptureFixture) -> None:
     main(["catalog", "check"])
-    assert capsys.readouterr().out.splitlines()[-1].startswith("usspm-2016 1.0.0: ")
+    assert capsys.readouterr().out.splitlines()[-1].startswith("usspm-2016 1.1.0: ")
 
 
 def test_show_json_has_the_documented_keys(show_json: dict) -> None:
-    assert set(show_json) == {"id", "edition", "version", "date", "content_hash", "languages", "totals",
+    assert set(show_json) == {"id", "edition", "version", "date", "content_hash", "numbering", "languages", "totals",
                               "dimensions", "principles", "modules", "translations"}
     assert set(show_json["totals"]) == {"dimensions", "standards", "essential_practices", "indicators", "detail_items",
                                         "checklists", "mandatory", "alinus", "organization_fields", "organization_rules"}
@@ -66,6 +66,8 @@ def test_show_json_meets_the_issue(show_json: dict) -> None:
     assert [p["code"] for p in show_json["principles"]] == [f"CP{n}" for n in range(1, 8)]
     assert all(p["indicators"] > 0 for p in show_json["principles"])
     assert all(m["indicators"] >= 5 for m in show_json["modules"] if m["code"] != "core")
+    assert next(m["indicators"] for m in show_json["modules"] if m["code"] == "environment") >= 10
+    assert "this catalog's own" in show_json["numbering"]  # users are told which codes are official
     for lang in ("fr", "es"):
         assert show_json["translations"][lang]["catalog"]["percent"] == 100.0
     assert len(show_json["content_hash"]) == 16
@@ -165,7 +167,7 @@ def test_version_lists_the_editions_carried_and_those_of_spi4xl_standards(monkey
     assert stop.value.code == 0
     lines = capsys.readouterr().out.splitlines()
     assert lines[0] == "spi4xl 0.1.0"
-    assert lines[1] == f"catalog editions carried: usspm-2016 1.0.0 ({REPO / 'standards'})"
+    assert lines[1] == f"catalog editions carried: usspm-2016 1.1.0 ({REPO / 'standards'})"
     assert lines[2] == f"templates carried: 6 ({REPO / 'workbook_templates'})"
     monkeypatch.setenv("SPI4XL_STANDARDS", str(MINI.parent))  # one's own editions come first; the bundled stay
     with pytest.raises(SystemExit):

@@ -403,7 +403,8 @@ def test_export_speaks_the_translators_language_and_fits_rows_to_their_text(tmp_
     out = tmp_path / "es.xlsx"
     rows, review = export_workbook(catalog, "es", out)
     book = openpyxl.load_workbook(out)
-    sheet, help_sheet = book.worksheets
+    sheet, help_sheet, glossary = book.worksheets  # the glossary: tests/test_catalog_migration.py
+    assert glossary.title == "Glosario"
     assert [c.value for c in sheet[1]] == headers("es") and headers("es")[2] == "origen (en)"
     assert sheet.column_dimensions["F"].hidden and not sheet.column_dimensions["D"].hidden
     assert help_sheet.title == "Cómo traducir" and help_sheet["A1"].value.startswith("Traduzca al es")

@@ -72,7 +72,7 @@ CASES = [Case(*row) for row in (
     ("unknown key at the top of catalog.yaml", "catalog.yaml", "licence:", "license: x\nlicence:",
      "catalog.yaml", "license", "unknown key", 'remove it or check its spelling'),
     ("unknown key in a scale answer", "catalog.yaml", "    label: Partially\n", "    label: Partially\n    colour: red\n",
-     "catalog.yaml", "scales[0].answers[1].colour", "unknown key", 'known: code, label, value'),
+     "catalog.yaml", "scales[0].answers[1].colour", "unknown key", 'known: aliases, code, label, value'),
     ("duplicate key (YAML)", A, "    department: management\n    evidence: [document]\n",
      "    department: management\n    department: board\n    evidence: [document]\n",
      A, f"{IND0}.department", "duplicate key 'department'", 'keep one'),
@@ -100,7 +100,7 @@ CASES = [Case(*row) for row in (
     ("dimension code as a number", "dimensions/2/dimension.yaml", "code: '2'", "code: 2",
      "dimensions/2/dimension.yaml", "code", "expected str, found 2", 'quote'),
     # --- references to catalog.yaml ----------------------------------------------------------
-    ("undefined principle", A, "principles: [CP1]", "principles: [CP9]",
+    ("undefined principle", A, "principles: [{code: CP1,", "principles: [{code: CP9,",
      A, f"{IND0}.principles[0]", "undefined principle 'CP9'", 'add it to catalog.yaml'),
     ("undefined module", A, "module: gender", "module: youth",
      A, f"{IND2}.module", "undefined module 'youth'", 'add it to catalog.yaml'),

@@ -94,7 +94,7 @@ def test_windows_workbook_checked_against_the_interpreter(tmp_path: Path) -> Non
     machine = FakeMachine("win32", probes={WIN_PY: old}, on_path={"python": WIN_PY}, downloaded=True)
     checks = run_checks(book, machine)
     text = report(checks)
-    assert checks[0].status == "ok" and "catalog edition usspm-2016 1.0.0, language fr" in checks[0].what
+    assert checks[0].status == "ok" and "catalog edition usspm-2016 1.1.0, language fr" in checks[0].what
     assert f"VBA module of xlwings {XLWINGS_VERSION}" in text
     assert "xlwings.conf sheet: ADD_WORKBOOK_TO_PYTHONPATH False" in text
     assert "interpreter of the buttons: python (xlwings' default)" in text

@@ -101,7 +101,7 @@ def test_installed_spi4xl_knows_its_editions_and_runs_the_main_job(venv: Path, e
 
     version = run([spi4xl, "--version"], cwd=elsewhere).stdout
     assert version.splitlines()[0] == "spi4xl 0.1.0"
-    assert "catalog editions carried: usspm-2016 1.0.0" in version and f"({venv}" in version
+    assert "catalog editions carried: usspm-2016 1.1.0" in version and f"({venv}" in version
     assert "templates carried: 6" in version
 
     assert "0 problem(s)" in run([spi4xl, "catalog", "check"], cwd=elsewhere).stdout

@@ -397,7 +397,7 @@ def test_converted_typed_answers_come_out_as_labels_of_the_new_language(typed_es
     assert proc.returncode == 0, proc.stderr
     ws = openpyxl.load_workbook(tmp_path / "fr.xlsx")["Questionnaire"]
     shown = {code: ws.cell(_row_of(ws, code), 4).value for code in TYPED_ANSWERS}
-    labels = {"yes": "Oui", "no": "Non", "partially": "Partiellement", "na": "S.O."}
+    labels = {"yes": "Oui", "no": "Non", "partially": "Partiellement", "na": "N/A"}
     assert shown == {code: labels[want] for code, (_, want) in TYPED_ANSWERS.items()}
 
 

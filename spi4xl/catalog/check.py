@@ -1,4 +1,5 @@
-"""Catalog checks beyond loading: translation completeness and texts that would break Excel."""
+"""Catalog checks beyond loading: translations, texts that would break Excel, the glossary's terms, the
+reasons behind client-protection tags, and change records that carry earlier versions' codes over."""
 
 from __future__ import annotations
 
@@ -6,8 +7,10 @@ import re
 from dataclasses import dataclass
 
 from spi4xl.po import Translations, catalog_translations, msgctxt
+from spi4xl.catalog.glossary import glossary_hits, load_glossary
 from spi4xl.catalog.loader import catalog_root
-from spi4xl.catalog.model import Catalog
+from spi4xl.catalog.model import Catalog, version_key
+from spi4xl.strict_yaml import Node, load_yaml
 from spi4xl.ui import LANGUAGES, ui, ui_source, ui_translations
 
 EXCEL_CELL_LIMIT = 32_767
@@ -20,9 +23,12 @@ class Problem:
     where: str  # file or domain
     key: str
     message: str
+    code: str = ""  # e.g. glossary.forbidden, for the checks that name one
+    fix: str = ""
 
     def __str__(self) -> str:
-        return f"{self.where}: {self.key}: {self.message}"
+        head = f"{self.where}: {self.key}: " + (f"[{self.code}] " if self.code else "")
+        return head + self.message + (f" (fix: {self.fix})" if self.fix else "")
 
 
 def _shown(path) -> str:
@@ -58,4 +64,72 @@ def check_catalog(catalog: Catalog) -> list[Problem]:
             if len(name) > SHEET_NAME_LIMIT or SHEET_NAME_FORBIDDEN.search(name) or not name.strip():
                 problems.append(Problem(f"ui {lang}", key, f"sheet name {name!r} breaks Excel's rules "
                                         f"(1-{SHEET_NAME_LIMIT} characters, none of []:*?/\\)"))
+    return problems + _tag_problems(catalog) + _change_problems(catalog) + _glossary_problems(catalog)
+
+
+def _glossary_problems(catalog: Catalog) -> list[Problem]:
+    """Forbidden variants of the glossary's terms in the catalog's and the interface's texts, per language."""
+    root = catalog_root(catalog)
+    terms = load_glossary(root)
+    problems = []
+    for lang in catalog.languages:
+        texts = {"catalog": catalog.texts[lang],
+                 "ui": ui_source() if lang == "en" else ui_translations(lang).usable}
+        for domain, found in texts.items():
+            for hit in glossary_hits(terms, lang, found):
+                if lang != "en":
+                    where = f"{root.name}/locale/{lang}.po" if domain == "catalog" else f"spi4xl/ui/{lang}.po"
+                else:
+                    where = f"{root.name}/{_english_file(catalog, hit.key[0])}" if domain == "catalog" else "spi4xl/ui/en"
+                note = f"; {hit.term.note}" if hit.term.note else ""
+                problems.append(Problem(where, msgctxt(hit.key), f"{lang}: '{hit.found}' is not the glossary's term",
+                                        "glossary.forbidden", f"write '{hit.term.term}'{note}"))
+    return problems
+
+
+def _english_file(catalog: Catalog, key: str) -> str:
+    """The YAML file that holds the English text of a catalog key."""
+    node = catalog.node(key)
+    if node is not None:
+        dim = getattr(node, "dimension", key[:1])
+        standard = getattr(node, "standard", key[:2])
+        return f"dimensions/{dim}/" + ("dimension.yaml" if key == dim else f"{standard}.yaml")
+    return "organization.yaml" if key.startswith(("org.", "rule.")) else "catalog.yaml"
+
+
+def _tag_problems(catalog: Catalog) -> list[Problem]:
+    """A client-protection tag must say why the indicator evidences that principle, for the next reviewer."""
+    problems = []
+    for ind in catalog.all_indicators():
+        explained = {code for code, _ in ind.why}
+        for code in ind.principles:
+            if code not in explained:
+                problems.append(Problem(f"{catalog_root(catalog).name}/dimensions/{ind.dimension}/{ind.standard}.yaml",
+                                        f"{ind.code}.principles", f"{code} has no why", "tag.no_why",
+                                        f"write the tag as {{code: {code}, why: <what in the indicator evidences it>}}"))
+    return problems
+
+
+def _change_problems(catalog: Catalog) -> list[Problem]:
+    """Every code of a frozen earlier version (versions/<version>.yaml) is still in the catalog or recorded as
+    changed since; a code recorded as moved, merged or retired is no longer in the catalog."""
+    root = catalog_root(catalog)
+    problems = []
+    for change in catalog.changes:
+        if change.how != "split" and catalog.node(change.old) is not None:
+            problems.append(Problem(f"{root.name}/dimensions", change.old, f"recorded as {change.how} in {change.since} "
+                                    "but still in the catalog", "change.still_there", "remove the record or the item"))
+    for path in sorted((root / "versions").glob("*.yaml")):
+        shown = f"{root.name}/versions/{path.name}"
+        node = Node(load_yaml(path, shown), shown)
+        version = node.get("version", str)
+        node.get("content_hash", str)
+        codes = node.get("codes", dict)
+        node.close()
+        seen = {c.old for c in catalog.changes if version_key(c.since) > version_key(version)}
+        for code in codes:
+            if catalog.node(str(code)) is None and str(code) not in seen:
+                problems.append(Problem(shown, str(code), f"a {version} code that is neither in the catalog nor recorded "
+                                        "as changed", "change.unrecorded",
+                                        "add 'replaces:' to its successor, or 'retired:' to its standard"))
     return problems

@@ -26,6 +26,8 @@ CODE_RX = {
 }
 ID_RX = re.compile(r"[a-z][a-z0-9_]*")
 NUMERIC_TYPES = ("integer", "number", "percent", "currency")
+VERSION_RX = re.compile(r"\d+\.\d+\.\d+")
+OLD_CODE_RX = re.compile(r"[1-9]([A-Z](\.[1-9][0-9]?){0,3})?")
 
 
 def catalog_root(catalog: m.Catalog) -> Path:
@@ -78,6 +80,7 @@ class _Builder:
         self.root = root
         self.texts: dict[m.TextKey, str] = {}
         self.codes: dict[str, str] = {}  # code -> file that defined it
+        self.changes: list[m.Change] = []
 
     def shown(self, path: Path) -> str:
         return str(path.relative_to(self.root.parent)) if path.is_relative_to(self.root.parent) else str(path)
@@ -113,6 +116,38 @@ class _Builder:
             terms.append(m.Term(kind, code))
         return tuple(terms)
 
+    def replaced(self, node: Node, new: str, version: str, key: str = "replaces", how: str | None = None) -> None:
+        """Earlier codes whose content lives at `new` (`replaces:`), or that have no place (`retired:`, new '')."""
+        for cn in node.items(key, []):
+            old = cn.get("code", str)
+            if not OLD_CODE_RX.fullmatch(old):
+                raise cn.fail("catalog.change_code", "code", value=old)
+            since = cn.get("since", str)
+            if not VERSION_RX.fullmatch(since) or m.version_key(since) > m.version_key(version):
+                raise cn.fail("catalog.change_version", "since", value=since, version=version)
+            kind = how or cn.get("how", str)
+            if how is None and kind not in m.CHANGE_KINDS[:-1]:
+                raise cn.fail("catalog.change_kind", "how", value=kind, known=", ".join(m.CHANGE_KINDS[:-1]))
+            cn.text("why", None)  # a note for reviewers, in no workbook
+            cn.close()
+            self.changes.append(m.Change(old, new, kind, since))
+
+    def principles(self, node: Node, head: dict) -> tuple[tuple[str, ...], tuple[tuple[str, str], ...]]:
+        """Principle tags, each a code or {code, why}: the why is kept for reviewers (`catalog check` asks for it)."""
+        codes, why = [], []
+        for i, value in enumerate(node.get("principles", list, ())):
+            if isinstance(value, dict):
+                pn = Node(value, node.file, f"{node.sub('principles')}[{i}]")
+                code = pn.get("code", str)
+                why.append((code, pn.text("why")))
+                pn.close()
+            elif isinstance(value, str):
+                code = value
+            else:
+                raise node.wrong_type(f"principles[{i}]", (str,), value)
+            codes.append(code)
+        return tuple(codes), tuple(why)
+
     # --- catalog.yaml ---------------------------------------------------------------------
     def header(self) -> dict:
         node = self.node(self.root / "catalog.yaml")
@@ -122,6 +157,7 @@ class _Builder:
         if out["edition"] != self.root.name:
             raise node.fail("catalog.edition_folder", "edition", value=out["edition"], folder=self.root.name)
         self.text(node, "title", "catalog")
+        self.text(node, "numbering", "catalog", optional=True)  # which codes are official, which the catalog's own
         out["version"] = node.get("version", str)
         if not re.fullmatch(r"\d+\.\d+\.\d+", out["version"]):
             raise node.fail("catalog.version", "version", value=out["version"])
@@ -134,7 +170,7 @@ class _Builder:
             raise node.fail("catalog.english_first", "languages")
         sources = []
         for src in node.items("sources"):
-            sources.append(m.Source(src.text("title"), src.text("link")))
+            sources.append(m.Source(src.text("title"), src.text("link", None)))
             src.close()
         out["sources"] = tuple(sources)
         out["scales"] = self.scales(node)
@@ -175,8 +211,9 @@ class _Builder:
                 if value is not None and not 0 <= value <= 1:
                     raise an.fail("catalog.answer_value_range", "value", value=f"{value:g}")
                 self.text(an, "label", f"scale.{sid}.{code}")
+                aliases = an.strings("aliases", ())
                 an.close()
-                answers.append(m.Answer(code, None if value is None else float(value)))
+                answers.append(m.Answer(code, None if value is None else float(value), aliases))
             allow_na = sn.get("allow_na", bool)
             has_na = any(a.is_na for a in answers)
             if allow_na and not has_na:
@@ -215,10 +252,12 @@ class _Builder:
         if path.stem != code:
             raise sn.fail("catalog.standard_file", "code", value=code, file=path.name)
         self.text(sn, "name", code)
+        self.replaced(sn, code, head["version"])
         practices = []
         for pn in sn.items("practices"):
             pcode = self.code(pn, "practice", code)
             self.text(pn, "name", pcode)
+            self.replaced(pn, pcode, head["version"])
             inds = tuple(self.indicator(i, pcode, code, dim, head) for i in pn.items("indicators"))
             if not inds:
                 raise pn.fail("catalog.no_indicators", "indicators")
@@ -226,6 +265,7 @@ class _Builder:
             practices.append(m.Practice(pcode, code, inds))
         if not practices:
             raise sn.fail("catalog.no_practices", "practices")
+        self.replaced(sn, "", head["version"], "retired", "retired")
         sn.close()
         return m.Standard(code, dim, tuple(practices))
 
@@ -233,6 +273,7 @@ class _Builder:
         code = self.code(node, "indicator", practice)
         self.text(node, "text", code)
         self.text(node, "guidance", code)
+        self.replaced(node, code, head["version"])
 
         kind = node.get("kind", str, "answer")
         if kind not in ("answer", "checklist"):
@@ -240,7 +281,7 @@ class _Builder:
         scale = node.get("scale", str, head["default_scale"])
         if scale not in head["scales"]:
             raise node.fail("catalog.undefined_scale", "scale", value=scale, known=", ".join(head["scales"]))
-        principles = node.strings("principles", ())
+        principles, why = self.principles(node, head)
         module = node.get("module", str, "core")
         department = node.get("department", str)
         evidence = node.strings("evidence")
@@ -255,6 +296,7 @@ class _Builder:
         for dn in node.items("details", []):
             dcode = self.code(dn, "detail", code)
             self.text(dn, "text", dcode)
+            self.replaced(dn, dcode, head["version"])
             dn.close()
             details.append(m.DetailItem(dcode, code, head["detail_scale"]))
         if kind == "checklist" and len(details) < 2:
@@ -263,7 +305,7 @@ class _Builder:
             code=code, practice=practice, standard=standard, dimension=dim, kind=kind, scale=scale,
             mandatory=node.get("mandatory", bool, True), principles=principles,
             alinus=node.get("alinus", bool, False), module=module, department=department,
-            evidence=evidence, details=tuple(details),
+            evidence=evidence, details=tuple(details), why=why,
         )
         node.close()
         return ind
@@ -333,7 +375,8 @@ def load_catalog(edition: str | os.PathLike = "usspm-2016") -> m.Catalog:
     for lang in head["languages"][1:]:
         texts[lang] = MappingProxyType(catalog_translations(root, lang, builder.texts).usable)
     catalog = m.Catalog(
-        dimensions=dims, org_fields=org_fields, org_rules=org_rules, texts=MappingProxyType(texts), root=root, **head
+        dimensions=dims, org_fields=org_fields, org_rules=org_rules, texts=MappingProxyType(texts), root=root,
+        changes=tuple(builder.changes), **head
     )
     return catalog
 

@@ -31,6 +31,7 @@ TextKey = tuple[str, str]  # (object key, field), e.g. ("1A.1.1", "text")
 class Answer:
     code: str
     value: float | None  # None marks the not-applicable answer
+    aliases: tuple[str, ...] = ()  # labels of earlier versions, still understood when typed (e.g. S.O.)
 
     @property
     def is_na(self) -> bool:
@@ -85,6 +86,8 @@ class Indicator:
     department: str
     evidence: tuple[str, ...]
     details: tuple[DetailItem, ...] = ()
+    # (principle, why) for each principle a reviewer has justified: notes for the next reviewer, in no workbook
+    why: tuple[tuple[str, str], ...] = field(default=(), repr=False, compare=False)
 
     @property
     def is_checklist(self) -> bool:
@@ -137,6 +140,28 @@ class OrgRule:
     right: str
 
 
+CHANGE_KINDS = ("moved", "merged", "split", "retired")
+
+
+@dataclass(frozen=True)
+class Change:
+    """A code of an earlier catalog version and where its content lives since `since` ('' when retired).
+
+    moved: the whole item lives at `new`; merged: `new` also holds another item, so one of two different
+    answers has no place; split: the old item's answer is carried to each part, to be reviewed; retired: no place.
+    """
+
+    old: str
+    new: str
+    how: str
+    since: str
+
+
+def version_key(version: str) -> tuple[int, ...]:
+    """A MAJOR.MINOR.PATCH version as comparable numbers ('' sorts first)."""
+    return tuple(int(part) for part in version.split(".")) if version else ()
+
+
 @dataclass(frozen=True)
 class Scoring:
     method: str  # "pooled_mean" or "mean_of_children"
@@ -146,7 +171,7 @@ class Scoring:
 @dataclass(frozen=True)
 class Source:
     title: str
-    link: str
+    link: str | None = None  # a printed manual has none
 
 
 @dataclass(frozen=True, eq=False)  # compared and hashed by identity: caches key on the loaded catalog
@@ -170,6 +195,7 @@ class Catalog:
     org_fields: tuple[OrgField, ...]
     org_rules: tuple[OrgRule, ...]
     texts: Mapping[str, Mapping[TextKey, str]]  # language -> key -> text (English complete)
+    changes: tuple[Change, ...] = ()  # codes of earlier versions that moved, merged, split or retired
     _index: Mapping[str, object] = field(default_factory=lambda: MappingProxyType({}), init=False, repr=False, compare=False)
     root: Path | None = field(default=None, repr=False, compare=False)  # the folder it was loaded from
 

@@ -29,6 +29,7 @@ def summarize(catalog: Catalog) -> dict:
         "version": catalog.version,
         "date": catalog.date,
         "content_hash": catalog.content_hash,
+        "numbering": catalog.text("catalog", "numbering"),
         "languages": list(catalog.languages),
         "totals": {
             "dimensions": len(catalog.dimensions),
@@ -65,7 +66,8 @@ def render_text(summary: dict) -> str:
     lines = [f"{summary['id']} {summary['version']} ({summary['date']}), hash {summary['content_hash']}",
              f"{t['dimensions']} dimensions, {t['standards']} standards, {t['essential_practices']} essential practices, "
              f"{t['indicators']} indicators ({t['checklists']} checklists, {t['detail_items']} detail items), "
-             f"{t['alinus']} ALINUS, {t['organization_fields']} Organization Information fields", ""]
+             f"{t['alinus']} ALINUS, {t['organization_fields']} Organization Information fields"]
+    lines += [summary["numbering"], ""] if summary["numbering"] else [""]
     for d in summary["dimensions"]:
         lines.append(f"{d['code']:<3} {d['name'][:60]:<60} EP {d['essential_practices']:>3}  ind {d['indicators']:>3}  det {d['detail_items']:>3}")
         for s in d["standards"]:

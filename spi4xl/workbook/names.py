@@ -17,7 +17,7 @@ def _fold(text: str) -> str:
     return " ".join(text.split()).casefold()
 
 
-CONVERSION_STATUSES = ("hidden", "removed", "changed")
+CONVERSION_STATUSES = ("hidden", "removed", "merged", "changed")
 
 
 def status_name(status: str, lang: str) -> str:

@@ -20,6 +20,7 @@ from spi4xl.catalog.loader import edition_dir
 from spi4xl.catalog.model import PROFILES, Catalog
 from spi4xl.errors import Spi4xlError, shown
 from spi4xl.findings import Finding, named
+from spi4xl.migration import Migration, migrate
 from spi4xl.ui import ui_all
 from spi4xl.validation import field_labels
 from spi4xl.workbook import layout as L
@@ -38,6 +39,7 @@ class ReadResult:
     cells: dict[tuple[str, str], str] = field(default_factory=dict)  # (role, item) -> A1 of its input cell
     fingerprints: dict[str, str] = field(default_factory=dict)  # code -> fingerprint of the text it showed
     catalog: Catalog | None = None
+    migration: Migration | None = None  # how the audit was placed on the current catalog version
 
 
 EDITION_RX = re.compile(r"[a-z0-9][a-z0-9._-]*", re.IGNORECASE)
@@ -153,6 +155,9 @@ def read_tables(tables: Mapping[str, L.Table], path: str) -> ReadResult:
         _read_conversion(tables["conversion"], catalog, result)
     _report_missing_rows(catalog, result)
     result.findings = named(result.findings, field_labels(catalog))
+    # a workbook of an earlier catalog version: its items placed by the catalog's change records
+    result.migration = migrate(result.audit, catalog)
+    result.audit = result.migration.audit
     return result
 
 
@@ -305,7 +310,7 @@ def _read_conversion(t: L.Table, catalog: Catalog, result: ReadResult) -> None:
     evidence_codes = term_lookup(catalog, "evidence")
     for r in range(t.first_row, len(t.rows)):
         code = as_text(t.value(r, "old_code")).strip()
-        if not code or parse_status(t.value(r, "status")) not in ("removed", "hidden"):
+        if not code or parse_status(t.value(r, "status")) not in ("removed", "merged", "hidden"):
             continue
         answer, evidence = as_text(t.value(r, "answer")), as_text(t.value(r, "evidence"))
         if answer and (parsed := parse_item_answer(catalog, code, answer)) is not None:

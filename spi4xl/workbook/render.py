@@ -22,6 +22,7 @@ from spi4xl.catalog.check import EXCEL_CELL_LIMIT
 from spi4xl.catalog.model import CORE_MODULE, PROFILES, Catalog, Indicator
 from spi4xl.errors import Spi4xlError
 from spi4xl.findings import Finding
+from spi4xl.migration import successor
 from spi4xl.output import atomic_output, close_workbook
 from spi4xl.scoring import Scores, UnitScore, score
 from spi4xl.ui import ui
@@ -37,9 +38,9 @@ FORMATS = ("xlsx", "xlsm")
 
 @dataclass(frozen=True)
 class ConversionEntry:
-    """One indicator a conversion could not carry over as is (removed, or changed meaning)."""
+    """One item a conversion could not carry over as is (removed, merged beside another answer, or changed meaning)."""
 
-    status: str  # "removed" or "changed"
+    status: str  # "removed", "merged", "hidden" or "changed"
     old_code: str
     new_code: str = ""
     answer: str = ""
@@ -430,9 +431,11 @@ def write_start(book, ctx: RenderContext) -> None:
     ws.set_row(1, 24)
     ws.merge_range(2, 1, 2, 2, ctx.ct("catalog", "title"), fmt.subtitle)
     ws.set_row(2, row_height((ctx.ct("catalog", "title"), width, 11)))
-    for r, key in ((3, "start.purpose"), (4, "start.howto"), (5, "start.buttons")):
-        ws.merge_range(r, 1, r, 2, ctx.t(key), fmt.paragraph)
-        ws.set_row(r, (row_height((ctx.t(key), width)) or 15) + 6)
+    texts = [ctx.t(key) for key in ("start.purpose", "start.howto", "start.buttons")]
+    for r, text in enumerate(texts + [ctx.ct("catalog", "numbering")], start=3):  # then which codes are official
+        if text:
+            ws.merge_range(r, 1, r, 2, text, fmt.paragraph)
+            ws.set_row(r, (row_height((text, width)) or 15) + 6)
     ws.write_string(7, 1, ctx.t("start.metadata"), fmt.header)
     ws.write_blank(7, 2, None, fmt.header)
     r = 8
@@ -680,9 +683,16 @@ def _orphans(ctx: RenderContext, listed: set[str]) -> list[ConversionEntry]:
     audit = ctx.audit
     rendered = {i.code for i in ctx.indicators} | {d.code for i in ctx.indicators for d in i.details}
     rendered |= {code for i in ctx.indicators for code in (i.dimension, i.standard, i.practice)}  # header rows' notes
+
+    def status(code: str) -> tuple[str, str, str]:
+        if ctx.catalog.node(code) is not None:
+            return "hidden", code, ""
+        new = successor(ctx.catalog, code)  # merged into an item that holds another answer
+        return ("merged", code, new) if new else ("removed", code, "")
+
     return [
         ConversionEntry(
-            "hidden" if ctx.catalog.node(code) is not None else "removed", code, "",
+            *status(code),
             audit.answers.get(code) or audit.unparsed.get((code, "answer"), ""), audit.comments.get(code, ""),
             audit.evidence.get(code) or audit.unparsed.get((code, "evidence"), ""), audit.flags.get(code, ""))
         for code in sorted(audit.typed_codes() - rendered - listed)

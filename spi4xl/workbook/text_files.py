@@ -13,6 +13,8 @@ import xlsxwriter
 
 from spi4xl.catalog.i18n_workbook import (BASE, IDENT, SOURCE, STATUS, TRANSLATION, ImportReport, export_rows, headers,
                                           import_rows, to_review)
+from spi4xl.catalog.glossary import load_glossary
+from spi4xl.catalog.loader import catalog_root
 from spi4xl.catalog.model import Catalog
 from spi4xl.catalog.overlay import apply_overlay_rows, rows_from_cells, rows_from_po
 from spi4xl.errors import Spi4xlError
@@ -33,6 +35,7 @@ def apply_overlay(catalog: Catalog, overlay: str | os.PathLike) -> Catalog:
 
 WIDTHS = (9, 22, 60, 60, 10, 10)  # column widths, in COLUMNS order
 FONT_SIZE = 11  # XlsxWriter's default Calibri 11
+GLOSSARY_WIDTHS = (36, 40, 70)  # term, forbidden variants, note
 
 
 def export_workbook(catalog: Catalog, lang: str, out: Path) -> tuple[int, int]:
@@ -40,11 +43,12 @@ def export_workbook(catalog: Catalog, lang: str, out: Path) -> tuple[int, int]:
     wrapped texts. Returns (rows written, rows to review)."""
     rows = export_rows(catalog, lang)
     with atomic_output(out) as temp:
-        _write_export(xlsxwriter.Workbook(str(temp), {"tmpdir": str(temp.parent)}), rows, lang)
+        _write_export(xlsxwriter.Workbook(str(temp), {"tmpdir": str(temp.parent)}), rows, lang,
+                      [t for t in load_glossary(catalog_root(catalog)) if t.lang == lang])
     return len(rows), to_review(rows)
 
 
-def _write_export(book, rows: list[tuple[str, ...]], lang: str) -> None:
+def _write_export(book, rows: list[tuple[str, ...]], lang: str, glossary: list) -> None:
     book.set_properties({"title": ui("cli.i18n.title", lang, language=lang), "created": None})
     sheet = book.add_worksheet(lang)
     head = book.add_format({"bold": True, "bg_color": "#DDEBF7", "border": 1, "text_wrap": True, "valign": "top"})
@@ -64,6 +68,16 @@ def _write_export(book, rows: list[tuple[str, ...]], lang: str) -> None:
     for r, line in enumerate(ui("cli.i18n.help", lang, language=lang).split("\n")):
         help_sheet.write_string(r, 0, line, wrap)
         help_sheet.set_row(r, row_height((line, 100, FONT_SIZE)))
+    if glossary:  # the terms `spi4xl catalog check` holds every text of this language to
+        sheet = book.add_worksheet(ui("cli.i18n.glossary_sheet", lang)[:31])
+        sheet.write_row(0, 0, [ui(f"cli.i18n.glossary.{c}", lang) for c in ("term", "forbidden", "note")], head)
+        for r, term in enumerate(glossary, start=1):
+            cells = (term.term, ", ".join(term.forbidden), term.note)
+            sheet.write_row(r, 0, cells, wrap)
+            sheet.set_row(r, row_height(*zip(cells, GLOSSARY_WIDTHS, [FONT_SIZE] * 3)))
+        for c, width in enumerate(GLOSSARY_WIDTHS):
+            sheet.set_column(c, c, width)
+        sheet.freeze_panes(1, 0)
     close_workbook(book)
 
 
