@@ -3,8 +3,9 @@ between two fields. The Dashboard sheet computes the same figures with formulas
 (spi4xl/workbook/dashboard.py); this module is their one definition on the Python side, so the cached
 values the renderer writes and `spi4xl score --json` agree with what Excel computes.
 
-A ratio is numerator / denominator when both are numbers and the denominator is not zero, else
-None, exactly as the sheet's `IF(AND(ISNUMBER(n),ISNUMBER(d)),IFERROR(n/d,""),"")`.
+A field's figure is its value when it is a number, else None (`IF(ISNUMBER(f),f,"")` on the sheet: text
+typed where a number belongs is a finding, not a figure). A ratio is numerator / denominator when both
+are numbers and the denominator is not zero, else None (`IF(AND(ISNUMBER(n),ISNUMBER(d)),IFERROR(n/d,""),"")`).
 """
 
 from __future__ import annotations

@@ -160,7 +160,7 @@ def _social_dashboard(ws, ctx, first_row: int) -> int:
         ws.write_string(r, 1, ctx.ct(f"org.{f.id}", "label"), fmt.wrap)
         ws.set_row(r, row_height((ctx.ct(f"org.{f.id}", "label"), 46)))
         cached = figures["fields"][f.id]
-        ws.write_formula(r, 2, f'=IF(ISBLANK(org_{f.id}),"",org_{f.id})', ctx.fmt.add(num_format=NUMBER_FORMATS.get(f.type, "General")),
+        ws.write_formula(r, 2, f'=IF(ISNUMBER(org_{f.id}),org_{f.id},"")', ctx.fmt.add(num_format=NUMBER_FORMATS.get(f.type, "General")),
                          "" if cached is None else cached)
         r += 1
     for ratio in ratios(cat):
