@@ -187,3 +187,23 @@ def test_remote_engine_cannot_tell_and_falls_back_to_the_size(monkeypatch, tmp_p
     assert live.read.audit.org_formats == {}
     flagged = {f.item for f in validate(live.read.audit, CATALOG) if f.code == "org.percent_scale"}
     assert flagged == {"average_apr", "portfolio_yield", "staff_turnover", "client_retention"}
+
+
+def test_cells_written_another_way_are_found_too(tmp_path):
+    """Single-quoted references, the style before the reference: the cell tags are walked as the parser reads them."""
+    import zipfile
+
+    book = openpyxl.Workbook()
+    book.active["A1"], book.active["B1"] = 45, 0.45
+    book.active["B1"].number_format = "0.0%"
+    book.save(tmp_path / "plain.xlsx")
+    with zipfile.ZipFile(tmp_path / "plain.xlsx") as src, zipfile.ZipFile(tmp_path / "odd.xlsx", "w") as dst:
+        for info in src.infolist():
+            data = src.read(info)
+            if info.filename == "xl/worksheets/sheet1.xml":
+                text = data.decode()
+                assert '<c r="B1" s="1"' in text and '<c r="A1"' in text
+                data = text.replace('<c r="B1" s="1"', "<c s='1' r='B1'").replace('<c r="A1"', "<c r='A1'").encode()
+            dst.writestr(info, data)
+    codes = open_book(tmp_path / "odd.xlsx").number_formats(book.active.title, ["A1", "B1"])
+    assert codes == {"A1": "General", "B1": "0.0%"}

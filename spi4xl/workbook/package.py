@@ -94,6 +94,12 @@ def _directory(path: Path) -> tuple[int, int] | None:
         return total, directory
 
 
+def _style_index(attrs: bytes) -> int:
+    """The style index (s attribute) of a cell tag's attributes; 0, the default style, when it has none."""
+    found = [m[2] if m[2] is not None else m[3] for m in _ATTR.finditer(attrs) if m[1] == b"s"]
+    return int(found[-1]) if found and found[-1].isdigit() else 0
+
+
 def _local(name: str) -> str:
     return name.rsplit("}", 1)[-1]
 
@@ -238,12 +244,19 @@ class Package:
         info = self.parts.get(self.sheet_parts[index].lower()) if index < len(self.sheet_parts) else None
         if not wanted or info is None:
             return {}
+        data = self.inflate(info)
         styles: dict[str, int] = {}
-        for tag in _CELL_OPEN.finditer(self.inflate(info)):
-            attrs = {m[1]: m[2] if m[2] is not None else m[3] for m in _ATTR.finditer(tag[1])}
-            ref = attrs.get(b"r", b"").decode("ascii", "replace").upper()
-            if ref in wanted:
-                styles[ref] = int(attrs[b"s"]) if attrs.get(b"s", b"").isdigit() else 0
+        for ref in wanted:  # the way every writer writes a cell: <c r="C5" s="3" ...>, found directly
+            at = data.find(b' r="%s"' % ref.encode("ascii"))
+            start = data.rfind(b"<", 0, at) if at >= 0 else -1
+            if start >= 0 and (tag := _CELL_OPEN.match(data, start)) is not None and tag.end() > at:
+                styles[ref] = _style_index(tag[1])
+        if wanted - styles.keys():  # written some other way: every cell tag, as the parser reads them
+            for tag in _CELL_OPEN.finditer(data):
+                attrs = {m[1]: m[2] if m[2] is not None else m[3] for m in _ATTR.finditer(tag[1])}
+                ref = attrs.get(b"r", b"").decode("ascii", "replace").upper()
+                if ref in wanted and ref not in styles:
+                    styles[ref] = _style_index(tag[1])
         codes = self._style_formats()
         return {ref: codes[s] if s < len(codes) else "General" for ref, s in styles.items()}
 
