@@ -265,13 +265,10 @@ class Package:
         root = self._xml(f"{self.base}styles.xml")
         if root is None:
             return []
-        custom = {e.get("numFmtId"): e.get("formatCode", "") for e in root.iter() if _local(e.tag) == "numFmt"}
-        out = []
-        for xfs in (e for e in root.iter() if _local(e.tag) == "cellXfs"):
-            for xf in (e for e in xfs if _local(e.tag) == "xf"):
-                fid = xf.get("numFmtId", "0")
-                out.append(custom.get(fid) or BUILTIN_FORMATS.get(fid, f"[built-in {fid}]"))
-        return out
+        parts = {_local(e.tag): e for e in root}  # numFmts and cellXfs are children of the style sheet
+        custom = {e.get("numFmtId"): e.get("formatCode", "") for e in parts.get("numFmts", ())}
+        ids = [xf.get("numFmtId", "0") for xf in parts.get("cellXfs", ()) if _local(xf.tag) == "xf"]
+        return [custom.get(fid) or BUILTIN_FORMATS.get(fid, f"[built-in {fid}]") for fid in ids]
 
     def spend_cells(self, count: int) -> None:
         self.cells_left -= count
