@@ -74,8 +74,18 @@ def check_identity(catalog: Catalog, declared: CatalogIdentity | None, rows: lis
         raise Spi4xlError("overlay.other_catalog", path=path, declared=str(declared), current=str(current))
 
 
+def _identity_key(code: Any) -> str | None:
+    """`version` for a code cell reading `@version`, and so on; None for a text's code."""
+    text = str(code if code is not None else "").strip()
+    return text[1:] if text.startswith(IDENTITY_PREFIX) and text[1:] in IDENTITY_KEYS else None
+
+
+def is_identity_row(cells: list[Any], code_index: int) -> bool:
+    return code_index < len(cells) and _identity_key(cells[code_index]) is not None
+
+
 def identity_from_cells(rows: list[list[Any]]) -> dict[str, str]:
-    """The identity rows of an overlay sheet's values: {edition|version|wording_hash: value}."""
+    """The identity rows of an overlay sheet's values: {edition|version|wording_hash: value of `field`}."""
     header = [str(c or "").strip().lower() for c in (rows[0] if rows else [])]
     if "code" not in header or "field" not in header:
         return {}
@@ -83,15 +93,9 @@ def identity_from_cells(rows: list[list[Any]]) -> dict[str, str]:
     out = {}
     for cells in rows[1:]:
         cells = list(cells) + [None] * len(header)
-        code = str(cells[ci] or "").strip()
-        if code.startswith(IDENTITY_PREFIX) and code[1:] in IDENTITY_KEYS:
-            out[code[1:]] = str(cells[fi] if cells[fi] is not None else "").strip()
+        if (key := _identity_key(cells[ci])) is not None:
+            out[key] = str(cells[fi] if cells[fi] is not None else "").strip()
     return out
-
-
-def is_identity_row(cells: list[Any], code_index: int) -> bool:
-    code = str(cells[code_index] or "").strip() if code_index < len(cells) else ""
-    return code.startswith(IDENTITY_PREFIX) and code[1:] in IDENTITY_KEYS
 
 
 def rows_from_cells(rows: list[list[Any]], catalog: Catalog, path: Path) -> list[OverlayRow]:

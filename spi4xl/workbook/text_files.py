@@ -14,12 +14,12 @@ import xlsxwriter
 from spi4xl.catalog.i18n_workbook import (BASE, IDENT, SOURCE, STATUS, TRANSLATION, ImportReport, export_rows, headers,
                                           import_rows, to_review)
 from spi4xl.catalog.model import Catalog
-from spi4xl.catalog.overlay import (IDENTITY_KEYS, IDENTITY_PREFIX, PO_HEADERS, CatalogIdentity, apply_overlay_rows, declared_identity,
-                                    identity_for, identity_from_cells, identity_from_po, is_identity_row,
-                                    rows_from_cells, rows_from_po)
-from spi4xl.po import read_po
+from spi4xl.catalog.overlay import (IDENTITY_KEYS, IDENTITY_PREFIX, PO_HEADERS, CatalogIdentity, apply_overlay_rows,
+                                    declared_identity, identity_for, identity_from_cells, identity_from_po,
+                                    is_identity_row, rows_from_cells, rows_from_po)
 from spi4xl.errors import Spi4xlError
 from spi4xl.output import atomic_output, close_workbook
+from spi4xl.po import read_po
 from spi4xl.ui import ui
 from spi4xl.workbook.formats import row_height
 from spi4xl.workbook.values import read_sheet_values
