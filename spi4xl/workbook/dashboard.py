@@ -13,6 +13,7 @@ from spi4xl.workbook.formats import NUMBER_FORMATS, protect, row_height
 from spi4xl.workbook.printing import column_pixels, print_blocks
 from spi4xl.workbook.names import modules_name
 
+
 def _series(ctx, spans: dict[str, tuple[int, int]], level: str, value_col: str, name_col: str = "name") -> dict | None:
     if level not in spans:
         return None
@@ -160,8 +161,8 @@ def _social_dashboard(ws, ctx, first_row: int) -> int:
         ws.write_string(r, 1, ctx.ct(f"org.{f.id}", "label"), fmt.wrap)
         ws.set_row(r, row_height((ctx.ct(f"org.{f.id}", "label"), 46)))
         cached = figures["fields"][f.id]
-        ws.write_formula(r, 2, f'=IF(ISNUMBER(org_{f.id}),org_{f.id},"")', ctx.fmt.add(num_format=NUMBER_FORMATS.get(f.type, "General")),
-                         "" if cached is None else cached)
+        ws.write_formula(r, 2, f'=IF(ISNUMBER(org_{f.id}),org_{f.id},"")',
+                         ctx.fmt.add(num_format=NUMBER_FORMATS.get(f.type, "General")), "" if cached is None else cached)
         r += 1
     for ratio in ratios(cat):
         num, den, cached = ratio.numerator, ratio.denominator, figures["ratios"][ratio.id]
