@@ -224,8 +224,8 @@ def test_an_overlay_for_another_version_is_refused(base: Catalog, tmp_path: Path
         apply_overlay(newer, own)
     assert caught.value.code == "overlay.other_catalog"
     message = str(caught.value)
-    assert f"written for {base.edition} {base.version} (wording hash" in message
-    assert f"refused on {newer.edition} 9.1.0 (wording hash" in message  # the version comes from the catalog
+    assert f"written for {base.edition} {base.version} sha256:" in message
+    assert f"refused on {newer.edition} 9.1.0 sha256:" in message  # the version comes from the catalog
 
 
 def test_an_overlay_whose_codes_changed_wording_is_refused(base: Catalog, tmp_path: Path) -> None:
@@ -251,7 +251,7 @@ def test_stamp_writes_a_copy_that_declares_the_catalog(tmp_path: Path, capsys: p
     assert main(["catalog", "stamp", str(own), "--out", str(stamped), "--edition", str(root)]) == 0
     out = capsys.readouterr().out.splitlines()
     assert out == [f"wrote {stamped}: {4 if kind == 'xlsx' else 2} texts, stamped for {old.edition} {old.version} "
-                   f"(wording hash {identity_for(old, rows_from_file(old, own)).wording_hash[:12]})"]
+                   f"sha256:{identity_for(old, rows_from_file(old, own)).wording_hash[:12]}"]
     assert own.read_bytes() == before  # the overlay itself is never rewritten
     overlaid = apply_overlay(load_catalog(root), stamped)
     assert overlaid.text("1A", "name", "fr") != old.text("1A", "name", "fr")
@@ -263,7 +263,7 @@ def test_stamp_writes_a_copy_that_declares_the_catalog(tmp_path: Path, capsys: p
     again = tmp_path / f"again.{kind}"
     assert main(["catalog", "stamp", str(stamped), "--out", str(again), "--edition", str(root)]) == 0
     lines = capsys.readouterr().out.splitlines()
-    assert lines[0].startswith(f"{stamped} was stamped for {old.edition} {old.version} (wording hash")
+    assert lines[0].startswith(f"{stamped} was stamped for {old.edition} {old.version} sha256:")
     assert "9.1.0" in lines[1]
     assert apply_overlay(load_catalog(root), again).text("1A", "name", "fr") == overlaid.text("1A", "name", "fr")
 

@@ -43,7 +43,7 @@ class CatalogIdentity:
     wording_hash: str
 
     def __str__(self) -> str:
-        return f"{self.edition} {self.version} (wording hash {self.wording_hash[:12]})"
+        return f"{self.edition} {self.version} sha256:{self.wording_hash[:12]}"  # the same in every language
 
 
 def wording_hash(catalog: Catalog, keys) -> str:
