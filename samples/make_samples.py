@@ -47,7 +47,10 @@ def sample_audit(lang: str, seed: int = 2016) -> Audit:
                  "loan_officers": 190, "active_clients": 52000, "women_clients": 34500, "rural_clients": 21000,
                  "active_borrowers": 48000, "women_borrowers": 31800, "gross_loan_portfolio": 98_500_000,
                  "average_loan": 2052, "par30": 0.048, "client_retention": 0.78, "staff_turnover": 0.21,
-                 "complaints_received": 310, "complaints_resolved": 296}
+                 "complaints_received": 310, "complaints_resolved": 296, "lending_methodology": "individual",
+                 "gni_per_capita": 6740.0, "loan_officers_women": 85, "board_members": 7, "board_women": 3,
+                 "active_loans": 49500, "average_apr": 0.38, "roa": 0.021, "poverty_line": "national",
+                 "loans_agriculture": 0.22, "loans_trade": 0.41, "loans_services": 0.17}
     return audit
 
 

@@ -10,6 +10,7 @@ from typing import Any
 META_FIELDS = ("organization", "country", "auditor", "assessment_type", "start_date", "end_date")
 ASSESSMENT_TYPES = ("self", "accompanied", "qualified", "external")
 META_DATES = ("start_date", "end_date")
+PERCENT_FORMAT, NUMBER_FORMAT = "percent", "number"  # values of Audit.org_formats
 
 
 @dataclass
@@ -18,6 +19,10 @@ class Audit:
 
     `unparsed` keeps what could not be understood (an answer outside the scale, a number typed as
     words) under (code or field id, column id), so converting a workbook never drops it.
+    `org_formats` says, for percent fields read from a workbook that holds a number, how its cell was
+    formatted: "percent" (the number is a fraction whatever its size: 1.2 is 120 %) or "number" (General
+    or a number format: 45 is a whole-number percentage). Unknown (no workbook, or an engine that cannot
+    tell): absent. Where the value came from, not what it is: audits compare equal without it.
     """
 
     edition: str
@@ -32,6 +37,7 @@ class Audit:
     flags: dict[str, str] = field(default_factory=dict)
     org: dict[str, Any] = field(default_factory=dict)
     unparsed: dict[tuple[str, str], str] = field(default_factory=dict)
+    org_formats: dict[str, str] = field(default_factory=dict, compare=False)
 
     def typed_codes(self) -> set[str]:
         """Every indicator or detail code that holds something the auditor typed."""

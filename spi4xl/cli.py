@@ -72,6 +72,19 @@ def catalog_show(args: argparse.Namespace) -> int:
     return 0
 
 
+@command("catalog stamp")
+def catalog_stamp(args: argparse.Namespace) -> int:
+    from spi4xl.catalog import load_catalog
+    from spi4xl.workbook.text_files import stamp_overlay
+
+    identity, before, count = stamp_overlay(load_catalog(args.edition), args.overlay, args.out)
+    lang = ui_language()
+    if before is not None and before != identity:
+        print(ui("cli.overlay.restamped", lang, path=args.overlay, identity=str(before)))
+    print(ui("cli.overlay.stamped", lang, path=args.out, identity=str(identity), count=count))
+    return 0
+
+
 # --- i18n -----------------------------------------------------------------------------------
 @command("i18n export")
 def i18n_export(args: argparse.Namespace) -> int:
@@ -206,13 +219,15 @@ def _pct(value: float | None) -> str:
 @command("score")
 def score_cmd(args: argparse.Namespace) -> int:
     from spi4xl.assess import assess, write_report
+    from spi4xl.key_figures import key_figures
 
     a = assess(args.workbook)
     s = a.scores
     if args.out:
         write_report(a, Path(args.out))
     if args.json:
-        emit_json({**s.to_dict(), "findings": a.counts, "output": args.out})
+        emit_json({**s.to_dict(), "key_figures": key_figures(a.read.catalog, a.read.audit.org), "findings": a.counts,
+                   "output": args.out})
         return 0
     cat = a.read.catalog
     lang = _report_language(args, a.read.audit.language)
@@ -424,6 +439,10 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--overlay", help="spreadsheet or PO file of your own wording (code -> text)")
         if action == "show":
             p.add_argument("--json", action="store_true", help="stable JSON (see README)")
+    p = cat.add_parser("stamp", help="write a copy of an overlay declaring this catalog (after checking its wording)")
+    p.add_argument("overlay", help="spreadsheet or PO file of your own wording")
+    p.add_argument("--out", required=True, help="the stamped copy to write (.xlsx or .po, like the overlay)")
+    p.add_argument("--edition", default=DEFAULT_EDITION, help=EDITION_HELP)
 
     group = sub.add_parser("i18n", help="translators' workflow")
     group.set_defaults(help_of=group)

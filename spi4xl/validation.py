@@ -12,8 +12,10 @@ are ignored. Every code's English message and fix hint live in spi4xl/ui/en/vali
 | org.missing | error | organization | field id | |
 | org.type | error | organization | field id | value, kind, example |
 | org.bound | error | organization | field id | value, min, max |
-| org.percent_scale | warning | organization | field id | value, fraction |
+| org.percent_scale | warning | organization | field id | value, fraction (not when the cell was percent-formatted) |
 | org.rule | error | organization | rule's left field id | rule (catalog text), rule_id, right |
+| org.average_loan | warning | organization | average_loan | value, expected, tolerance |
+| org.deposits_savers | error | organization | deposits | deposits, savers |
 | answer.missing | error | questionnaire | indicator, or detail code of a checklist | |
 | answer.na_forbidden | error | questionnaire | indicator or detail code | |
 | answer.na_no_comment | warning | questionnaire | indicator code | |
@@ -30,7 +32,7 @@ import math
 import operator
 from typing import Any
 
-from spi4xl.audit import Audit, answer_key, as_text
+from spi4xl.audit import PERCENT_FORMAT, Audit, answer_key, as_text
 from spi4xl.catalog.model import CORE_MODULE, Catalog, OrgField
 from spi4xl.findings import Finding, named
 from spi4xl.scoring import catalog_index, evaluate, scope_of
@@ -40,6 +42,7 @@ QUESTIONNAIRE, ORGANIZATION, START = "questionnaire", "organization", "start"
 META_REQUIRED = ("organization", "country", "assessment_type", "start_date")
 NUMERIC_TYPES = ("integer", "number", "percent", "currency")
 OVERESTIMATED_MIN = 5  # a dimension needs at least this many scored indicators, all Yes, to be flagged
+AVERAGE_LOAN_TOLERANCE = 0.10  # how far the average loan may be from portfolio / loans outstanding, relative
 RULE_OPS = {"<=": operator.le, "<": operator.lt, ">=": operator.ge, ">": operator.gt, "==": operator.eq}
 # A value typed the way the workbook expects, per field type: language-neutral examples for messages.
 TYPE_EXAMPLES = {"integer": "250", "number": "600", "percent": "15%", "currency": "1500000", "date": "2016-12-31"}
@@ -170,7 +173,7 @@ def _organization(audit: Audit, catalog: Catalog, typed_unparsed: set[str]) -> l
         if number is None:
             continue
         numbers[field.id] = number
-        if field.type == "percent" and 1 < number <= 100:
+        if field.type == "percent" and 1 < number <= 100 and audit.org_formats.get(field.id) != PERCENT_FORMAT:
             out.append(Finding("org.percent_scale", WARNING, field.id, ORGANIZATION,
                                values={"value": as_text(value), "fraction": as_text(round(number / 100, 10))}))
         if (field.min is not None and number < field.min) or (field.max is not None and number > field.max):
@@ -184,7 +187,30 @@ def _organization(audit: Audit, catalog: Catalog, typed_unparsed: set[str]) -> l
         out.append(Finding("org.rule", ERROR, rule.left, ORGANIZATION,
                            values={"rule": catalog.text(f"rule.{rule.id}", "message", audit.language),
                                    "rule_id": rule.id, "right": rule.right}))
-    return out
+    return out + _average_loan(numbers) + _deposits_and_savers(numbers)
+
+
+def _average_loan(numbers: dict[str, float]) -> list[Finding]:
+    """The average loan should be the portfolio divided by the loans outstanding, within AVERAGE_LOAN_TOLERANCE
+    (relative to that quotient): reporting dates and rounding differ a little, a wrong figure much more."""
+    value, portfolio, loans = (numbers.get(k) for k in ("average_loan", "gross_loan_portfolio", "active_loans"))
+    if value is None or portfolio is None or not loans:
+        return []
+    expected = portfolio / loans
+    if abs(value - expected) <= AVERAGE_LOAN_TOLERANCE * abs(expected):
+        return []
+    return [Finding("org.average_loan", WARNING, "average_loan", ORGANIZATION,
+                    values={"value": as_text(value), "expected": as_text(round(expected, 2)),
+                            "tolerance": as_text(round(AVERAGE_LOAN_TOLERANCE * 100, 6))})]
+
+
+def _deposits_and_savers(numbers: dict[str, float]) -> list[Finding]:
+    """Voluntary deposits are held by voluntary savers: both are zero, or neither is."""
+    deposits, savers = numbers.get("deposits"), numbers.get("voluntary_savers")
+    if deposits is None or savers is None or (deposits > 0) == (savers > 0):
+        return []
+    return [Finding("org.deposits_savers", ERROR, "deposits", ORGANIZATION,
+                    values={"deposits": as_text(deposits), "savers": as_text(savers)})]
 
 
 # --- Questionnaire ----------------------------------------------------------------------------

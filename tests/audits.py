@@ -45,6 +45,9 @@ CLEAN_ORG = {
     "write_off_ratio": 0.01, "operating_expense_ratio": 0.18, "portfolio_yield": 0.35, "average_apr": 0.42,
     "roa": 0.03, "roe": 0.12, "operational_self_sufficiency": 1.1, "complaints_received": 120,
     "complaints_resolved": 115, "clients_trained_financial_education": 5000,
+    "lending_methodology": "group", "gni_per_capita": 1040.0, "loan_officers_women": 60, "depositors": 26000,
+    "poverty_line": "international_extreme", "loans_agriculture": 0.3, "loans_trade": 0.4, "loans_production": 0.1,
+    "loans_services": 0.1, "loans_housing": 0.05, "loans_consumption": 0.05,
 }
 
 ITEMS = answerable(CATALOG)

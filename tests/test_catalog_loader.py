@@ -146,6 +146,8 @@ CASES = [Case(*row) for row in (
      "organization.yaml", "fields[5].choices", "only there", 'remove choices or use type: choice'),
     ("bounds on a non-numeric field", "organization.yaml", "  type: text\n", "  type: text\n  min: 3\n",
      "organization.yaml", "fields[5].min", "bounds need a numeric type, not text", 'remove min/max'),
+    ("dashboard on a non-numeric field", "organization.yaml", "  type: text\n", "  type: text\n  dashboard: true\n",
+     "organization.yaml", "fields[5].dashboard", "the dashboard shows numbers, not text", 'remove dashboard: true'),
     ("min above max", "organization.yaml", "  min: 0\n  max: 1\n", "  min: 1\n  max: 0\n",
      "organization.yaml", "fields[3].min", "min 1 is above max 0", 'correct the bounds'),
     ("duplicate org field", "organization.yaml", "- id: women_share\n", "- id: women_clients\n",

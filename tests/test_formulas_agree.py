@@ -19,12 +19,14 @@ import openpyxl
 import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
+from python_calamine import CalamineWorkbook
 
 import spi4xl
-from audits import CATALOG, LANGS, audits, random_audit
+from audits import CATALOG, CLEAN_ORG, LANGS, audits, random_audit
 from sheets import role_records, role_table
 from spi4xl.audit import Audit
 from spi4xl.catalog.model import Scoring
+from spi4xl.key_figures import key_figures, ratios
 from spi4xl.scoring import Scores, UnitScore
 from spi4xl.ui import ui
 from spi4xl.workbook import layout as L
@@ -369,3 +371,56 @@ def test_sorted_and_deleted_rows_score_the_same(libreoffice, tmp_path, lang, key
     scores = spi4xl.score(result.audit)
     assert scores.provisional == bool(deleted)
     assert mismatches(dst, scores, lang, deleted) == []
+
+
+# --- the social dashboard's key figures ------------------------------------------------------------
+def dashboard_figures(path: Path, lang: str) -> dict[str, Any]:
+    """{label: value} of the key figures table on the Dashboard sheet (label in column B, value in C)."""
+    book = CalamineWorkbook.from_path(str(path))
+    for name in book.sheet_names:
+        rows = book.get_sheet_by_name(name).to_python(skip_empty_area=False)
+        if rows and rows[0] and rows[0][0] == L.DASHBOARD.marker:
+            start = next(i for i, r in enumerate(rows) if len(r) > 1 and r[1] == ui("dashboard.social", lang))
+            return {r[1]: (r[2] if r[2] != "" else None) for r in rows[start + 1:] if len(r) > 2 and r[1]}
+    raise AssertionError(f"{path}: no dashboard sheet")
+
+
+def key_figure_mismatches(path: Path, audit: Audit) -> list[str]:
+    figures = key_figures(CATALOG, audit.org)
+    want = {CATALOG.text(f"org.{fid}", "label", audit.language): v for fid, v in figures["fields"].items()}
+    want |= {ui(r.label_key, audit.language): figures["ratios"][r.id] for r in ratios(CATALOG)}
+    got = dashboard_figures(path, audit.language)
+    out = [f"dashboard rows differ: {sorted(set(got) ^ set(want))}"] if set(got) != set(want) else []
+    out += [f"dashboard {label}: workbook {got.get(label)!r}, Python {value!r}" for label, value in want.items()
+            if _number_differs(got.get(label), value)]
+    return out
+
+
+def org_with_gaps(lang: str) -> Audit:
+    """Zero denominators, a blank, text where a number belongs, a negative ROA: every branch of the formulas."""
+    audit = Audit(edition=CATALOG.edition, catalog_version=CATALOG.version, language=lang, org=dict(CLEAN_ORG))
+    audit.org.update(loan_officers=0, complaints_received=0, complaints_resolved=0, roa=-0.045, average_apr=1.2)
+    del audit.org["board_members"]
+    del audit.org["active_borrowers"]
+    audit.unparsed[("active_borrowers", "value")] = "about 40 000"
+    return audit
+
+
+@pytest.mark.parametrize("case, lang", [("clean", "en"), ("gaps", "fr"), ("random", "es")])
+def test_dashboard_key_figures_are_computed_the_same_in_the_workbook(libreoffice, tmp_path, case, lang):
+    if case == "clean":
+        audit = Audit(edition=CATALOG.edition, catalog_version=CATALOG.version, language=lang, org=dict(CLEAN_ORG))
+    else:
+        audit = org_with_gaps(lang) if case == "gaps" else random_audit(51, lang)
+    figures = key_figures(CATALOG, audit.org)
+    if case == "clean":  # every figure has a value: the comparison is not of blanks
+        assert None not in [*figures["fields"].values(), *figures["ratios"].values()]
+        assert figures["ratios"]["borrowers_per_officer"] == pytest.approx(40000 / 150)
+    elif case == "gaps":
+        assert [k for k, v in figures["ratios"].items() if v is None] == \
+            ["women_borrowers", "women_board", "borrowers_per_officer", "complaints_resolved"]
+    path = recalculated(libreoffice, CATALOG, audit, tmp_path)
+    assert key_figure_mismatches(render(CATALOG, lang, audit, tmp_path / "cached.xlsx"), audit) == []  # cached too
+    problems = key_figure_mismatches(path, audit)
+    assert problems == [], "\n".join(problems)
+    assert key_figure_mismatches(path, org_with_gaps(lang) if case != "gaps" else random_audit(52, lang)) != []

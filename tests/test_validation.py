@@ -112,6 +112,18 @@ TRIGGERS = [
     ("percent typed whole, bounded", setting("org", "par30", 4), "org.bound", "error", "par30", "organization"),
     ("org rule", setting("org", "women_clients", 60000), "org.rule", "error", "women_clients", "organization"),
     ("org rule >=", setting("org", "active_loans", 39000), "org.rule", "error", "active_loans", "organization"),
+    ("percent typed whole in a General cell", steps(setting("org", "average_apr", 45),
+                                                    setting("org_formats", "average_apr", "number")),
+     "org.percent_scale", "warning", "average_apr", "organization"),
+    # CLEAN_ORG: 12,000,000,000 / 41,500 loans = 289,156.6; the tolerance is 10 % of that
+    ("average loan above portfolio / loans", setting("org", "average_loan", 318_100), "org.average_loan", "warning",
+     "average_loan", "organization"),
+    ("average loan below portfolio / loans", setting("org", "average_loan", 260_200), "org.average_loan", "warning",
+     "average_loan", "organization"),
+    ("deposits without savers", setting("org", "voluntary_savers", 0), "org.deposits_savers", "error", "deposits",
+     "organization"),
+    ("savers without deposits", setting("org", "deposits", 0), "org.deposits_savers", "error", "deposits",
+     "organization"),
     ("answer missing", removing("answers", "1A.2.1"), "answer.missing", "error", "1A.2.1", "questionnaire"),
     ("answer not in scale", setting("answers", "1A.2.1", "maybe"), "answer.missing", "error", "1A.2.1",
      "questionnaire"),
@@ -192,6 +204,19 @@ NEAR_MISSES = [
      {"answer.no_evidence"}),
     ("percent at 100 %", setting("org", "client_retention", 1), {"org.percent_scale", "org.bound"}),
     ("percent above 100", setting("org", "portfolio_yield", 150), {"org.percent_scale"}),
+    ("APR of 1.2 in a percent cell", steps(setting("org", "average_apr", 1.2), setting("org_formats", "average_apr", "percent")),
+     {"org.percent_scale", "org.bound"}),
+    ("45 in a percent cell is 4,500 %", steps(setting("org", "average_apr", 45),
+                                              setting("org_formats", "average_apr", "percent")), {"org.percent_scale"}),
+    ("average loan within the tolerance", setting("org", "average_loan", 318_000), {"org.average_loan"}),
+    ("average loan within the tolerance, below", setting("org", "average_loan", 260_300), {"org.average_loan"}),
+    ("average loan without loans outstanding", steps(setting("org", "average_loan", 1), removing("org", "active_loans")),
+     {"org.average_loan"}),
+    ("average loan with zero loans", steps(setting("org", "active_loans", 0), setting("org", "active_borrowers", 0)),
+     {"org.average_loan"}),
+    ("no deposits and no savers", steps(setting("org", "deposits", 0), setting("org", "voluntary_savers", 0)),
+     {"org.deposits_savers"}),
+    ("deposits blank", removing("org", "deposits"), {"org.deposits_savers"}),
     ("integral float for integer", setting("org", "branches", 24.0), {"org.type"}),
     ("iso text date", setting("org", "reporting_date", "2016-12-31"), {"org.type"}),
     ("negative equity", setting("org", "equity", -5), {"org.bound"}),
@@ -233,6 +258,13 @@ def test_org_values_and_rule_text_in_audit_language(catalog, clean_audit):
     assert (bound.values["min"], bound.values["max"], bound.values["value"]) == ("0", "1", "4")
     scale = next(f for f in findings if f.code == "org.percent_scale")
     assert scale.values["fraction"] == "0.04"
+
+
+def test_average_loan_finding_states_the_tolerance_and_the_quotient(catalog, clean_audit):
+    (finding,) = [f for f in run(catalog, clean_audit, setting("org", "average_loan", 400_000), lang="fr")
+                  if f.code == "org.average_loan"]
+    assert finding.values == {"value": "400000", "expected": "289156.63", "tolerance": "10"}
+    assert "10 %" in finding.message("fr") and "289156.63" in finding.message("fr")
 
 
 def test_incomplete_counts_mandatory_indicators(catalog, clean_audit):

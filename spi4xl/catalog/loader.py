@@ -331,6 +331,9 @@ class _Builder:
                 raise fn.fail("catalog.bounds_order", "min", min=f"{lo:g}", max=f"{hi:g}")
             if (lo is not None or hi is not None) and ftype not in NUMERIC_TYPES:
                 raise fn.fail("catalog.bounds_type", "min" if lo is not None else "max", type=ftype)
+            dashboard = fn.get("dashboard", bool, False)
+            if dashboard and ftype not in NUMERIC_TYPES:  # the dashboard shows numbers (spi4xl.key_figures)
+                raise fn.fail("catalog.dashboard_type", "dashboard", type=ftype)
             choices = []
             for cn in fn.items("choices", []):
                 ccode = cn.get("code", str)
@@ -343,7 +346,7 @@ class _Builder:
                 raise fn.fail("catalog.choices_missing", "choices")
             if choices and ftype != "choice":
                 raise fn.fail("catalog.choices_unexpected", "choices")
-            fields[fid] = m.OrgField(fid, ftype, fn.get("mandatory", bool, False), fn.get("dashboard", bool, False),
+            fields[fid] = m.OrgField(fid, ftype, fn.get("mandatory", bool, False), dashboard,
                                      lo, hi, tuple(choices), has_unit, has_help)
             fn.close()
         rules = []

@@ -6,19 +6,12 @@ import datetime as dt
 
 from xlsxwriter.utility import xl_col_to_name
 
+from spi4xl.key_figures import key_figures, ratios
 from spi4xl.ui import has_ui
 from spi4xl.workbook import layout as L
 from spi4xl.workbook.formats import NUMBER_FORMATS, protect, row_height
 from spi4xl.workbook.printing import column_pixels, print_blocks
 from spi4xl.workbook.names import modules_name
-
-# Shares shown beside the raw figures: (UI key, numerator field, denominator field).
-RATIOS = (
-    ("dashboard.women_clients", "women_clients", "active_clients"),
-    ("dashboard.rural_clients", "rural_clients", "active_clients"),
-    ("dashboard.women_borrowers", "women_borrowers", "active_borrowers"),
-    ("dashboard.women_staff", "staff_women", "staff_total"),
-)
 
 
 def _series(ctx, spans: dict[str, tuple[int, int]], level: str, value_col: str, name_col: str = "name") -> dict | None:
@@ -157,26 +150,25 @@ def _dimension_table(ws, ctx, spans: dict[str, tuple[int, int]], first_row: int)
 
 
 def _social_dashboard(ws, ctx, first_row: int) -> int:
-    """Key Organization Information figures, read live from the Organization sheet through defined names;
-    returns the last row written."""
+    """Key Organization Information figures and ratios (spi4xl.key_figures), read live from the Organization
+    sheet through defined names; returns the last row written."""
     fmt, cat = ctx.fmt, ctx.catalog
     ws.write_string(first_row, 1, ctx.t("dashboard.social"), fmt.header)
     ws.write_blank(first_row, 2, None, fmt.header)
     r = first_row + 1
-    fields = {f.id: f for f in cat.org_fields}
+    figures = key_figures(cat, ctx.audit.org)
     for f in (f for f in cat.org_fields if f.dashboard):
         ws.write_string(r, 1, ctx.ct(f"org.{f.id}", "label"), fmt.wrap)
         ws.set_row(r, row_height((ctx.ct(f"org.{f.id}", "label"), 46)))
-        value = ctx.audit.org.get(f.id)
-        cached = value if isinstance(value, (int, float)) else ""
-        ws.write_formula(r, 2, f'=IF(ISBLANK(org_{f.id}),"",org_{f.id})', ctx.fmt.add(num_format=NUMBER_FORMATS.get(f.type, "General")), cached)
+        cached = figures["fields"][f.id]
+        ws.write_formula(r, 2, f'=IF(ISNUMBER(org_{f.id}),org_{f.id},"")',
+                         ctx.fmt.add(num_format=NUMBER_FORMATS.get(f.type, "General")), "" if cached is None else cached)
         r += 1
-    for key, num, den in RATIOS:
-        if num in fields and den in fields:
-            a, b = ctx.audit.org.get(num), ctx.audit.org.get(den)
-            ok = isinstance(a, (int, float)) and isinstance(b, (int, float)) and b
-            ws.write_string(r, 1, ctx.t(key), fmt.wrap)
-            ws.set_row(r, row_height((ctx.t(key), 46)))
-            ws.write_formula(r, 2, f'=IF(AND(ISNUMBER(org_{num}),ISNUMBER(org_{den})),IFERROR(org_{num}/org_{den},""),"")', fmt.figure_pct, a / b if ok else "")
-            r += 1
+    for ratio in ratios(cat):
+        num, den, cached = ratio.numerator, ratio.denominator, figures["ratios"][ratio.id]
+        ws.write_string(r, 1, ctx.t(ratio.label_key), fmt.wrap)
+        ws.set_row(r, row_height((ctx.t(ratio.label_key), 46)))
+        ws.write_formula(r, 2, f'=IF(AND(ISNUMBER(org_{num}),ISNUMBER(org_{den})),IFERROR(org_{num}/org_{den},""),"")',
+                         fmt.figure_pct if ratio.percent else fmt.figure_ratio, "" if cached is None else cached)
+        r += 1
     return r - 1

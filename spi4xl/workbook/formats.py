@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 import textwrap
 from functools import lru_cache
 from typing import Any
@@ -40,6 +41,12 @@ def row_height(*cells: tuple) -> float | None:
     return math.ceil(height / 0.75) * 0.75 if wraps else None  # Excel stores heights in 0.75-pt steps
 
 
+def is_percent_format(code: str) -> bool:
+    """A number format code that shows a percentage: a % sign outside quoted text, escapes and [brackets]."""
+    bare = re.sub(r'"[^"]*"|\\.|\[[^\]]*\]', "", code)
+    return "%" in bare
+
+
 class Formats:
     def __init__(self, book, password: str | None = None) -> None:
         self.book, self.password = book, password
@@ -74,6 +81,7 @@ class Formats:
         self.result_int = add(num_format="0", align="center")
         self.result_pct = add(num_format="0.0%", align="center")
         self.figure_pct = add(num_format="0.0%")
+        self.figure_ratio = add(num_format="#,##0.0")
         self.headline_pct = add(num_format="0.0%", bold=True, font_size=14, align="left")
         self.headline_date = add(num_format="yyyy-mm-dd", bold=True, align="left")
         self.badge = add(bold=True, font_size=12, bg_color="#FFE699", border=1, border_color="#BF9000")
@@ -81,7 +89,7 @@ class Formats:
         self.level_result = {lvl: add(bold=lvl in ("overall", "dimension")) for lvl in result_levels}
         self.level_result_text = {lvl: add(bold=lvl in ("overall", "dimension"), indent={"standard": 1, "practice": 2}.get(lvl, 0),
                                            text_wrap=True) for lvl in result_levels}
-        self._org: dict[tuple[str, str | None], Any] = {}
+        self._org: dict[tuple[str, str | None], Any] = {}  # (type or number format, severity) -> format
 
     def add(self, **props: Any):
         return self.book.add_format({**FONT, **props})
@@ -89,10 +97,11 @@ class Formats:
     def input_fmt(self, **props: Any):
         return self.add(**{"locked": False, "bg_color": INPUT_FILL, "border": 1, "border_color": "#BFBFBF", **props})
 
-    def org_input(self, ftype: str, severity: str | None):
-        key = (ftype, severity)
+    def org_input(self, ftype: str, severity: str | None, num_format: str | None = None):
+        """An Organization Information input cell of this type; `num_format` overrides the type's format."""
+        key = (num_format or ftype, severity)
         if key not in self._org:
-            props: dict[str, Any] = {"num_format": NUMBER_FORMATS.get(ftype, "@"), "text_wrap": True}
+            props: dict[str, Any] = {"num_format": num_format or NUMBER_FORMATS.get(ftype, "@"), "text_wrap": True}
             if severity:
                 props["bg_color"] = SEVERITY_FILLS[severity]
             self._org[key] = self.input_fmt(**props)

@@ -22,6 +22,7 @@ import struct
 import zipfile
 import zlib
 from pathlib import Path
+from typing import Iterable
 from xml.etree import ElementTree as ET
 
 from spi4xl.errors import Spi4xlError
@@ -53,6 +54,10 @@ _ATTR = re.compile(rb'([^\s=]+)\s*=\s*(?:"([^"]*)"|\'([^\']*)\')')
 _SHEET_DATA = re.compile(rb'<(?:[^\s<>/!?:]+:)?sheetData[\s/>]')
 _SHEET_DATA_END = re.compile(rb'</(?:[^\s<>/!?:]+:)?sheetData\s*>')
 _POSITION = re.compile(rb'([A-Za-z]*)([0-9]+)')
+_CELL_OPEN = re.compile(rb'<(?:[^\s<>/!?:]+:)?c(\s(?:[^<>"\']|"[^"]*"|\'[^\']*\')*)/?>')
+# The built-in number formats a cell style may name by id alone (ECMA-376 18.8.30); the others show no %.
+BUILTIN_FORMATS = {"0": "General", "1": "0", "2": "0.00", "3": "#,##0", "4": "#,##0.00", "9": "0%", "10": "0.00%",
+                   "11": "0.00E+00", "49": "@"}
 
 
 def _position(ref: bytes) -> tuple[int, int | None] | None:
@@ -89,6 +94,12 @@ def _directory(path: Path) -> tuple[int, int] | None:
         return total, directory
 
 
+def _style_index(attrs: bytes) -> int:
+    """The style index (s attribute) of a cell tag's attributes; 0, the default style, when it has none."""
+    found = [m[2] if m[2] is not None else m[3] for m in _ATTR.finditer(attrs) if m[1] == b"s"]
+    return int(found[-1]) if found and found[-1].isdigit() else 0
+
+
 def _local(name: str) -> str:
     return name.rsplit("}", 1)[-1]
 
@@ -113,6 +124,7 @@ class Package:
                 raise self.unreadable(f"two files named {info.filename}")
             self.parts[key] = info
         base, relationships = self._relationships()
+        self.base = base
         self.sheet_parts = self._sheets(base, relationships)
         if len(self.sheet_parts) > L.READ_SHEETS:
             raise Spi4xlError("read.too_many_sheets", path=path, count=len(self.sheet_parts), limit=L.READ_SHEETS)
@@ -221,6 +233,42 @@ class Package:
                 raise Spi4xlError("read.too_many_cells", path=self.path, limit=L.READ_CELLS)
             return
         self._walk(data, sheet)
+
+    def number_formats(self, index: int, refs: Iterable[str]) -> dict[str, str]:
+        """The number format code of each of these cells of a sheet ("General" when unstyled), for the few cells
+        whose value means something else by format (percent fields). Cells the sheet does not hold are left out.
+
+        python-calamine does not say which format a cell has: the sheet's XML gives each cell's style index (its
+        `s` attribute), styles.xml the format of each style. Both are inflated within the XML budget."""
+        wanted = {ref.upper() for ref in refs}
+        info = self.parts.get(self.sheet_parts[index].lower()) if index < len(self.sheet_parts) else None
+        if not wanted or info is None:
+            return {}
+        data = self.inflate(info)
+        styles: dict[str, int] = {}
+        for ref in wanted:  # the way every writer writes a cell: <c r="C5" s="3" ...>, found directly
+            at = data.find(b' r="%s"' % ref.encode("ascii"))
+            start = data.rfind(b"<", 0, at) if at >= 0 else -1
+            if start >= 0 and (tag := _CELL_OPEN.match(data, start)) is not None and tag.end() > at:
+                styles[ref] = _style_index(tag[1])
+        if wanted - styles.keys():  # written some other way: every cell tag, as the parser reads them
+            for tag in _CELL_OPEN.finditer(data):
+                attrs = {m[1]: m[2] if m[2] is not None else m[3] for m in _ATTR.finditer(tag[1])}
+                ref = attrs.get(b"r", b"").decode("ascii", "replace").upper()
+                if ref in wanted and ref not in styles:
+                    styles[ref] = _style_index(tag[1])
+        codes = self._style_formats()
+        return {ref: codes[s] if s < len(codes) else "General" for ref, s in styles.items()}
+
+    def _style_formats(self) -> list[str]:
+        """The number format code of every cell style (cellXfs), built-in formats by their code."""
+        root = self._xml(f"{self.base}styles.xml")
+        if root is None:
+            return []
+        parts = {_local(e.tag): e for e in root}  # numFmts and cellXfs are children of the style sheet
+        custom = {e.get("numFmtId"): e.get("formatCode", "") for e in parts.get("numFmts", ())}
+        ids = [xf.get("numFmtId", "0") for xf in parts.get("cellXfs", ()) if _local(xf.tag) == "xf"]
+        return [custom.get(fid) or BUILTIN_FORMATS.get(fid, f"[built-in {fid}]") for fid in ids]
 
     def spend_cells(self, count: int) -> None:
         self.cells_left -= count

@@ -14,7 +14,8 @@ from pathlib import Path
 from typing import Any, Iterable, Mapping
 
 from spi4xl.answers import parse_answer, parse_item_answer, term_lookup
-from spi4xl.audit import ASSESSMENT_TYPES, META_DATES, META_FIELDS, Audit, answer_key, as_text
+from spi4xl.audit import (ASSESSMENT_TYPES, META_DATES, META_FIELDS, NUMBER_FORMAT, PERCENT_FORMAT, Audit, answer_key,
+                          as_text)
 from spi4xl.catalog import load_catalog
 from spi4xl.catalog.loader import edition_dir
 from spi4xl.catalog.model import PROFILES, Catalog
@@ -24,6 +25,7 @@ from spi4xl.migration import Migration, migrate
 from spi4xl.ui import ui_all
 from spi4xl.validation import field_labels
 from spi4xl.workbook import layout as L
+from spi4xl.workbook.formats import is_percent_format
 from spi4xl.workbook.names import parse_modules_name, parse_profile, parse_status
 from spi4xl.workbook.values import open_book, raw_rows
 
@@ -38,6 +40,7 @@ class ReadResult:
     sheets: dict[str, str] = field(default_factory=dict)  # role -> sheet name in this file
     cells: dict[tuple[str, str], str] = field(default_factory=dict)  # (role, item) -> A1 of its input cell
     fingerprints: dict[str, str] = field(default_factory=dict)  # code -> fingerprint of the text it showed
+    percent_cells: dict[str, str] = field(default_factory=dict)  # percent field id -> A1 of its cell, holding a number
     catalog: Catalog | None = None
     migration: Migration | None = None  # how the audit was placed on the current catalog version
 
@@ -117,7 +120,20 @@ class _LazySheets(Mapping):
 def read_workbook(path: str | Path) -> ReadResult:
     """Read every answer, comment, flag, evidence type, Organization Information value and metadata item."""
     sheets = _LazySheets(Path(path))
-    return read_tables(find_role_tables(sheets, str(path), sheets.hidden() | _unneeded_names()), str(path))
+    result = read_tables(find_role_tables(sheets, str(path), sheets.hidden() | _unneeded_names()), str(path))
+    if result.percent_cells:
+        sheet = result.sheets["organization"]
+        learn_percent_formats(result, sheets.book.number_formats(sheet, result.percent_cells.values()))
+    return result
+
+
+def learn_percent_formats(result: ReadResult, formats: Mapping[str, str | None]) -> None:
+    """Record how each percent field's cell was formatted (Audit.org_formats), from {A1: number format code}
+    of the Organization sheet; a cell whose format is unknown (None, absent) is left out."""
+    for fid, address in result.percent_cells.items():
+        code = formats.get(address)
+        if code is not None:
+            result.audit.org_formats[fid] = PERCENT_FORMAT if is_percent_format(code) else NUMBER_FORMAT
 
 
 def read_values(sheets: Mapping[str, list[list[Any]]], path: str = "workbook") -> ReadResult:
@@ -269,6 +285,8 @@ def _read_organization(t: L.Table, catalog: Catalog, result: ReadResult) -> None
         raw = t.value(r, "value")
         if raw is None or (isinstance(raw, str) and not raw.strip()):
             continue
+        if f.type == "percent" and isinstance(raw, (int, float)) and not isinstance(raw, bool):
+            result.percent_cells[fid] = t.address(r, "value")  # its meaning depends on the cell's number format
         try:
             result.audit.org[fid] = parse_org_value(f.type, raw, term_lookup(catalog, f"org.{fid}") if f.choices else None)
         except (ValueError, TypeError):

@@ -17,7 +17,7 @@ import xlsxwriter
 from xlsxwriter.utility import xl_col_to_name, xl_rowcol_to_cell
 
 from spi4xl.answers import answer_row, answer_table, parse_item_answer, term_lookup
-from spi4xl.audit import ASSESSMENT_TYPES, META_DATES, META_FIELDS, Audit, answer_key
+from spi4xl.audit import ASSESSMENT_TYPES, META_DATES, META_FIELDS, NUMBER_FORMAT, Audit, answer_key
 from spi4xl.catalog.check import EXCEL_CELL_LIMIT
 from spi4xl.catalog.model import CORE_MODULE, PROFILES, Catalog, Indicator
 from spi4xl.errors import Spi4xlError
@@ -363,7 +363,9 @@ def write_organization(book, ctx: RenderContext) -> None:
         wrapped += [(ctx.ct(f"org.{f.id}", "unit"), W["unit"])] if f.has_unit else []
         wrapped += [(ctx.ct(f"org.{f.id}", "help"), W["help"], 9)] if f.has_help else []
         severity = ctx.highlights.get(("organization", f.id))
-        cell_fmt = fmt.org_input(f.type, severity)
+        # a whole-number percentage read from a General cell stays in one, so it keeps its meaning
+        kept = "General" if ctx.audit.org_formats.get(f.id) == NUMBER_FORMAT else None
+        cell_fmt = fmt.org_input(f.type, severity, kept)
         value = ctx.audit.org.get(f.id)
         raw = ctx.audit.unparsed.get((f.id, "value"))
         if value is None and raw:

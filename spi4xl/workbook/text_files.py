@@ -16,21 +16,75 @@ from spi4xl.catalog.i18n_workbook import (BASE, IDENT, SOURCE, STATUS, TRANSLATI
 from spi4xl.catalog.glossary import load_glossary
 from spi4xl.catalog.loader import catalog_root
 from spi4xl.catalog.model import Catalog
-from spi4xl.catalog.overlay import apply_overlay_rows, rows_from_cells, rows_from_po
+from spi4xl.catalog.overlay import (IDENTITY_KEYS, IDENTITY_PREFIX, PO_HEADERS, CatalogIdentity, apply_overlay_rows,
+                                    declared_identity, identity_for, identity_from_cells, identity_from_po,
+                                    is_identity_row, rows_from_cells, rows_from_po)
 from spi4xl.errors import Spi4xlError
 from spi4xl.output import atomic_output, close_workbook
+from spi4xl.po import read_po
 from spi4xl.ui import ui
 from spi4xl.workbook.formats import row_height
 from spi4xl.workbook.values import read_sheet_values
 
 
-def apply_overlay(catalog: Catalog, overlay: str | os.PathLike) -> Catalog:
-    """The catalog with the texts of an overlay file (a spreadsheet or a PO file) in place of its own."""
-    path = Path(overlay)
+def _read_overlay(catalog: Catalog, path: Path) -> tuple[list, dict[str, str], list[list] | None]:
+    """(text rows, declared identity values, the sheet's cells or None for a PO file) of an overlay file."""
     if not path.is_file():
         raise Spi4xlError("overlay.not_found", path=path)
-    rows = rows_from_po(path, catalog) if path.suffix.lower() == ".po" else rows_from_cells(read_sheet_values(path), catalog, path)
-    return apply_overlay_rows(catalog, rows, path)
+    if path.suffix.lower() == ".po":
+        return rows_from_po(path, catalog), identity_from_po(path), None
+    cells = read_sheet_values(path)
+    return rows_from_cells(cells, catalog, path), identity_from_cells(cells), cells
+
+
+def apply_overlay(catalog: Catalog, overlay: str | os.PathLike) -> Catalog:
+    """The catalog with the texts of an overlay file (a spreadsheet or a PO file) in place of its own; refused
+    unless the overlay declares this very catalog (spi4xl.catalog.overlay)."""
+    path = Path(overlay)
+    rows, declared, _ = _read_overlay(catalog, path)
+    return apply_overlay_rows(catalog, rows, path, declared_identity(declared))
+
+
+def stamp_overlay(catalog: Catalog, overlay: str | os.PathLike, out: str | os.PathLike
+                  ) -> tuple[CatalogIdentity, CatalogIdentity | None, int]:
+    """Write a copy of an overlay declaring this catalog: the vouching step after a person checked that its
+    wording still fits these codes. Returns (the new identity, the one it declared before, texts)."""
+    path, out = Path(overlay), Path(out)
+    if path.resolve() == out.resolve() or (out.exists() and path.exists() and path.samefile(out)):
+        raise Spi4xlError("write.overwrite", path=out)
+    rows, declared, cells = _read_overlay(catalog, path)
+    if (cells is None) != (out.suffix.lower() == ".po") or (cells is not None and out.suffix.lower() != ".xlsx"):
+        raise Spi4xlError("overlay.stamp_format", path=out, kind=".po" if cells is None else ".xlsx")
+    identity = identity_for(catalog, rows)
+    apply_overlay_rows(catalog, rows, path, identity)  # unknown codes are refused before anything is written
+    with atomic_output(out) as temp:
+        if cells is None:
+            po = read_po(path)
+            po.metadata.update({PO_HEADERS[k]: getattr(identity, k) for k in PO_HEADERS})
+            po.save(str(temp))
+        else:
+            _write_stamped_sheet(temp, cells, identity)
+    return identity, declared_identity(declared), len({key for _, key, _, _ in rows})
+
+
+def _write_stamped_sheet(temp: Path, cells: list[list], identity: CatalogIdentity) -> None:
+    """The overlay's rows as read (values only), identity rows first under the header."""
+    header = [str(c or "").strip().lower() for c in cells[0]]
+    ci, fi = header.index("code"), header.index("field")
+    book = xlsxwriter.Workbook(str(temp), {"tmpdir": str(temp.parent), "strings_to_numbers": False,
+                                           "strings_to_formulas": False, "strings_to_urls": False})
+    sheet = book.add_worksheet()
+    kept = [row for row in cells[1:] if not is_identity_row(list(row), ci)]
+    stamp = []
+    for key in IDENTITY_KEYS:
+        row = [None] * len(header)
+        row[ci], row[fi] = IDENTITY_PREFIX + key, getattr(identity, key)
+        stamp.append(row)
+    for r, row in enumerate([cells[0], *stamp, *kept]):
+        for c, value in enumerate(row):
+            if value is not None and value != "":
+                sheet.write(r, c, value)
+    close_workbook(book)
 
 
 WIDTHS = (9, 22, 60, 60, 10, 10)  # column widths, in COLUMNS order

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import zipfile
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterable
 
 import python_calamine as pc
 
@@ -31,6 +31,10 @@ class Workbook:
     @property
     def sheets_metadata(self):
         return self.book.sheets_metadata
+
+    def number_formats(self, name: str, refs: Iterable[str]) -> dict[str, str]:
+        """The number format codes of these cells of a sheet (see Package.number_formats)."""
+        return self.package.number_formats(self.book.sheet_names.index(name), refs)
 
     def rows(self, name: str) -> list[list[Any]]:
         """Every row of a sheet from A1 as calamine gives them ('' for empty, floats for numbers)."""

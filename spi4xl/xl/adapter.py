@@ -36,7 +36,7 @@ from spi4xl.ui import LANGUAGES, ui, ui_all
 from spi4xl.validation import validate as validate_audit
 from spi4xl.workbook import layout as L
 from spi4xl.workbook.formats import INPUT_FILL, LEVEL_FILLS, SEVERITY_FILLS
-from spi4xl.workbook.read import ReadResult, find_role_tables, read_tables
+from spi4xl.workbook.read import ReadResult, find_role_tables, learn_percent_formats, read_tables
 from spi4xl.workbook.render import ConversionEntry, fingerprint
 from spi4xl.workbook.names import modules_name, parse_status, profile_name
 from spi4xl.xl.grid import ROLES, Grid, Rendered, as_written, render_grids
@@ -129,11 +129,27 @@ def sheet_values(sheet: Any) -> list[list[Any]]:
     return out
 
 
+def number_formats(sheet: Any, addresses: Iterable[str]) -> dict[str, str]:
+    """The number format of these cells of a live sheet; {} when the engine cannot tell (the remote engine's
+    payload holds values only: percent fields are then judged by the size of their value, as without a file)."""
+    out = {}
+    for address in addresses:
+        try:
+            code = sheet.range(address).number_format
+        except NotImplementedError:
+            return {}
+        if isinstance(code, str):
+            out[address] = code
+    return out
+
+
 def snapshot(book: Any) -> Live:
     """The book's values and what they read as; a Settings value the reader could not use stops every button."""
     values = {sheet.name: sheet_values(sheet) for sheet in book.sheets if sheet.name != CONF_SHEET}
     tables = find_role_tables(values, book.name, roles=L.ROLES)
     read = read_tables(tables, book.name)
+    if read.percent_cells:
+        learn_percent_formats(read, number_formats(book.sheets[read.sheets["organization"]], read.percent_cells.values()))
     for f in read.findings:
         if f.code == "settings.invalid":
             raise Spi4xlError("settings.invalid", cell=f"{read.sheets['settings']}!{f.cell}", item=f.item,
