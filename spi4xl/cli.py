@@ -62,6 +62,18 @@ def catalog_check(args: argparse.Namespace) -> int:
     return 1 if problems else 0
 
 
+@command("catalog bundle")
+def catalog_bundle(args: argparse.Namespace) -> int:
+    from spi4xl.catalog.check import wanted_bundles
+    from spi4xl.output import atomic_output
+
+    for path, text in wanted_bundles(_catalog(args)).items():
+        with atomic_output(path) as temp:
+            temp.write_text(text, encoding="utf-8")
+        print(ui("cli.wrote", ui_language(), path=path))
+    return 0
+
+
 @command("catalog show")
 def catalog_show(args: argparse.Namespace) -> int:
     from spi4xl.catalog.summary import render_text, summarize
@@ -402,7 +414,8 @@ def build_parser() -> argparse.ArgumentParser:
     group.set_defaults(help_of=group)
     cat = group.add_subparsers(dest="action", metavar="ACTION")
     for action, helptext in (("check", "fail on any loader error, incomplete translation or Excel limit"),
-                             ("show", "counts per dimension, standard, principle, module and language")):
+                             ("show", "counts per dimension, standard, principle, module and language"),
+                             ("bundle", "compile the edition and the interface strings to the JSON bundles loaded at run time")):
         p = cat.add_parser(action, help=helptext)
         p.add_argument("edition", nargs="?", default=DEFAULT_EDITION, help=EDITION_HELP)
         p.add_argument("--overlay", help="spreadsheet or PO file of your own wording (code -> text)")

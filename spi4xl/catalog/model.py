@@ -16,6 +16,7 @@ SOURCE_LANGUAGE = "en"
 PROFILES = ("full", "alinus", "cp")  # the first is the default
 CORE_MODULE = "core"  # indicators of no optional module
 ALL_MODULES = "all"  # how settings and options say "every module"
+EXCEL_CELL_LIMIT = 32_767  # characters in one cell: a longer text cannot be shown in a workbook
 
 
 def parse_modules(text: str | None) -> tuple[str, ...] | None:

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 
-from xlsxwriter.utility import xl_col_to_name
-
 from spi4xl.ui import has_ui
 from spi4xl.workbook import layout as L
 from spi4xl.workbook.formats import NUMBER_FORMATS, protect, row_height
@@ -31,7 +29,7 @@ def _series(ctx, spans: dict[str, tuple[int, int]], level: str, value_col: str, 
 
 
 def _letter(col: int) -> str:
-    return xl_col_to_name(col)
+    return L.col_name(col)
 
 
 # Charts on a 2 x 2 grid, placed by pixel offsets from B5 so row heights cannot move them.
