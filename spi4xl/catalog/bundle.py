@@ -19,7 +19,7 @@ from spi4xl.bundles import bundle_text, read_bundle, sources_digest
 from spi4xl.catalog import model as m
 
 FOLDER = "bundle"
-VERSION = 2  # of the encoding below: bump it when it changes, so older bundles are not read
+VERSION = 3  # of the encoding below: bump it when it changes, so older bundles are not read
 _CLASSES = {cls.__name__: cls for cls in (m.Answer, m.Scale, m.Term, m.DetailItem, m.Indicator, m.Practice,
                                           m.Standard, m.Dimension, m.OrgField, m.OrgRule, m.Scoring, m.Source)}
 
@@ -58,7 +58,7 @@ def _decode(value: Any) -> Any:
 
 
 def _texts(texts: Any) -> list[list[str]]:
-    return sorted([key, field, text] for (key, field), text in texts.items())
+    return [[key, field, text] for (key, field), text in texts.items()]  # in catalog order: PO files follow it
 
 
 def compile_bundles(catalog: m.Catalog) -> dict[str, Any]:
