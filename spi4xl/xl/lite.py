@@ -142,13 +142,13 @@ def _number(value: float | None) -> float | str:
 
 
 @func(name="SCORE")
-def unit_score(unit: str, q_code: Any, q_answer: Any) -> float | str:
+def unit_score(unit: str, q_code: Any, q_answer: Any):  # no return hint: xlwings would take it for a converter
     """The score (0 to 1) of a unit or an indicator by its code, from the questionnaire's code and answer columns; empty when nothing is scored."""
     return _number(_unit(load_catalog(DEFAULT_EDITION), unit, q_code, q_answer)[0])
 
 
 @func(name="COMPLETION")
-def unit_completion(unit: str, q_code: Any, q_answer: Any) -> float | str:
+def unit_completion(unit: str, q_code: Any, q_answer: Any):  # float, or "" (no return hint, as above)
     """The share (0 to 1) of a unit's indicators that are answered, N/A included."""
     return _number(_unit(load_catalog(DEFAULT_EDITION), unit, q_code, q_answer)[1])
 
