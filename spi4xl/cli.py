@@ -24,6 +24,7 @@ from spi4xl.ui import LANGUAGES, set_ui_language, ui, ui_language
 from spi4xl.output import release
 
 DEFAULT_EDITION = "usspm-2016"
+UNPROTECTED_HELP = "no sheet protection: for xlwings Lite, whose buttons cannot lift it (see README)"
 COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {}
 
 
@@ -135,6 +136,7 @@ def build_cmd(args: argparse.Namespace) -> int:
 
     report = build(args.edition, _split(args.lang), args.profile, parse_modules(args.modules), _split(args.format),
                    Path(args.out) if args.out else default_out_dir(args.check), check=args.check, password=args.password,
+                   protected=not args.unprotected,
                    interpreters=interpreter_settings(args.interpreter_win, args.interpreter_mac), paper=args.paper)
     if args.json:
         emit_json(report)
@@ -178,7 +180,7 @@ def audit_to_dict(audit) -> dict:
 def convert_cmd(args: argparse.Namespace) -> int:
     from spi4xl.convert import convert
 
-    report = convert(Path(args.workbook), args.lang, Path(args.out), edition=args.edition)
+    report = convert(Path(args.workbook), args.lang, Path(args.out), edition=args.edition, protected=not args.unprotected)
     if args.json:
         emit_json(report)
     else:
@@ -445,6 +447,7 @@ def build_parser() -> argparse.ArgumentParser:
                    "when spi4xl is installed from a wheel; --check: the templates spi4xl carries)")
     p.add_argument("--check", action="store_true", help="fail when the committed templates differ from a fresh render")
     p.add_argument("--password", help="protect the sheets with this password (default: protected without one)")
+    p.add_argument("--unprotected", action="store_true", help=UNPROTECTED_HELP)
     p.add_argument("--interpreter-win", metavar="PATH", help="the pythonw.exe that runs the .xlsm buttons on Windows "
                    "(default: none written, so the user's xlwings settings or Python on PATH decide)")
     p.add_argument("--interpreter-mac", metavar="PATH", help="the full path of the python3 that runs the .xlsm buttons "
@@ -462,6 +465,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--lang", required=True, type=str.lower, help="language of the new workbook (en, fr, es)")
     p.add_argument("--edition", help="target catalog edition (default: the workbook's)")
     p.add_argument("--out", required=True, help="the new workbook to write (never the input)")
+    p.add_argument("--unprotected", action="store_true", help=UNPROTECTED_HELP)
     p.add_argument("--json", action="store_true", help=JSON_HELP)
 
     for name, helptext in (("score", "scores of a filled workbook"), ("validate", "findings of a filled workbook (exit 1 on errors)")):

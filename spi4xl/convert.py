@@ -17,7 +17,7 @@ def refuse_overwrite(src: Path, out: Path) -> None:
         raise Spi4xlError("write.overwrite", path=out)
 
 
-def convert(src: Path, lang: str, out: Path, edition: str | None = None) -> dict:
+def convert(src: Path, lang: str, out: Path, edition: str | None = None, protected: bool = True) -> dict:
     """Write a new workbook; returns the conversion report (also written as a sheet when not empty)."""
     refuse_overwrite(src, out)
     result = read_workbook(src)
@@ -31,7 +31,7 @@ def convert(src: Path, lang: str, out: Path, edition: str | None = None) -> dict
             changed.append(ConversionEntry("changed", code, code, before.answers.get(code, ""), before.comments.get(code, ""),
                                            before.evidence.get(code, ""), before.flags.get(code, "")))
     audit = replace(before, edition=catalog.edition, catalog_version=catalog.version, language=lang)
-    render(catalog, lang, audit, out, findings=result.findings, conversion=changed)
+    render(catalog, lang, audit, out, findings=result.findings, conversion=changed, protected=protected)
     scope = {i.code for i in catalog.indicators(audit.profile, audit.modules)}
     scope |= {d.code for i in catalog.indicators(audit.profile, audit.modules) for d in i.details}
     typed = audit.typed_codes()

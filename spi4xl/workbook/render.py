@@ -749,12 +749,13 @@ SHEET_WRITERS: tuple[SheetWriter, ...] = (
 
 def render(catalog: Catalog, language: str, audit: Audit | None = None, out: str | Path = "audit.xlsx", *,
            findings: list[Finding] | None = None, conversion: list[ConversionEntry] | None = None,
-           peers: list | None = None, password: str | None = None,
+           peers: list | None = None, password: str | None = None, protected: bool = True,
            interpreters: Mapping[str, str] | None = None, paper: str | None = None) -> Path:
     """Write `audit` (an empty one for a template) as a workbook in `language`; .xlsm adds the buttons.
 
     `interpreters` ({"Interpreter_Win": path, "Interpreter_Mac": path}) go on the .xlsm's xlwings.conf sheet.
     `paper`: "a4" or "letter", what every sheet prints on (default: the language's, see printing.DEFAULT_PAPER).
+    `protected=False` leaves every sheet unprotected, as the buttons of xlwings Lite need (they cannot lift it).
     """
     out = Path(out)
     fmt_name = out.suffix.lower().lstrip(".")
@@ -766,13 +767,13 @@ def render(catalog: Catalog, language: str, audit: Audit | None = None, out: str
     paper = paper_for(language, paper)
     _check_cell_limits(audit)
     with atomic_output(out) as temp:  # shapes renamed in the same temporary file, then one rename
-        _write_book(temp, catalog, language, audit, fmt_name, password, interpreters,
+        _write_book(temp, catalog, language, audit, fmt_name, password, protected, interpreters,
                     findings=findings or (), conversion=conversion or (), peers=peers or (), paper=paper)
     return out
 
 
 def _write_book(temp: Path, catalog: Catalog, language: str, audit: Audit, fmt_name: str, password: str | None,
-                interpreters: Mapping[str, str] | None, **context: Any) -> None:
+                protected: bool, interpreters: Mapping[str, str] | None, **context: Any) -> None:
     """The workbook itself, written to `temp` (XlsxWriter's own temporary files beside it)."""
     import xlsxwriter  # only when a file is written: the buttons record cells without it (spi4xl.xl.grid)
 
@@ -784,7 +785,7 @@ def _write_book(temp: Path, catalog: Catalog, language: str, audit: Audit, fmt_n
         "created": dt.datetime.fromisoformat(catalog.date),
     })
     book.set_calc_mode("auto")
-    ctx = new_context(catalog, language, audit, Formats(book, password), **context)
+    ctx = new_context(catalog, language, audit, Formats(book, password, protected), **context)
     for writer in SHEET_WRITERS:
         writer.write(book, ctx)
     start = book.get_worksheet_by_name(ctx.sheet_names["start"])
