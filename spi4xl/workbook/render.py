@@ -426,12 +426,12 @@ def write_start(book, ctx: RenderContext) -> None:
     ws.set_row(1, 24)
     ws.merge_range(2, 1, 2, 2, ctx.ct("catalog", "title"), fmt.subtitle)
     ws.set_row(2, row_height((ctx.ct("catalog", "title"), width, 11)))
-    for r, key in ((3, "start.purpose"), (4, "start.howto"), (5, "start.buttons")):
+    for r, key in ((3, "start.purpose"), (4, "start.howto"), (5, "start.buttons"), (6, "start.lite")):
         ws.merge_range(r, 1, r, 2, ctx.t(key), fmt.paragraph)
         ws.set_row(r, (row_height((ctx.t(key), width)) or 15) + 6)
-    ws.write_string(7, 1, ctx.t("start.metadata"), fmt.header)
-    ws.write_blank(7, 2, None, fmt.header)
-    r = 8
+    ws.write_string(8, 1, ctx.t("start.metadata"), fmt.header)
+    ws.write_blank(8, 2, None, fmt.header)
+    r = 9
     for key in META_FIELDS:
         ws.write_string(r, 0, key)
         ws.write_string(r, 1, ctx.t(f"meta.{key}"), fmt.bold)
