@@ -6,6 +6,7 @@ import hashlib
 import json
 import re
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from types import MappingProxyType
 from typing import Iterable, Mapping
@@ -241,7 +242,7 @@ class Catalog:
     def answer_label(self, scale: str, answer: str, lang: str = SOURCE_LANGUAGE) -> str:
         return self.text(f"scale.{scale}.{answer}", "label", lang)
 
-    @property
+    @cached_property  # the catalog never changes once built, and each button asks for it several times
     def content_hash(self) -> str:
         """A short hash of structure and every text: changes whenever a template would change."""
         payload = json.dumps(
