@@ -26,6 +26,7 @@ have no protection call), so the buttons need a workbook whose sheets they write
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Any, Callable
 
 import xlwings as xw
@@ -45,6 +46,12 @@ from spi4xl.xl import adapter
 
 __xlwings_func_namespace__ = "spi4xl"  # custom functions appear as =SPI4XL.<NAME>(...)
 DEFAULT_EDITION = "usspm-2016"
+
+
+@lru_cache(maxsize=1)
+def _catalog() -> Catalog:
+    """The edition the functions score on, loaded once: Excel calls a function once per cell."""
+    return load_catalog(DEFAULT_EDITION)
 
 
 # --- scripts ------------------------------------------------------------------------------------
@@ -144,18 +151,18 @@ def _number(value: float | None) -> float | str:
 @func(name="SCORE")
 def unit_score(unit: str, q_code: Any, q_answer: Any):  # no return hint: xlwings would take it for a converter
     """The score (0 to 1) of a unit or an indicator by its code, from the questionnaire's code and answer columns; empty when nothing is scored."""
-    return _number(_unit(load_catalog(DEFAULT_EDITION), unit, q_code, q_answer)[0])
+    return _number(_unit(_catalog(), unit, q_code, q_answer)[0])
 
 
 @func(name="COMPLETION")
 def unit_completion(unit: str, q_code: Any, q_answer: Any):  # float, or "" (no return hint, as above)
     """The share (0 to 1) of a unit's indicators that are answered, N/A included."""
-    return _number(_unit(load_catalog(DEFAULT_EDITION), unit, q_code, q_answer)[1])
+    return _number(_unit(_catalog(), unit, q_code, q_answer)[1])
 
 
 def row_findings(code: Any, q_code: Any, q_answer: Any, q_comment: Any, q_evidence: Any, language: Any) -> list[str]:
     """The messages `spi4xl validate` gives one questionnaire row (its indicator or detail item), in `language`."""
-    catalog, lang = load_catalog(DEFAULT_EDITION), _language(language)
+    catalog, lang = _catalog(), _language(language)
     audit = audit_from_columns(catalog, q_code, q_answer, q_comment, q_evidence, lang)
     item = as_text(code).strip()
     return [f.message(lang) for f in validate_audit(audit, catalog) if f.item == item]
@@ -176,7 +183,7 @@ def findings_count(code: str, q_code: Any, q_answer: Any, q_comment: Any, q_evid
 @func(name="TEXT")
 def catalog_text(code: str, language: str = "en") -> str:
     """The catalog's wording of a code (an indicator's question, a unit's name) in the workbook's language."""
-    catalog, key = load_catalog(DEFAULT_EDITION), as_text(code).strip()
+    catalog, key = _catalog(), as_text(code).strip()
     field = "text" if isinstance(catalog.node(key), (Indicator, DetailItem)) else "name"
     if catalog.node(key) is None and key.upper() in {t.code for t in catalog.principles}:
         key = f"principle.{key.upper()}"
