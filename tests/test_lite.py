@@ -83,6 +83,7 @@ def test_the_plugin_registers_the_buttons_and_functions(runs) -> None:
     assert answer["functions"] == ["SPI4XL.COMPLETION", "SPI4XL.FINDINGS", "SPI4XL.FINDINGS_COUNT", "SPI4XL.SCORE",
                                    "SPI4XL.TEXT"]
     assert answer["scripts"] == runs["cpython"]["scripts"]
+    assert answer["main_py"] == {"scripts": answer["scripts"], "functions": answer["functions"]}  # the README's fallback
 
 
 @pytest.mark.parametrize("lang", LANGS)

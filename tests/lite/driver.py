@@ -17,6 +17,7 @@ import importlib
 import json
 import sys
 import time
+import types
 
 async def main(cases_path: str) -> str:
     with open(cases_path, encoding="utf-8") as fh:
@@ -41,6 +42,10 @@ async def main(cases_path: str) -> str:
         "functions": sorted(f["name"] for f in xlwings.server.custom_functions_meta(plugin)["functions"]),
         "cases": [],
     }
+    main_py = types.ModuleType("main")  # a workbook's main.py holding the one-line fallback of the README
+    exec("from spi4xl.xl.lite import *", main_py.__dict__)
+    out["main_py"] = {"scripts": xlwings.server.custom_scripts_meta(main_py),
+                      "functions": sorted(f["name"] for f in xlwings.server.custom_functions_meta(main_py)["functions"])}
     for case in spec["cases"]:
         done = {"name": case["name"], "jobs": {}, "calls": []}
         for job, payload in case["payloads"].items():
