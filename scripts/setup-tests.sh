@@ -31,3 +31,6 @@ fi
 
 # The package and its test extras, in .venv (see setup.sh).
 bash scripts/setup.sh test
+
+# Node.js, the pyodide npm package and xlwings' wheel for the xlwings Lite test, cached in .cache/lite (setup-lite.sh).
+bash scripts/setup-lite.sh

@@ -65,7 +65,7 @@ def targets(catalog: Catalog, langs: list[str], profile: str, modules: tuple[str
 
 def build(edition: str = "usspm-2016", langs: list[str] | None = None, profile: str = PROFILES[0],
           modules: tuple[str, ...] | None = None, formats: list[str] | None = None,
-          out_dir: Path = TEMPLATES_DIR, check: bool = False, password: str | None = None,
+          out_dir: Path = TEMPLATES_DIR, check: bool = False, password: str | None = None, protected: bool = True,
           interpreters: dict[str, str] | None = None, paper: str | None = None) -> list[dict]:
     """Render each target into `out_dir` (or, with `check`, compare a fresh render with what is there).
 
@@ -88,7 +88,7 @@ def build(edition: str = "usspm-2016", langs: list[str] | None = None, profile: 
                 dest.parent.mkdir(parents=True, exist_ok=True)
                 audit = Audit(edition=catalog.edition, catalog_version=catalog.version, language=target.lang,
                               profile=profile, modules=modules)
-                render(catalog, target.lang, audit, dest, password=password, interpreters=interpreters, paper=paper)
+                render(catalog, target.lang, audit, dest, password=password, protected=protected, interpreters=interpreters, paper=paper)
                 entry = {"file": str(out_dir / name), "language": target.lang, "format": target.fmt, "profile": profile,
                          "modules": listed_modules, "edition": catalog.edition,
                          "catalog_version": catalog.version, "content_hash": catalog.content_hash,

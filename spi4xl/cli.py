@@ -25,6 +25,7 @@ from spi4xl.ui import LANGUAGES, set_ui_language, ui, ui_language
 from spi4xl.output import release
 
 DEFAULT_EDITION = "usspm-2016"
+UNPROTECTED_HELP = "no sheet protection: for xlwings Lite, whose buttons cannot lift it (see README)"
 COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {}
 
 
@@ -61,6 +62,18 @@ def catalog_check(args: argparse.Namespace) -> int:
         print(problem)
     print(f"{catalog.id} {catalog.version}: {len(problems)} problem(s)")
     return 1 if problems else 0
+
+
+@command("catalog bundle")
+def catalog_bundle(args: argparse.Namespace) -> int:
+    from spi4xl.catalog.check import wanted_bundles
+    from spi4xl.output import atomic_output
+
+    for path, text in wanted_bundles(_catalog(args)).items():
+        with atomic_output(path) as temp:
+            temp.write_text(text, encoding="utf-8")
+        print(ui("cli.wrote", ui_language(), path=path))
+    return 0
 
 
 @command("catalog show")
@@ -137,6 +150,7 @@ def build_cmd(args: argparse.Namespace) -> int:
 
     report = build(args.edition, _split(args.lang), args.profile, parse_modules(args.modules), _split(args.format),
                    Path(args.out) if args.out else default_out_dir(args.check), check=args.check, password=args.password,
+                   protected=not args.unprotected,
                    interpreters=interpreter_settings(args.interpreter_win, args.interpreter_mac), paper=args.paper)
     if args.json:
         emit_json(report)
@@ -180,7 +194,7 @@ def audit_to_dict(audit) -> dict:
 def convert_cmd(args: argparse.Namespace) -> int:
     from spi4xl.convert import convert
 
-    report = convert(Path(args.workbook), args.lang, Path(args.out), edition=args.edition)
+    report = convert(Path(args.workbook), args.lang, Path(args.out), edition=args.edition, protected=not args.unprotected)
     if args.json:
         emit_json(report)
     else:
@@ -433,7 +447,8 @@ def build_parser() -> argparse.ArgumentParser:
     group.set_defaults(help_of=group)
     cat = group.add_subparsers(dest="action", metavar="ACTION")
     for action, helptext in (("check", "fail on any loader error, incomplete translation or Excel limit"),
-                             ("show", "counts per dimension, standard, principle, module and language")):
+                             ("show", "counts per dimension, standard, principle, module and language"),
+                             ("bundle", "compile the edition and the interface strings to the JSON bundles loaded at run time")):
         p = cat.add_parser(action, help=helptext)
         p.add_argument("edition", nargs="?", default=DEFAULT_EDITION, help=EDITION_HELP)
         p.add_argument("--overlay", help="spreadsheet or PO file of your own wording (code -> text)")
@@ -467,6 +482,7 @@ def build_parser() -> argparse.ArgumentParser:
                    "when spi4xl is installed from a wheel; --check: the templates spi4xl carries)")
     p.add_argument("--check", action="store_true", help="fail when the committed templates differ from a fresh render")
     p.add_argument("--password", help="protect the sheets with this password (default: protected without one)")
+    p.add_argument("--unprotected", action="store_true", help=UNPROTECTED_HELP)
     p.add_argument("--interpreter-win", metavar="PATH", help="the pythonw.exe that runs the .xlsm buttons on Windows "
                    "(default: none written, so the user's xlwings settings or Python on PATH decide)")
     p.add_argument("--interpreter-mac", metavar="PATH", help="the full path of the python3 that runs the .xlsm buttons "
@@ -484,6 +500,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--lang", required=True, type=str.lower, help="language of the new workbook (en, fr, es)")
     p.add_argument("--edition", help="target catalog edition (default: the workbook's)")
     p.add_argument("--out", required=True, help="the new workbook to write (never the input)")
+    p.add_argument("--unprotected", action="store_true", help=UNPROTECTED_HELP)
     p.add_argument("--json", action="store_true", help=JSON_HELP)
 
     for name, helptext in (("score", "scores of a filled workbook"), ("validate", "findings of a filled workbook (exit 1 on errors)")):

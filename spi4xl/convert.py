@@ -18,7 +18,7 @@ def refuse_overwrite(src: Path, out: Path) -> None:
         raise Spi4xlError("write.overwrite", path=out)
 
 
-def convert(src: Path, lang: str, out: Path, edition: str | None = None) -> dict:
+def convert(src: Path, lang: str, out: Path, edition: str | None = None, protected: bool = True) -> dict:
     """Write a new workbook; returns the conversion report (also written as a sheet when not empty)."""
     refuse_overwrite(src, out)
     result = read_workbook(src)  # placed on the current version of its edition by its change records
@@ -40,7 +40,7 @@ def convert(src: Path, lang: str, out: Path, edition: str | None = None) -> dict
         back = {old: new for new, old in migration.sources.items()}
         findings = [replace(f, item=back.get(f.item, f.item)) for f in findings if f.code != "row.missing"]
     audit = replace(before, edition=catalog.edition, catalog_version=catalog.version, language=lang)
-    render(catalog, lang, audit, out, findings=findings, conversion=changed)
+    render(catalog, lang, audit, out, findings=findings, conversion=changed, protected=protected)
     scope = {i.code for i in catalog.indicators(audit.profile, audit.modules)}
     scope |= {d.code for i in catalog.indicators(audit.profile, audit.modules) for d in i.details}
     headers = {c for i in catalog.indicators(audit.profile, audit.modules) for c in (i.dimension, i.standard, i.practice)}

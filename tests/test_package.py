@@ -64,6 +64,12 @@ def test_read_audit_and_render_are_there_and_loaded_when_first_used() -> None:
         from spi4xl.workbook.read import read_audit as defined
         assert read_audit is defined and spi4xl.render.__module__ == "spi4xl.workbook.render"
         """)
+    assert heavy == []  # the modules are there; their file libraries wait for a file (xlwings Lite has none)
+    heavy, _ = loaded_after("""
+        import spi4xl, sys, tempfile
+        audit = spi4xl.read_audit("samples/sample-audit-en.xlsx")
+        spi4xl.render(spi4xl.load_catalog(audit.edition), "en", audit, tempfile.mkdtemp() + "/a.xlsx")
+        """)
     assert {"python_calamine", "xlsxwriter"} <= set(heavy)
     with pytest.raises(AttributeError, match="no attribute 'nope'"):
         spi4xl.nope  # noqa: B018

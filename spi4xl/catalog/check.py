@@ -6,14 +6,17 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from spi4xl.po import Translations, catalog_translations, msgctxt
-from spi4xl.catalog.glossary import glossary_hits, load_glossary
-from spi4xl.catalog.loader import catalog_root
-from spi4xl.catalog.model import Catalog, version_key
-from spi4xl.strict_yaml import Node, load_yaml
-from spi4xl.ui import LANGUAGES, ui, ui_source, ui_translations
+from pathlib import Path
 
-EXCEL_CELL_LIMIT = 32_767
+from spi4xl.po import Translations, catalog_translations, msgctxt
+from spi4xl.catalog.bundle import bundle_files
+from spi4xl.catalog.glossary import glossary_hits, load_glossary
+from spi4xl.catalog.loader import bundled_standards, catalog_root, load_catalog_sources
+from spi4xl.catalog.model import EXCEL_CELL_LIMIT, Catalog, version_key
+from spi4xl.strict_yaml import Node, load_yaml
+import spi4xl.ui as ui_module
+from spi4xl.ui import LANGUAGES, bundle_file_text, bundle_path, ui, ui_source, ui_translations
+
 SHEET_NAME_LIMIT = 31
 SHEET_NAME_FORBIDDEN = re.compile(r"[\[\]:*?/\\]")
 
@@ -44,8 +47,32 @@ def translation_reports(catalog: Catalog) -> dict[tuple[str, str], Translations]
     return reports
 
 
+def wanted_bundles(catalog: Catalog) -> dict[Path, str]:
+    """Path -> text of every compiled bundle (the edition's languages and the interface strings), from the sources."""
+    root = catalog_root(catalog)
+    return {**bundle_files(root, load_catalog_sources(root)), bundle_path(): bundle_file_text()}
+
+
+def stale_bundles(catalog: Catalog) -> list[Path]:
+    """The bundles that differ from what their sources compile to, or are missing where spi4xl ships them (an
+    edition of one's own may have none: it loads from its YAML)."""
+    shipped = {bundle_path(): bundle_path().parent == Path(ui_module.__file__).resolve().parent}
+    stale = []
+    for path, text in wanted_bundles(catalog).items():
+        if not path.exists() and not shipped.get(path, path.is_relative_to(bundled_standards().resolve())):
+            continue
+        try:
+            same = path.read_text(encoding="utf-8") == text
+        except OSError:
+            same = False
+        if not same:
+            stale.append(path)
+    return stale
+
+
 def check_catalog(catalog: Catalog) -> list[Problem]:
-    problems: list[Problem] = []
+    problems: list[Problem] = [Problem(_shown(path), "bundle", "missing or out of date: run spi4xl catalog bundle")
+                               for path in stale_bundles(catalog)]
     for report in translation_reports(catalog).values():
         for entry in report.entries:
             if entry.status != "done":

@@ -6,10 +6,10 @@ import os
 import re
 from pathlib import Path
 from types import MappingProxyType
+from typing import TYPE_CHECKING
 
 from spi4xl.catalog import model as m
-from spi4xl.po import catalog_translations
-from spi4xl.strict_yaml import Node, load_yaml
+from spi4xl.catalog.bundle import load_bundle
 from spi4xl.errors import CatalogError, Spi4xlError, shown
 from spi4xl.resources import data_dir
 
@@ -28,6 +28,9 @@ ID_RX = re.compile(r"[a-z][a-z0-9_]*")
 NUMERIC_TYPES = ("integer", "number", "percent", "currency")
 VERSION_RX = re.compile(r"\d+\.\d+\.\d+")
 OLD_CODE_RX = re.compile(r"[1-9]([A-Z](\.[1-9][0-9]?){0,3})?")
+
+if TYPE_CHECKING:
+    from spi4xl.strict_yaml import Node
 
 
 def catalog_root(catalog: m.Catalog) -> Path:
@@ -86,6 +89,8 @@ class _Builder:
         return str(path.relative_to(self.root.parent)) if path.is_relative_to(self.root.parent) else str(path)
 
     def node(self, path: Path) -> Node:
+        from spi4xl.strict_yaml import Node, load_yaml  # PyYAML: only when the sources are read
+
         return Node(load_yaml(path, self.shown(path)), self.shown(path))
 
     def text(self, node: Node, key: str, tkey: str, field: str | None = None, optional: bool = False) -> bool:
@@ -137,7 +142,7 @@ class _Builder:
         codes, why = [], []
         for i, value in enumerate(node.get("principles", list, ())):
             if isinstance(value, dict):
-                pn = Node(value, node.file, f"{node.sub('principles')}[{i}]")
+                pn = type(node)(value, node.file, f"{node.sub('principles')}[{i}]")  # a Node, as read
                 code = pn.get("code", str)
                 why.append((code, pn.text("why")))
                 pn.close()
@@ -178,7 +183,7 @@ class _Builder:
             out[key] = node.get(key, str)
             if out[key] not in out["scales"]:
                 raise node.fail("catalog.default_scale", key, value=out[key], known=", ".join(out["scales"]))
-        scoring = Node(node.get("scoring", dict), node.file, "scoring")
+        scoring = type(node)(node.get("scoring", dict), node.file, "scoring")
         out["scoring"] = m.Scoring(method=scoring.get("method", str), checklist=scoring.get("checklist", str))
         if out["scoring"].method not in METHODS:
             raise scoring.fail("catalog.scoring_method", "method", value=out["scoring"].method, known=", ".join(METHODS))
@@ -367,9 +372,19 @@ class _Builder:
         return tuple(fields.values()), tuple(rules)
 
 
-def load_catalog(edition: str | os.PathLike = "usspm-2016") -> m.Catalog:
-    """Load and check a catalog; translations come from its locale/*.po (overlays: spi4xl.workbook.text_files)."""
+def load_catalog(edition: str | os.PathLike = "usspm-2016", *, bundle: bool = True) -> m.Catalog:
+    """Load a catalog: from its compiled bundle when that matches the sources (spi4xl.catalog.bundle), else
+    from the YAML and PO files, checked; `bundle=False` always reads the sources. Overlays: spi4xl.workbook.text_files."""
     root = catalog_dir(edition)
+    if bundle and (compiled := load_bundle(root)) is not None:
+        return compiled
+    return load_catalog_sources(root)
+
+
+def load_catalog_sources(root: Path) -> m.Catalog:
+    """The catalog read and checked from the YAML and PO files of the edition folder `root`."""
+    from spi4xl.po import catalog_translations  # polib: only when the sources are read
+
     builder = _Builder(root)
     head = builder.header()
     dims = builder.dimensions(head)

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import functools
 import hashlib
 import json
 import re
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from types import MappingProxyType
 from typing import Iterable, Mapping
@@ -17,6 +17,7 @@ SOURCE_LANGUAGE = "en"
 PROFILES = ("full", "alinus", "cp")  # the first is the default
 CORE_MODULE = "core"  # indicators of no optional module
 ALL_MODULES = "all"  # how settings and options say "every module"
+EXCEL_CELL_LIMIT = 32_767  # characters in one cell: a longer text cannot be shown in a workbook
 
 
 def parse_modules(text: str | None) -> tuple[str, ...] | None:
@@ -267,7 +268,7 @@ class Catalog:
     def answer_label(self, scale: str, answer: str, lang: str = SOURCE_LANGUAGE) -> str:
         return self.text(f"scale.{scale}.{answer}", "label", lang)
 
-    @functools.cached_property  # a frozen catalog's hash never changes; every render and button asks for it
+    @cached_property  # the catalog never changes once built, and each button asks for it several times
     def content_hash(self) -> str:
         """A short hash of structure and every text: changes whenever a template would change."""
         payload = json.dumps(

@@ -1,4 +1,9 @@
-"""User-interface strings (sheet names, headers, messages) in English, translated through PO files."""
+"""User-interface strings (sheet names, headers, messages) in English, translated through PO files.
+
+At run time they come from the compiled bundle `ui/bundle.json` when it matches en/*.yaml and the PO
+files (spi4xl.bundles; `spi4xl catalog bundle` writes it), else from those sources: xlwings Lite's
+Python has neither PyYAML nor polib, and reading the bundle is faster everywhere.
+"""
 
 from __future__ import annotations
 
@@ -6,10 +11,12 @@ import os
 from functools import lru_cache
 from pathlib import Path
 from types import MappingProxyType
-from typing import Mapping
+from typing import TYPE_CHECKING, Mapping
 
-from spi4xl.po import TextKey, Translations, read_translations
-from spi4xl.strict_yaml import Node, load_yaml
+from spi4xl.bundles import bundle_text, read_bundle, sources_digest
+
+if TYPE_CHECKING:
+    from spi4xl.po import TextKey, Translations
 
 UI_DIR = Path(__file__).resolve().parent
 # The interface speaks English and every language it has a PO file for (each catalog language needs one:
@@ -20,6 +27,8 @@ LANGUAGES = ("en", *sorted(path.stem for path in UI_DIR.glob("*.po")))
 @lru_cache(maxsize=1)
 def ui_source() -> Mapping[TextKey, str]:
     """English UI strings from en/*.yaml, keyed like catalog texts: ("ui.<id>", "text")."""
+    from spi4xl.strict_yaml import Node, load_yaml  # PyYAML: only when the sources are read
+
     out: dict[TextKey, str] = {}
     for path in sorted((UI_DIR / "en").glob("*.yaml")):
         shown = f"spi4xl/ui/en/{path.name}"
@@ -34,11 +43,42 @@ def ui_source() -> Mapping[TextKey, str]:
 
 @lru_cache(maxsize=4)
 def ui_translations(lang: str) -> Translations:
+    from spi4xl.po import read_translations  # polib: only when the sources are read
+
     return read_translations(UI_DIR / f"{lang}.po", lang, ui_source())
+
+
+def bundle_path() -> Path:
+    return UI_DIR / "bundle.json"
+
+
+def _source_files() -> list[Path]:
+    return sorted((UI_DIR / "en").glob("*.yaml")) + sorted(UI_DIR.glob("*.po"))
+
+
+def compile_bundle() -> dict[str, dict[str, str]]:
+    """language -> key -> text, from the sources (what bundle.json holds)."""
+    return {lang: dict(_source_table(lang)) for lang in LANGUAGES}
+
+
+def bundle_file_text() -> str:
+    """The text bundle.json must have for the current sources."""
+    return bundle_text(compile_bundle(), sources_digest(UI_DIR, _source_files()))
+
+
+@lru_cache(maxsize=2)
+def _bundled(ui_dir: Path) -> dict[str, dict[str, str]] | None:
+    body = read_bundle(ui_dir / "bundle.json", sources_digest(ui_dir, _source_files()))
+    return body if isinstance(body, dict) and set(body) == set(LANGUAGES) else None
 
 
 @lru_cache(maxsize=4)
 def _table(lang: str) -> Mapping[str, str]:
+    bundled = _bundled(UI_DIR)
+    return MappingProxyType(bundled[lang]) if bundled is not None else _source_table(lang)
+
+
+def _source_table(lang: str) -> Mapping[str, str]:
     texts = {key[0][3:]: text for key, text in ui_source().items()}
     if lang != "en":
         texts.update({key[0][3:]: text for key, text in ui_translations(lang).usable.items()})

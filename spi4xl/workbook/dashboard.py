@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 
-from xlsxwriter.utility import xl_col_to_name
 
 from spi4xl.key_figures import key_figures, ratios
 from spi4xl.ui import has_ui
@@ -24,7 +23,7 @@ def _series(ctx, spans: dict[str, tuple[int, int]], level: str, value_col: str, 
 
 
 def _letter(col: int) -> str:
-    return xl_col_to_name(col)
+    return L.col_name(col)
 
 
 # Charts on a 2 x 2 grid, placed by pixel offsets from B5 so row heights cannot move them.

@@ -48,8 +48,8 @@ def is_percent_format(code: str) -> bool:
 
 
 class Formats:
-    def __init__(self, book, password: str | None = None) -> None:
-        self.book, self.password = book, password
+    def __init__(self, book, password: str | None = None, protected: bool = True) -> None:
+        self.book, self.password, self.protected = book, password, protected
         add = self.add
         self.key = add(font_color="#808080", font_size=8)
         self.plain = add()
@@ -110,7 +110,10 @@ class Formats:
 
 def protect(ws, fmt: Formats) -> None:
     """Locked structure and formulas, editable inputs; no password unless asked. Sheets meant to be sorted,
-    filtered or grouped (the questionnaire) stay unprotected: Excel refuses those on a protected sheet."""
+    filtered or grouped (the questionnaire) stay unprotected: Excel refuses those on a protected sheet.
+    Workbooks for xlwings Lite are rendered unprotected (`protected=False`): Lite cannot lift protection."""
+    if not fmt.protected:
+        return
     ws.protect(fmt.password or "", {
         "format_columns": True, "format_rows": True, "select_locked_cells": True, "select_unlocked_cells": True,
     })

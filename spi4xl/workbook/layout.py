@@ -9,6 +9,7 @@ rows are found by code, never by position. Formulas reference columns through de
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass
 from typing import Any, Iterable, Mapping
 
@@ -57,8 +58,8 @@ QUESTIONNAIRE = SheetRole("questionnaire", "sheet.questionnaire", _cols(
     ("text", "col.text", 60),
     ("guidance", "col.guidance", 45),
     ("answer", "col.answer", 14, "q_answer", True),
-    ("comment", "col.comment", 40, None, True),
-    ("evidence", "col.evidence", 16, None, True),
+    ("comment", "col.comment", 40, "q_comment", True),
+    ("evidence", "col.evidence", 16, "q_evidence", True),
     ("flag", "col.flag", 12, None, True),
     ("score", "col.score", 9),
     ("department", "col.department", 18),
@@ -196,6 +197,25 @@ def col_name(col: int) -> str:
         col, rest = divmod(col - 1, 26)
         name = chr(65 + rest) + name
     return name
+
+
+def cell_name(row: int, col: int, row_abs: bool = False, col_abs: bool = False) -> str:
+    """A1 text of a 0-based (row, col), '$' on the absolute parts (XlsxWriter's xl_rowcol_to_cell, without it)."""
+    return f"{'$' if col_abs else ''}{col_name(col)}{'$' if row_abs else ''}{row + 1}"
+
+
+_A1 = re.compile(r"^\$?([A-Za-z]{1,3})\$?(\d+)$")
+
+
+def parse_cell(a1: str) -> tuple[int, int]:
+    """0-based (row, col) of an A1 reference such as 'C7' or '$C$7' (XlsxWriter's xl_cell_to_rowcol)."""
+    match = _A1.match(a1.strip())
+    if match is None:
+        raise ValueError(f"not a cell reference: {a1!r}")
+    col = 0
+    for letter in match[1].upper():
+        col = col * 26 + ord(letter) - 64
+    return int(match[2]) - 1, col - 1
 
 
 def row_value(values: list[Any], c: int | None) -> Any:

@@ -27,7 +27,6 @@ from spi4xl.validation import field_labels
 from spi4xl.workbook import layout as L
 from spi4xl.workbook.formats import is_percent_format
 from spi4xl.workbook.names import parse_modules_name, parse_profile, parse_status
-from spi4xl.workbook.values import open_book, raw_rows
 
 REQUIRED_ROLES = ("settings", "questionnaire", "organization", "start")
 ROLES_READ = (*REQUIRED_ROLES, "conversion")
@@ -99,12 +98,14 @@ class _LazySheets(Mapping):
     """Sheet values parsed on first access: most workbooks are read without parsing their helper sheets."""
 
     def __init__(self, path: Path) -> None:
+        from spi4xl.workbook.values import open_book  # python-calamine: files only, never the buttons' values
+
         self.book = open_book(path)
         self.cache: dict[str, list[list[Any]]] = {}
 
     def __getitem__(self, name: str) -> list[list[Any]]:
         if name not in self.cache:
-            self.cache[name] = raw_rows(self.book, name)
+            self.cache[name] = self.book.rows(name)
         return self.cache[name]
 
     def __iter__(self):

@@ -13,13 +13,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterable, Mapping
 
-import xlsxwriter
-from xlsxwriter.utility import xl_col_to_name, xl_rowcol_to_cell
-
 from spi4xl.answers import answer_row, answer_table, parse_item_answer, term_lookup
 from spi4xl.audit import ASSESSMENT_TYPES, META_DATES, META_FIELDS, NUMBER_FORMAT, Audit, answer_key
-from spi4xl.catalog.check import EXCEL_CELL_LIMIT
-from spi4xl.catalog.model import CORE_MODULE, PROFILES, Catalog, Indicator
+from spi4xl.catalog.model import CORE_MODULE, EXCEL_CELL_LIMIT, PROFILES, Catalog, Indicator
 from spi4xl.errors import Spi4xlError
 from spi4xl.findings import Finding
 from spi4xl.migration import successor
@@ -84,7 +80,7 @@ def _key_row(ws, role: L.SheetRole, fmt: Formats, ncols: int | None = None) -> N
 
 
 def _define_column(book, sheet_name: str, col: int, name: str, first: int, last: int) -> None:
-    letter = xl_col_to_name(col)
+    letter = L.col_name(col)
     book.define_name(name, f"='{sheet_name}'!${letter}${first + 1}:${letter}${last + 1}")
 
 
@@ -176,7 +172,7 @@ def write_questionnaire(book, ctx: RenderContext) -> None:
             ws.write_string(1, i, ctx.t(col.header), fmt.header)
     c = {col.id: i for i, col in enumerate(role.columns)}
     W = {col.id: col.width for col in role.columns}
-    A = lambda r, cid: f"${xl_col_to_name(c[cid])}{r + 1}"  # same-row reference, safe under sorting
+    A = lambda r, cid: f"${L.col_name(c[cid])}{r + 1}"  # same-row reference, safe under sorting
     valid: dict[str, list[str]] = {}
     evidence_cells: list[str] = []
     r = L.FIRST_DATA_ROW
@@ -212,7 +208,7 @@ def write_questionnaire(book, ctx: RenderContext) -> None:
                 ws.write_number(r, c[cid], 1)
         severity = ctx.highlights.get(("questionnaire", code))
         answer_fmt = fmt.input_highlight[severity] if severity else fmt.input
-        ctx.cells[("questionnaire", code)] = f"{xl_col_to_name(c['answer'])}{r + 1}"
+        ctx.cells[("questionnaire", code)] = f"{L.col_name(c['answer'])}{r + 1}"
         if not is_detail:
             ws.write_string(r, c["guidance"], ctx.ct(code, "guidance"), fmt.guidance)
             ws.write_string(r, c["department"], ctx.ct(f"department.{ind.department}"), fmt.wrap)
@@ -225,7 +221,7 @@ def write_questionnaire(book, ctx: RenderContext) -> None:
             raw_ev = audit.unparsed.get((code, "evidence"))
             ev_text = ctx.ct(f"evidence.{evidence}") if evidence else (raw_ev or "")
             ws.write_string(r, c["evidence"], ev_text, fmt.input) if ev_text else ws.write_blank(r, c["evidence"], None, fmt.input)
-            evidence_cells.append(xl_rowcol_to_cell(r, c["evidence"]))
+            evidence_cells.append(L.cell_name(r, c["evidence"]))
         for cid, source in (("comment", audit.comments), ("flag", audit.flags)):
             text = source.get(code, "")
             ws.write_string(r, c[cid], text, fmt.input_wrap) if text else ws.write_blank(r, c[cid], None, fmt.input_wrap)
@@ -249,7 +245,7 @@ def write_questionnaire(book, ctx: RenderContext) -> None:
             answer = audit.answers.get(code)
             typed = ctx.catalog.answer_label(scale, answer, ctx.lang) if answer else audit.unparsed.get((code, "answer"), "")
             ws.write_string(r, c["answer"], typed, answer_fmt) if typed else ws.write_blank(r, c["answer"], None, answer_fmt)
-            valid.setdefault(scale, []).append(xl_rowcol_to_cell(r, c["answer"]))
+            valid.setdefault(scale, []).append(L.cell_name(r, c["answer"]))
             lookup = _escape_wildcards(f'{A(r, "scale")}&"|"&TRIM({A(r, "answer")})')
             ws.write_formula(r, c["match"], f"=IFERROR(MATCH({lookup},l_key,0),0)", None, result.match)
             m = A(r, "match")
@@ -279,11 +275,11 @@ def write_questionnaire(book, ctx: RenderContext) -> None:
         _list_validation(ws, cells, f"=list_{scale}", ctx, "warning")
     if evidence_cells:
         _list_validation(ws, evidence_cells, "=list_evidence", ctx, "warning")
-    answer_col = xl_col_to_name(c["answer"])
+    answer_col = L.col_name(c["answer"])
     top = L.FIRST_DATA_ROW + 1
     ws.conditional_format(f"{answer_col}{top}:{answer_col}{last + 1}", {
         "type": "formula", "format": fmt.invalid,
-        "criteria": f'=AND(TRIM(${answer_col}{top})<>"",${xl_col_to_name(c["match"])}{top}=0)',
+        "criteria": f'=AND(TRIM(${answer_col}{top})<>"",${L.col_name(c["match"])}{top}=0)',
     })
     last_visible = max(i for i, col in enumerate(role.columns) if col.header)
     ws.autofilter(1, 0, last, last_visible)
@@ -384,9 +380,9 @@ def write_organization(book, ctx: RenderContext) -> None:
             shown = raw if value is None else ctx.ct(f"org.{f.id}.{value}", "label") if f.type == "choice" else str(value)
             wrapped.append((shown, W["value"]))
         ws.set_row(r, row_height(*wrapped))
-        cell = xl_rowcol_to_cell(r, c["value"])
+        cell = L.cell_name(r, c["value"])
         ctx.cells[("organization", f.id)] = cell
-        book.define_name(f"org_{f.id}", f"='{name}'!{xl_rowcol_to_cell(r, c['value'], True, True)}")
+        book.define_name(f"org_{f.id}", f"='{name}'!{L.cell_name(r, c['value'], True, True)}")
         _org_validation(ws, cell, f, ctx)
     ws.freeze_panes(L.FIRST_DATA_ROW, 2)
     print_table(ws, ctx, role, L.FIRST_DATA_ROW + len(ctx.catalog.org_fields) - 1)
@@ -433,14 +429,14 @@ def write_start(book, ctx: RenderContext) -> None:
     ws.set_row(1, 24)
     ws.merge_range(2, 1, 2, 2, ctx.ct("catalog", "title"), fmt.subtitle)
     ws.set_row(2, row_height((ctx.ct("catalog", "title"), width, 11)))
-    texts = [ctx.t(key) for key in ("start.purpose", "start.howto", "start.buttons")]
+    texts = [ctx.t(key) for key in ("start.purpose", "start.howto", "start.buttons", "start.lite")]
     for r, text in enumerate(texts + [ctx.ct("catalog", "numbering")], start=3):  # then which codes are official
         if text:
             ws.merge_range(r, 1, r, 2, text, fmt.paragraph)
             ws.set_row(r, (row_height((text, width)) or 15) + 6)
-    ws.write_string(7, 1, ctx.t("start.metadata"), fmt.header)
-    ws.write_blank(7, 2, None, fmt.header)
-    r = 8
+    ws.write_string(8, 1, ctx.t("start.metadata"), fmt.header)
+    ws.write_blank(8, 2, None, fmt.header)
+    r = 9
     for key in META_FIELDS:
         ws.write_string(r, 0, key)
         ws.write_string(r, 1, ctx.t(f"meta.{key}"), fmt.bold)
@@ -461,7 +457,7 @@ def write_start(book, ctx: RenderContext) -> None:
             ws.write_string(r, 2, ctx.t(f"assessment.{value}"), cell_fmt)
         else:
             ws.write_string(r, 2, str(value), cell_fmt)
-        ctx.cells[("start", key)] = xl_rowcol_to_cell(r, 2)
+        ctx.cells[("start", key)] = L.cell_name(r, 2)
         if key == "assessment_type":
             ws.data_validation(r, 2, r, 2, {"validate": "list", "source": "=list_assessment", "error_type": "warning"})
         if key in META_DATES:
@@ -554,7 +550,7 @@ def write_results(book, ctx: RenderContext) -> None:
     spans = ctx.spans
     for r, (level, code, label, crit, parent, unit) in enumerate(rows, start=first):
         spans[level] = (spans.get(level, (r, r))[0], r)
-        A = lambda cid: xl_rowcol_to_cell(r, c[cid])
+        A = lambda cid: L.cell_name(r, c[cid])
         ws.write_string(r, c["level"], level)
         ws.write_string(r, c["code"], code)
         ws.write_string(r, c["ref"], "" if level == "module" else code, fmt.level_result[level])
@@ -570,7 +566,7 @@ def write_results(book, ctx: RenderContext) -> None:
         ws.write_formula(r, c["scored"], f"=COUNTIFS({crit},q_scored,1)", fmt.result_int, unit.scored)
         if ctx.catalog.scoring.method == "mean_of_children" and level in child_level:
             kids = child_rows.get((child_level[level], code if level != "overall" else ""), [])
-            refs = ",".join(xl_rowcol_to_cell(k, c["score"]) for k in kids)
+            refs = ",".join(L.cell_name(k, c["score"]) for k in kids)
             formula = f'=IFERROR(AVERAGE({refs}),"")' if refs else '=""'
         else:
             formula = f'=IF({A("scored")}>0,AVERAGEIFS(q_value,{crit},q_scored,1),"")'
@@ -583,13 +579,13 @@ def write_results(book, ctx: RenderContext) -> None:
         if col.name:
             _define_column(book, name, c[col.id], col.name, first, last)
     status_row = last + 2
-    total, answered = (xl_rowcol_to_cell(first, c[k]) for k in ("total", "answered"))
+    total, answered = (L.cell_name(first, c[k]) for k in ("total", "answered"))
     ws.write_formula(status_row, c["name"], f'=IF({answered}<{total},"{_q(ctx.t("results.provisional"))}","{_q(ctx.t("results.final"))}")',
                      fmt.bold, ctx.t("results.provisional") if ctx.scores.provisional else ctx.t("results.final"))
     ws.write_string(status_row + 1, c["name"], ctx.t("questionnaire.remaining"))
     ws.write_formula(status_row + 1, c["score"], f"={total}-{answered}", fmt.result_int,
                      ctx.scores.overall.total - ctx.scores.overall.answered)
-    book.define_name("r_status", f"='{name}'!{xl_rowcol_to_cell(status_row, c['name'], True, True)}")
+    book.define_name("r_status", f"='{name}'!{L.cell_name(status_row, c['name'], True, True)}")
     ws.freeze_panes(L.FIRST_DATA_ROW, c["score"])
     print_table(ws, ctx, role, status_row + 1)
     protect(ws, ctx.fmt)
@@ -765,12 +761,13 @@ SHEET_WRITERS: tuple[SheetWriter, ...] = (
 
 def render(catalog: Catalog, language: str, audit: Audit | None = None, out: str | Path = "audit.xlsx", *,
            findings: list[Finding] | None = None, conversion: list[ConversionEntry] | None = None,
-           peers: list | None = None, password: str | None = None,
+           peers: list | None = None, password: str | None = None, protected: bool = True,
            interpreters: Mapping[str, str] | None = None, paper: str | None = None) -> Path:
     """Write `audit` (an empty one for a template) as a workbook in `language`; .xlsm adds the buttons.
 
     `interpreters` ({"Interpreter_Win": path, "Interpreter_Mac": path}) go on the .xlsm's xlwings.conf sheet.
     `paper`: "a4" or "letter", what every sheet prints on (default: the language's, see printing.DEFAULT_PAPER).
+    `protected=False` leaves every sheet unprotected, as the buttons of xlwings Lite need (they cannot lift it).
     """
     out = Path(out)
     fmt_name = out.suffix.lower().lstrip(".")
@@ -782,14 +779,16 @@ def render(catalog: Catalog, language: str, audit: Audit | None = None, out: str
     paper = paper_for(language, paper)
     _check_cell_limits(audit)
     with atomic_output(out) as temp:  # shapes renamed in the same temporary file, then one rename
-        _write_book(temp, catalog, language, audit, fmt_name, password, interpreters,
+        _write_book(temp, catalog, language, audit, fmt_name, password, protected, interpreters,
                     findings=findings or (), conversion=conversion or (), peers=peers or (), paper=paper)
     return out
 
 
 def _write_book(temp: Path, catalog: Catalog, language: str, audit: Audit, fmt_name: str, password: str | None,
-                interpreters: Mapping[str, str] | None, **context: Any) -> None:
+                protected: bool, interpreters: Mapping[str, str] | None, **context: Any) -> None:
     """The workbook itself, written to `temp` (XlsxWriter's own temporary files beside it)."""
+    import xlsxwriter  # only when a file is written: the buttons record cells without it (spi4xl.xl.grid)
+
     book = xlsxwriter.Workbook(str(temp), {"strings_to_numbers": False, "strings_to_formulas": False,
                                            "strings_to_urls": False, "tmpdir": str(temp.parent)})
     book.set_properties({
@@ -798,7 +797,7 @@ def _write_book(temp: Path, catalog: Catalog, language: str, audit: Audit, fmt_n
         "created": dt.datetime.fromisoformat(catalog.date),
     })
     book.set_calc_mode("auto")
-    ctx = new_context(catalog, language, audit, Formats(book, password), **context)
+    ctx = new_context(catalog, language, audit, Formats(book, password, protected), **context)
     for writer in SHEET_WRITERS:
         writer.write(book, ctx)
     start = book.get_worksheet_by_name(ctx.sheet_names["start"])

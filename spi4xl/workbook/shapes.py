@@ -15,7 +15,7 @@ import zipfile
 from pathlib import Path
 from typing import Any, Mapping
 
-from xlsxwriter.utility import xl_rowcol_to_cell
+from spi4xl.workbook.layout import cell_name
 
 JOBS = ("populate", "validate", "score")
 SHAPE_NAMES = {job: f"spi4xl_{job}" for job in JOBS}
@@ -24,7 +24,7 @@ _TEXTBOX_RX = re.compile(rb'(<xdr:cNvPr id="\d+" name=")TextBox \d+(")')
 
 
 def button_cell(job: str) -> str:
-    return xl_rowcol_to_cell(FIRST_ROW + JOBS.index(job), COLUMN)
+    return cell_name(FIRST_ROW + JOBS.index(job), COLUMN)
 
 
 def button_ref(job: str, sheet_name: str) -> str:

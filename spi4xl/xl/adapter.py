@@ -26,8 +26,6 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Iterable
 
-from xlsxwriter.utility import xl_cell_to_rowcol
-
 from spi4xl.audit import as_text
 from spi4xl.errors import Spi4xlError
 from spi4xl.findings import Finding, count_by_severity, located
@@ -348,7 +346,7 @@ def previous_highlights(live: Live) -> set[tuple[str, str]]:
 
 def _address(cells: dict[tuple[str, str], str], key: tuple[str, str]) -> tuple[int, int] | None:
     a1 = cells.get(key)
-    return xl_cell_to_rowcol(a1) if a1 else None
+    return L.parse_cell(a1) if a1 else None
 
 
 def book_language(book: Any) -> str | None:

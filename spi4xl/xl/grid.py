@@ -17,13 +17,12 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Iterable
 
-from xlsxwriter.utility import xl_cell_to_rowcol
-
 from spi4xl.audit import Audit
 from spi4xl.catalog.model import Catalog
 from spi4xl.findings import Finding
 from spi4xl.scoring import Scores
 from spi4xl.workbook.formats import Formats
+from spi4xl.workbook.layout import parse_cell
 from spi4xl.workbook.render import SHEET_WRITERS, ConversionEntry, new_context
 
 # Sheet roles the buttons write, in the renderer's sheet order (the peers sheet is spi4xl compare's alone).
@@ -39,7 +38,7 @@ class Formula(str):
 def _rowcol(args: tuple) -> tuple[int, int, tuple]:
     """XlsxWriter's two calling conventions: (row, col, ...) or ("A1", ...)."""
     if args and isinstance(args[0], str):
-        row, col = xl_cell_to_rowcol(args[0])
+        row, col = parse_cell(args[0])
         return row, col, args[1:]
     return args[0], args[1], args[2:]
 

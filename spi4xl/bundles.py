@@ -1,0 +1,49 @@
+"""Compiled JSON bundles: data read from YAML and PO files, stored with a checksum of those sources.
+
+Where PyYAML and polib are missing (xlwings Lite's Pyodide) or slow to start, the catalog and the
+interface strings load from a bundle instead of their sources. A bundle file is two lines: a JSON
+header (`format`, `sources`: the SHA-256 of the source files it was compiled from, `sha256`: that of
+the body line) and the JSON body. `read_bundle` returns the body only when both checksums hold, so
+an edited YAML or PO file is never shadowed by an old bundle: the caller falls back to the sources.
+This module needs nothing beyond the standard library.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+from typing import Any, Iterable
+
+FORMAT = 1
+
+
+def sources_digest(root: Path, files: Iterable[Path]) -> str:
+    """SHA-256 over the files' paths (relative to `root`) and bytes, in path order; line ends as in the files."""
+    digest = hashlib.sha256()
+    for path in sorted(files, key=lambda p: p.relative_to(root).as_posix()):
+        data = path.read_bytes()
+        digest.update(f"{path.relative_to(root).as_posix()}\0{len(data)}\0".encode())
+        digest.update(data)
+    return digest.hexdigest()
+
+
+def bundle_text(body: Any, sources: str) -> str:
+    """The file text of a bundle: deterministic, so a regenerated bundle is byte-identical."""
+    line = json.dumps(body, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+    header = {"format": FORMAT, "sources": sources, "sha256": hashlib.sha256(line.encode()).hexdigest()}
+    return json.dumps(header, sort_keys=True) + "\n" + line + "\n"
+
+
+def read_bundle(path: Path, sources: str) -> Any | None:
+    """The body of the bundle at `path`; None when it is missing, damaged or compiled from other sources."""
+    try:
+        head, body = path.read_bytes().split(b"\n", 1)
+        header = json.loads(head)
+    except (OSError, ValueError):
+        return None
+    body = body.rstrip(b"\n")
+    if (not isinstance(header, dict) or header.get("format") != FORMAT or header.get("sources") != sources
+            or header.get("sha256") != hashlib.sha256(body).hexdigest()):
+        return None
+    return json.loads(body)
