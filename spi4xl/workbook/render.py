@@ -13,7 +13,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterable, Mapping
 
-import xlsxwriter
 from xlsxwriter.utility import xl_col_to_name, xl_rowcol_to_cell
 
 from spi4xl.answers import answer_row, answer_table, parse_item_answer, term_lookup
@@ -26,6 +25,7 @@ from spi4xl.output import atomic_output, close_workbook
 from spi4xl.scoring import Scores, UnitScore, score
 from spi4xl.ui import ui
 from spi4xl.workbook import layout as L
+from spi4xl.workbook.book import Workbook
 from spi4xl.workbook.dashboard import dimension_short, write_dashboard
 from spi4xl.workbook.formats import Formats, protect, row_height
 from spi4xl.workbook.printing import paper_for, print_one_page, print_table
@@ -778,7 +778,7 @@ def render(catalog: Catalog, language: str, audit: Audit | None = None, out: str
 def _write_book(temp: Path, catalog: Catalog, language: str, audit: Audit, fmt_name: str, password: str | None,
                 interpreters: Mapping[str, str] | None, **context: Any) -> None:
     """The workbook itself, written to `temp` (XlsxWriter's own temporary files beside it)."""
-    book = xlsxwriter.Workbook(str(temp), {"strings_to_numbers": False, "strings_to_formulas": False,
+    book = Workbook(str(temp), {"strings_to_numbers": False, "strings_to_formulas": False,
                                            "strings_to_urls": False, "tmpdir": str(temp.parent)})
     book.set_properties({
         "title": ui("start.title", language), "subject": catalog.id, "author": "spi4xl",
