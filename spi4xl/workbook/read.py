@@ -16,7 +16,7 @@ from typing import Any, Iterable, Mapping
 from spi4xl.answers import parse_answer, parse_item_answer, term_lookup
 from spi4xl.audit import ASSESSMENT_TYPES, META_DATES, META_FIELDS, Audit, answer_key, as_text
 from spi4xl.catalog import load_catalog
-from spi4xl.catalog.loader import edition_dir
+from spi4xl.catalog.loader import edition_dir, editions, standards_dirs
 from spi4xl.catalog.model import PROFILES, Catalog
 from spi4xl.errors import Spi4xlError, shown
 from spi4xl.findings import Finding, named
@@ -49,6 +49,16 @@ def _catalog(edition: str) -> Catalog:
     if not EDITION_RX.fullmatch(edition) or ".." in edition:
         raise Spi4xlError("read.edition_name", edition=shown(edition))
     return load_catalog(edition_dir(edition))
+
+
+def load_editions() -> None:
+    """Load every installed edition's catalog now: a batch does this before its workers fork, so they share
+    the catalogs instead of each loading its own (one that fails to load is left to the workers' errors)."""
+    for name in {e for root in standards_dirs() for e in editions(root)}:
+        try:
+            _catalog(name)
+        except Spi4xlError:
+            continue
 
 
 ROLES_NOT_READ = ("results", "dashboard", "findings", "peers", "lists")
