@@ -179,9 +179,11 @@ def _read_questionnaire(t: L.Table, catalog: Catalog, result: ReadResult, path: 
     answer_col = L.col_name(i_answer)
     for r in range(t.first_row, len(t.rows)):
         row = t.rows[r]
-        level = at(row, i_level)
+        level = row[i_level] if i_level is not None and i_level < len(row) else None
+        if level.__class__ is not str or level not in L.LEVELS:  # a level is a plain text: no need to normalise it
+            continue
         code = at(row, i_code)
-        if level not in L.LEVELS or code is None:
+        if code is None:
             continue
         code = as_text(code).strip()
         if level not in ("indicator", "detail"):  # a header row: only the notes typed beside it (auditors' words)

@@ -251,7 +251,15 @@ def excel_text(value: Any) -> Any:
     """
     if isinstance(value, Formula) or not isinstance(value, str):
         return value
-    return "'" + value if _COERCED.match(value) else value
+    written = _WRITTEN.get(value)
+    if written is None:
+        written = "'" + value if _COERCED.match(value) else value
+        if len(_WRITTEN) < 65536:  # the same labels come back with every job
+            _WRITTEN[value] = written
+    return written
+
+
+_WRITTEN: dict[str, str] = {}
 
 
 _COERCED = re.compile(
