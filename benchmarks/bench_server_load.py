@@ -201,7 +201,8 @@ def main() -> int:
     else:
         print(f"{args.rounds} rounds of {args.requests} concurrent Score calls ({summary['payload_kb']} KB payloads, "
               f"{args.client}), {summary['cores']} cores: median of round medians {summary['score_p50_s']:.2f} s, "
-              f"worst p95 {summary['score_p95_s']:.2f} s, {summary['errors']} errors, worst /healthz p95 "
+              f"worst p95 {summary['score_p95_s']:.2f} s, {summary['throughput_rps']:.1f} calls/s (median round), "
+              f"{summary['errors']} errors, worst /healthz p95 "
               f"{summary['healthz_p95_ms']:.0f} ms; server memory {memory[0]:.0f} MB before, "
               f"{memory[1]:.0f} MB after round 1, {memory[-1]:.0f} MB after round {args.rounds}")
         print(f"goals (0 errors, p95 < {GOALS['score_p95_s']} s, /healthz p95 < {GOALS['healthz_p95_ms']:.0f} ms, "
