@@ -121,14 +121,16 @@ async def burst(port: int, bodies: list[bytes], n: int) -> dict:
             await asyncio.sleep(0.02)
 
     poller = asyncio.create_task(poll())
+    start = time.perf_counter()
     results = await asyncio.gather(*(call(port, "POST", "/xlwings/custom-scripts-call/score", bodies[i % len(bodies)])
                                      for i in range(n)))
+    wall = time.perf_counter() - start
     done.set()
     await poller
     times = [t for _, t in results]
     statuses = [s for s, _ in results]
     return {"score_median_s": statistics.median(times), "score_p95_s": percentile(times, 0.95),
-            "score_max_s": max(times), "errors": sum(s != 200 for s in statuses),
+            "score_max_s": max(times), "throughput_rps": n / wall, "errors": sum(s != 200 for s in statuses),
             "statuses": {str(s): statuses.count(s) for s in sorted(set(statuses))},
             "healthz_median_ms": statistics.median(health) * 1000, "healthz_p95_ms": percentile(health, 0.95) * 1000,
             "healthz_max_ms": max(health) * 1000, "healthz_calls": len(health)}
@@ -172,7 +174,7 @@ def main() -> int:
             r = rounds[-1]
             if not args.json:
                 print(f"round {i + 1:>2}: Score median {r['score_median_s']:.2f} s, p95 {r['score_p95_s']:.2f} s, "
-                      f"max {r['score_max_s']:.2f} s, errors {r['errors']}; /healthz x{r['healthz_calls']} median "
+                      f"max {r['score_max_s']:.2f} s, {r['throughput_rps']:.1f} calls/s, errors {r['errors']}; /healthz x{r['healthz_calls']} median "
                       f"{r['healthz_median_ms']:.0f} ms, p95 {r['healthz_p95_ms']:.0f} ms, max {r['healthz_max_ms']:.0f} ms; "
                       f"server {memory[-1]:.0f} MB", flush=True)
     finally:
@@ -186,6 +188,7 @@ def main() -> int:
         "cores": os.cpu_count(), "client": args.client,
         "score_p50_s": statistics.median(r["score_median_s"] for r in rounds),
         "score_p95_s": max(r["score_p95_s"] for r in rounds),
+        "throughput_rps": statistics.median(r["throughput_rps"] for r in rounds),
         "errors": sum(r["errors"] for r in rounds),
         "healthz_p95_ms": max(r["healthz_p95_ms"] for r in rounds),
         "memory_mb": [round(m) for m in memory], "rounds_detail": rounds,
@@ -198,7 +201,8 @@ def main() -> int:
     else:
         print(f"{args.rounds} rounds of {args.requests} concurrent Score calls ({summary['payload_kb']} KB payloads, "
               f"{args.client}), {summary['cores']} cores: median of round medians {summary['score_p50_s']:.2f} s, "
-              f"worst p95 {summary['score_p95_s']:.2f} s, {summary['errors']} errors, worst /healthz p95 "
+              f"worst p95 {summary['score_p95_s']:.2f} s, {summary['throughput_rps']:.1f} calls/s (median round), "
+              f"{summary['errors']} errors, worst /healthz p95 "
               f"{summary['healthz_p95_ms']:.0f} ms; server memory {memory[0]:.0f} MB before, "
               f"{memory[1]:.0f} MB after round 1, {memory[-1]:.0f} MB after round {args.rounds}")
         print(f"goals (0 errors, p95 < {GOALS['score_p95_s']} s, /healthz p95 < {GOALS['healthz_p95_ms']:.0f} ms, "

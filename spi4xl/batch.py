@@ -8,6 +8,7 @@ kills them when it dies, elsewhere they stop at their next file).
 
 from __future__ import annotations
 
+import csv
 import glob
 import multiprocessing
 import os
@@ -23,6 +24,7 @@ from spi4xl.assess import assess
 from spi4xl.errors import Spi4xlError
 from spi4xl.output import TEMP_SUFFIX, atomic_output
 from spi4xl.processes import die_with_parent
+from spi4xl.workbook.read import load_editions
 from spi4xl.workbook.values import WORKBOOK_SUFFIXES
 
 META_COLUMNS = ("organization", "country", "assessment_type", "start_date", "end_date")
@@ -132,7 +134,10 @@ def iter_rows(files: list[Path], jobs: int = 1) -> Iterator[tuple[int, Path, dic
     """(index in `files`, path, row or None, error) for every file, in the order they finish."""
     if not files:
         return
-    context = multiprocessing.get_context("fork" if sys.platform.startswith("linux") else "spawn")
+    fork = sys.platform.startswith("linux")
+    if fork:
+        load_editions()  # before the workers fork: they share the catalogs instead of each loading its own
+    context = multiprocessing.get_context("fork" if fork else "spawn")
     todo = deque(enumerate(files))
     workers = [_Worker(context) for _ in range(max(1, min(jobs, len(files))))]
     try:
@@ -188,8 +193,6 @@ def run_batch(files: list[Path], out: Path, jobs: int = 1,
 
     CSV texts that a spreadsheet app would run as formulas are neutralised unless `raw`; numbers stay numbers,
     and Parquet (typed, never evaluated) keeps every value as it is."""
-    import pandas as pd
-
     suffix = out.suffix.lower()
     if suffix not in (".csv", ".parquet"):
         raise Spi4xlError("batch.out_format", path=out)
@@ -199,17 +202,28 @@ def run_batch(files: list[Path], out: Path, jobs: int = 1,
     done.sort(key=lambda item: item[0])  # the order of the files, however the workers finished
     rows = [row for _, _, row, _ in done if row is not None]
     skipped = [(path, error) for _, path, row, error in done if row is None]
-    frame = pd.DataFrame(rows)
     with atomic_output(out) as temp:
         if suffix == ".csv":
-            text = [c for c in frame.columns if not pd.api.types.is_numeric_dtype(frame[c])]
-            (frame if raw else frame.assign(**{c: frame[c].map(neutralise) for c in text})).to_csv(temp, index=False)
+            _write_csv(temp, rows, raw)
         else:
+            import pandas as pd  # only for Parquet: a CSV needs neither its import time nor its memory
+
             try:
-                frame.to_parquet(temp, index=False)
+                pd.DataFrame(rows).to_parquet(temp, index=False)
             except ImportError:
                 raise Spi4xlError("batch.no_pyarrow") from None
     return len(rows), skipped
+
+
+def _write_csv(path: Path, rows: list[dict[str, Any]], raw: bool) -> None:
+    """One line per row under the union of their columns (in order of first appearance), empty for None."""
+    columns = list(dict.fromkeys(key for row in rows for key in row))
+    with path.open("w", newline="", encoding="utf-8") as fh:
+        writer = csv.writer(fh, lineterminator="\n")
+        writer.writerow(columns)
+        for row in rows:
+            values = (row.get(c) for c in columns)
+            writer.writerow(["" if v is None else v if raw else neutralise(v) for v in values])
 
 
 def default_jobs() -> int:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import re
 import zipfile
@@ -15,6 +16,7 @@ from spi4xl.audit import Audit
 from spi4xl.findings import Finding
 from spi4xl.workbook.render import ConversionEntry, render
 from spi4xl.workbook import shapes
+from spi4xl.xl import grid as grid_module
 from spi4xl.xl.grid import ROLES, Formula, Grid, clean, excel_text, render_grids
 from xl_helpers import _as_excel
 
@@ -66,6 +68,23 @@ def test_grids_hold_what_render_writes(tmp_path: Path, lang: str, profile: str, 
     book = openpyxl.load_workbook(tmp_path / "book.xlsx")
     for name, (sheet, address) in rendered.names.items():
         assert book.defined_names[name].attr_text == f"'{sheet}'!{address}"
+
+
+@pytest.mark.parametrize("lang, profile, modules", [("en", "full", None), ("fr", "cp", ("core",)),
+                                                    ("es", "alinus", ("core", "gender"))])
+def test_static_grids_replayed_are_the_grids_written_afresh(lang: str, profile: str, modules) -> None:
+    """The results sheet, cached per catalog, language, scope and sheet names, never depends on the answers."""
+    names = {"results": "Scores", "questionnaire": "Q", "dashboard": "Board"}
+    for sheet_names in (None, names):
+        grid_module.STATIC_GRIDS.clear()
+        for seed in (1, 2, 3):  # different answers, the same scope: the second and third are replays
+            audit = dataclasses.replace(random_audit(seed, lang), profile=profile, modules=modules)
+            replayed = render_grids(CATALOG, lang, audit, ("results", "dashboard"), sheet_names=sheet_names)
+            assert len(grid_module.STATIC_GRIDS) == 1
+            grid_module.STATIC_GRIDS.clear()
+            fresh = render_grids(CATALOG, lang, audit, ("results", "dashboard"), sheet_names=sheet_names)
+            assert replayed.sheets == fresh.sheets and replayed.names == fresh.names
+            assert replayed.scores == fresh.scores
 
 
 def test_findings_link_to_live_cells_and_sheets() -> None:

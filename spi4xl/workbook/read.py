@@ -17,7 +17,7 @@ from spi4xl.answers import parse_answer, parse_item_answer, term_lookup
 from spi4xl.audit import (ASSESSMENT_TYPES, META_DATES, META_FIELDS, NUMBER_FORMAT, PERCENT_FORMAT, Audit, answer_key,
                           as_text)
 from spi4xl.catalog import load_catalog
-from spi4xl.catalog.loader import edition_dir
+from spi4xl.catalog.loader import edition_dir, editions, standards_dirs
 from spi4xl.catalog.model import PROFILES, Catalog
 from spi4xl.errors import Spi4xlError, shown
 from spi4xl.findings import Finding, named
@@ -53,6 +53,16 @@ def _catalog(edition: str) -> Catalog:
     if not EDITION_RX.fullmatch(edition) or ".." in edition:
         raise Spi4xlError("read.edition_name", edition=shown(edition))
     return load_catalog(edition_dir(edition))
+
+
+def load_editions() -> None:
+    """Load every installed edition's catalog now: a batch does this before its workers fork, so they share
+    the catalogs instead of each loading its own (one that fails to load is left to the workers' errors)."""
+    for name in {e for root in standards_dirs() for e in editions(root)}:
+        try:
+            _catalog(name)
+        except Spi4xlError:
+            continue
 
 
 ROLES_NOT_READ = ("results", "dashboard", "findings", "peers", "lists")
@@ -191,9 +201,11 @@ def _read_questionnaire(t: L.Table, catalog: Catalog, result: ReadResult, path: 
     answer_col = L.col_name(i_answer)
     for r in range(t.first_row, len(t.rows)):
         row = t.rows[r]
-        level = at(row, i_level)
+        level = row[i_level] if i_level is not None and i_level < len(row) else None
+        if level.__class__ is not str or level not in L.LEVELS:  # a level is a plain text: no need to normalise it
+            continue
         code = at(row, i_code)
-        if level not in L.LEVELS or code is None:
+        if code is None:
             continue
         code = as_text(code).strip()
         if level not in ("indicator", "detail"):  # a header row: only the notes typed beside it (auditors' words)

@@ -787,9 +787,9 @@ def render(catalog: Catalog, language: str, audit: Audit | None = None, out: str
 def _write_book(temp: Path, catalog: Catalog, language: str, audit: Audit, fmt_name: str, password: str | None,
                 protected: bool, interpreters: Mapping[str, str] | None, **context: Any) -> None:
     """The workbook itself, written to `temp` (XlsxWriter's own temporary files beside it)."""
-    import xlsxwriter  # only when a file is written: the buttons record cells without it (spi4xl.xl.grid)
+    from spi4xl.workbook.book import Workbook  # XlsxWriter only when a file is written: the buttons record cells without it
 
-    book = xlsxwriter.Workbook(str(temp), {"strings_to_numbers": False, "strings_to_formulas": False,
+    book = Workbook(str(temp), {"strings_to_numbers": False, "strings_to_formulas": False,
                                            "strings_to_urls": False, "tmpdir": str(temp.parent)})
     book.set_properties({
         "title": ui("start.title", language), "subject": catalog.id, "author": "spi4xl",

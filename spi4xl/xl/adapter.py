@@ -481,12 +481,12 @@ def formula_disagreements(live: Live, scores: Scores) -> int:
     if table is None:
         return 0
     units, seen, differ = _units(scores), set(), 0
-    for row in table.records():
-        key = (as_text(row.get("level")), as_text(row.get("code")))
+    for r in range(table.first_row, len(table.rows)):
+        key = (as_text(table.value(r, "level")), as_text(table.value(r, "code")))
         if key not in units:
             continue
         seen.add(key)
-        cached, expected = row.get("score"), units[key].score
+        cached, expected = table.value(r, "score"), units[key].score
         if not isinstance(cached, (int, float)) or isinstance(cached, bool):
             cached = None
         if (cached is None) != (expected is None) or (cached is not None and abs(cached - expected) > 1e-9):

@@ -226,7 +226,7 @@ def render_grids(catalog: Catalog, language: str, audit: Audit, roles: Iterable[
         if writer.role == "findings" and cells is not None:
             ctx.cells = dict(cells)
         before = len(book.sheets)
-        writer.write(book, ctx)
+        _write_sheet(writer, book, ctx)
         if len(book.sheets) > before:
             written[writer.role] = book.sheets[-1]
     sheet_role = {sheet.name: role for role, sheet in written.items()}
@@ -241,6 +241,41 @@ def render_grids(catalog: Catalog, language: str, audit: Audit, roles: Iterable[
                     defined, ctx.scores, conversion_rows, rendered_cells)
 
 
+# Sheets whose cells depend only on the catalog, the language, the audit's scope and the sheet names, never on
+# what is answered (the results sheet: formulas over the questionnaire): written once per such key, then
+# replayed, with the defined names and results spans their writer sets. tests/test_xl_grid.py checks a replay
+# against a fresh write.
+STATIC_ROLES = ("results",)
+STATIC_GRIDS: dict[tuple, tuple[dict, list, dict, dict]] = {}
+STATIC_LIMIT = 64
+
+
+def _write_sheet(writer: Any, book: GridBook, ctx: Any) -> None:
+    """One sheet writer's cells into `book`, from STATIC_GRIDS when its role is static and was written before."""
+    if writer.role not in STATIC_ROLES:
+        writer.write(book, ctx)
+        return
+    audit = ctx.audit
+    key = (writer.role, ctx.catalog.content_hash, ctx.lang, audit.profile,
+           None if audit.modules is None else tuple(audit.modules), tuple(sorted(ctx.sheet_names.items())))
+    if key in STATIC_GRIDS:
+        cells, merged, names, spans = STATIC_GRIDS[key]
+        sheet = book.add_worksheet(ctx.sheet_names[writer.role])
+        sheet.cells, sheet.merged = dict(cells), list(merged)
+        book.names.update(names)
+        ctx.spans.update(spans)
+        return
+    names = dict(book.names)
+    before = len(book.sheets)
+    writer.write(book, ctx)
+    if len(book.sheets) == before + 1:
+        sheet = book.sheets[-1]
+        if len(STATIC_GRIDS) >= STATIC_LIMIT:
+            STATIC_GRIDS.clear()
+        STATIC_GRIDS[key] = (dict(sheet.cells), list(sheet.merged),
+                             {k: v for k, v in book.names.items() if names.get(k) != v}, dict(ctx.spans))
+
+
 def excel_text(value: Any) -> Any:
     """A grid value as it must be written for Excel to keep it as it is.
 
@@ -250,7 +285,15 @@ def excel_text(value: Any) -> Any:
     """
     if isinstance(value, Formula) or not isinstance(value, str):
         return value
-    return "'" + value if _COERCED.match(value) else value
+    written = _WRITTEN.get(value)
+    if written is None:
+        written = "'" + value if _COERCED.match(value) else value
+        if len(_WRITTEN) < 65536:  # the same labels come back with every job
+            _WRITTEN[value] = written
+    return written
+
+
+_WRITTEN: dict[str, str] = {}
 
 
 _COERCED = re.compile(
