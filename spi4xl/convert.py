@@ -32,8 +32,8 @@ def convert(src: Path, lang: str, out: Path, edition: str | None = None) -> dict
                                            before.evidence.get(code, ""), before.flags.get(code, "")))
     audit = replace(before, edition=catalog.edition, catalog_version=catalog.version, language=lang)
     render(catalog, lang, audit, out, findings=result.findings, conversion=changed)
-    scope = {i.code for i in catalog.indicators(audit.profile, audit.modules)}
-    scope |= {d.code for i in catalog.indicators(audit.profile, audit.modules) for d in i.details}
+    scope = {i.code for i in catalog.indicators(audit.profile, audit.modules, audit.departments)}
+    scope |= {d.code for i in catalog.indicators(audit.profile, audit.modules, audit.departments) for d in i.details}
     typed = audit.typed_codes()
     return {
         "input": str(src), "output": str(out),

@@ -31,6 +31,7 @@ import operator
 from typing import Any
 
 from spi4xl.audit import Audit, answer_key, as_text
+from spi4xl.catalog.departments import owns_field
 from spi4xl.catalog.model import CORE_MODULE, Catalog, OrgField
 from spi4xl.findings import Finding, named
 from spi4xl.scoring import catalog_index, evaluate, scope_of
@@ -159,7 +160,7 @@ def _organization(audit: Audit, catalog: Catalog, typed_unparsed: set[str]) -> l
     for field in catalog.org_fields:
         value = audit.org.get(field.id)
         if _blank(value):
-            if field.mandatory and field.id not in typed_unparsed:
+            if field.mandatory and field.id not in typed_unparsed and owns_field(catalog, field.id, audit.departments):
                 out.append(Finding("org.missing", ERROR, field.id, ORGANIZATION))
             continue
         ok, number = _typed(field, value)
@@ -190,7 +191,7 @@ def _organization(audit: Audit, catalog: Catalog, typed_unparsed: set[str]) -> l
 # --- Questionnaire ----------------------------------------------------------------------------
 def _questionnaire(audit: Audit, catalog: Catalog) -> list[Finding]:
     out: list[Finding] = []
-    scope = scope_of(catalog, audit.profile, audit.modules)
+    scope = scope_of(catalog, audit.profile, audit.modules, audit.departments)
     answers, comments = audit.answers, audit.comments
     na_keys = _na_keys(catalog)
     unparsed_answers = {code: raw for (code, column), raw in audit.unparsed.items() if column == "answer"}

@@ -6,6 +6,7 @@ import re
 from dataclasses import dataclass
 
 from spi4xl.po import Translations, catalog_translations, msgctxt
+from spi4xl.catalog.departments import field_departments
 from spi4xl.catalog.loader import catalog_root
 from spi4xl.catalog.model import Catalog
 from spi4xl.ui import LANGUAGES, ui, ui_source, ui_translations
@@ -39,6 +40,8 @@ def translation_reports(catalog: Catalog) -> dict[tuple[str, str], Translations]
 
 
 def check_catalog(catalog: Catalog) -> list[Problem]:
+    """Problems to list; a broken departments.yaml raises its CatalogError like any broken catalog file."""
+    field_departments(catalog)
     problems: list[Problem] = []
     for report in translation_reports(catalog).values():
         for entry in report.entries:

@@ -20,14 +20,15 @@ from spi4xl.catalog.loader import edition_dir
 from spi4xl.catalog.model import PROFILES, Catalog
 from spi4xl.errors import Spi4xlError, shown
 from spi4xl.findings import Finding, named
+from spi4xl.merge import STATUSES, MergeEntry
 from spi4xl.ui import ui_all
 from spi4xl.validation import field_labels
 from spi4xl.workbook import layout as L
-from spi4xl.workbook.names import parse_modules_name, parse_profile, parse_status
+from spi4xl.workbook.names import parse_departments_name, parse_modules_name, parse_origin, parse_profile, parse_status
 from spi4xl.workbook.values import open_book, raw_rows
 
 REQUIRED_ROLES = ("settings", "questionnaire", "organization", "start")
-ROLES_READ = (*REQUIRED_ROLES, "conversion")
+ROLES_READ = (*REQUIRED_ROLES, "conversion", "merge")
 
 
 @dataclass
@@ -38,6 +39,17 @@ class ReadResult:
     cells: dict[tuple[str, str], str] = field(default_factory=dict)  # (role, item) -> A1 of its input cell
     fingerprints: dict[str, str] = field(default_factory=dict)  # code -> fingerprint of the text it showed
     catalog: Catalog | None = None
+    saved: str = ""  # when the file was last saved (its document properties), "" when not known
+    columns: dict[str, dict[str, str]] = field(default_factory=dict)  # role -> column id -> its letters here
+
+    def cell_of(self, role: str, item: str, column: str) -> str:
+        """'Sheet'!A1 of an item's `column` in this file (its row's input cell when that column is not there)."""
+        a1 = self.cells.get((role, item), "")
+        if not a1:
+            return ""
+        letters = self.columns.get(role, {}).get(column)
+        row = a1.lstrip("ABCDEFGHIJKLMNOPQRSTUVWXYZ")
+        return f"'{self.sheets[role]}'!{letters + row if letters else a1}"
 
 
 EDITION_RX = re.compile(r"[a-z0-9][a-z0-9._-]*", re.IGNORECASE)
@@ -115,7 +127,9 @@ class _LazySheets(Mapping):
 def read_workbook(path: str | Path) -> ReadResult:
     """Read every answer, comment, flag, evidence type, Organization Information value and metadata item."""
     sheets = _LazySheets(Path(path))
-    return read_tables(find_role_tables(sheets, str(path), sheets.hidden() | _unneeded_names()), str(path))
+    result = read_tables(find_role_tables(sheets, str(path), sheets.hidden() | _unneeded_names()), str(path))
+    result.saved = sheets.book.package.modified()
+    return result
 
 
 def read_values(sheets: Mapping[str, list[list[Any]]], path: str = "workbook") -> ReadResult:
@@ -138,7 +152,10 @@ def read_tables(tables: Mapping[str, L.Table], path: str) -> ReadResult:
     audit = Audit(edition=edition, catalog_version=settings.get("catalog_version", ""),
                   language=language if language in catalog.languages else "en",
                   profile=parse_profile(settings.get("profile")) or PROFILES[0],
-                  modules=parse_modules_name(catalog, settings.get("modules")))
+                  modules=parse_modules_name(catalog, settings.get("modules")),
+                  departments=parse_departments_name(catalog, settings.get("departments")),
+                  audit_id=settings.get("audit_id", ""), origin=parse_origin(catalog, settings.get("origin")),
+                  created=settings.get("created", ""), updated=settings.get("updated", ""))
     result = ReadResult(audit, sheets={role: t.name for role, t in tables.items()}, catalog=catalog)
     understood = {"language": settings.get("language") in catalog.languages,
                   "profile": parse_profile(settings.get("profile")) is not None}
@@ -151,6 +168,9 @@ def read_tables(tables: Mapping[str, L.Table], path: str) -> ReadResult:
     _read_start(tables["start"], catalog, result)
     if "conversion" in tables:
         _read_conversion(tables["conversion"], catalog, result)
+    if "merge" in tables:
+        audit.merged = _read_merge(tables["merge"], catalog)
+    result.columns = {role: {cid: L.col_name(i) for cid, i in t.columns.items()} for role, t in tables.items()}
     _report_missing_rows(catalog, result)
     result.findings = named(result.findings, field_labels(catalog))
     return result
@@ -216,7 +236,7 @@ def _report_missing_rows(catalog: Catalog, result: ReadResult) -> None:
     (the Results formulas count them too, from the catalog's totals)."""
     audit = result.audit
     kept = audit.typed_codes()  # e.g. on the conversion sheet
-    for ind in catalog.indicators(audit.profile, audit.modules):
+    for ind in catalog.indicators(audit.profile, audit.modules, audit.departments):
         for code in (ind.code, *(d.code for d in ind.details)):
             if ("questionnaire", code) not in result.cells and code not in kept:
                 result.findings.append(Finding("row.missing", "warning", code, "questionnaire", "", {}))
@@ -319,3 +339,14 @@ def _read_conversion(t: L.Table, catalog: Catalog, result: ReadResult) -> None:
         for column, target in (("comment", audit.comments), ("flag", audit.flags)):
             if text := as_text(t.value(r, column)):
                 target[code] = text
+
+
+def _read_merge(t: L.Table, catalog: Catalog) -> tuple[MergeEntry, ...]:
+    """The merge report's rows, from the hidden columns that hold them whatever the workbook's language."""
+    entries = []
+    for r in range(t.first_row, len(t.rows)):
+        text = lambda column: as_text(t.value(r, column))  # noqa: E731
+        if text("status_code") in STATUSES and text("item"):
+            entries.append(MergeEntry(text("status_code"), text("field"), text("item"), text("value_code"),
+                                      text("file"), parse_origin(catalog, text("origin")), text("source"), text("rule_code"), text("other_code")))
+    return tuple(entries)

@@ -389,7 +389,7 @@ def populate(book: Any, *, alert: bool = True) -> Report:
     colour(live, fills)
     t = lambda key: ui(key, audit.language)  # noqa: E731
     modules, profile = modules_name(catalog, audit.modules, audit.language), profile_name(audit.profile, audit.language)
-    lines = [f"{t('sheet.questionnaire')}: {len(catalog.indicators(audit.profile, audit.modules))}",
+    lines = [f"{t('sheet.questionnaire')}: {len(catalog.indicators(audit.profile, audit.modules, audit.departments))}",
              f"{t('meta.language')}: {audit.language}   {t('meta.profile')}: {profile}   {t('meta.modules')}: {modules}"]
     if rendered.conversion:
         lines.append(f"{t('sheet.conversion')}: {rendered.conversion}")
