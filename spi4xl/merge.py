@@ -82,6 +82,13 @@ class Merged:
         return [e for e in self.entries if e.status == "conflict"]
 
 
+def item_role(catalog: Any, item: str) -> str:
+    """The sheet role an audit item is typed on: questionnaire codes, Organization fields, audit information."""
+    if item in META_FIELDS:
+        return "start"
+    return "organization" if any(f.id == item for f in catalog.org_fields) else "questionnaire"
+
+
 def dict_fields() -> tuple[str, ...]:
     """The audit's fields merged key by key: every dict field but `unparsed` (whose text joins its slot)."""
     return tuple(f.name for f in dataclasses.fields(Audit) if f.default_factory is dict and f.name != "unparsed")

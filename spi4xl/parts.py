@@ -19,12 +19,9 @@ from spi4xl.catalog.model import Catalog
 from spi4xl.convert import refuse_overwrite
 from spi4xl.errors import Spi4xlError
 from spi4xl.identity import new_audit_id, now, stamped
-from spi4xl.merge import Merged, Source, merge, slots, with_slots
-from spi4xl.workbook.read import ReadResult, read_workbook
-from spi4xl.workbook.render import item_role, render
-
-ROLE_COLUMNS = {"answers": "answer", "comments": "comment", "evidence": "evidence", "flags": "flag"}
-
+from spi4xl.merge import Merged, item_role, merge, slots, with_slots
+from spi4xl.workbook.read import merge_source, read_workbook
+from spi4xl.workbook.render import render
 
 def departments_in_scope(catalog: Catalog, audit: Audit) -> list[str]:
     """The departments that answer at least one indicator of the audit's profile and modules, in catalog order."""
@@ -95,18 +92,6 @@ def build_parts(edition: str, departments: list[str], langs: list[str], formats:
     return written
 
 
-def source(result: ReadResult, path: Path) -> Source:
-    """A read file as a merge source: its cells named by sheet and column of that file."""
-    catalog = result.catalog
-
-    def cell(field: str, item: str) -> str:
-        role = item_role(catalog, item)
-        return result.cell_of(role, item, ROLE_COLUMNS.get(field, "value") if role == "questionnaire" or field in ROLE_COLUMNS
-                              else "value")
-
-    return Source(result.audit, path.name, result.saved, cell)
-
-
 def merge_files(parts: list[Path], into: Path, out: Path, prefer: str = "parts", force: bool = False,
                 on_skip=None) -> dict[str, Any]:
     """Merge the parts into a new workbook `out`; unreadable parts are skipped (`on_skip(path, error)`), except
@@ -117,14 +102,14 @@ def merge_files(parts: list[Path], into: Path, out: Path, prefer: str = "parts",
     sources, skipped = [], []
     for path in parts:
         try:
-            sources.append(source(read_workbook(path), path))
+            sources.append(merge_source(read_workbook(path), path.name))
         except Spi4xlError as exc:
             if prefer == "fail":
                 raise
             skipped.append({"file": str(path), "code": exc.code, "message": exc.message()})
             if on_skip is not None:
                 on_skip(path, exc)
-    merged = merge(source(base_read, into), sources, prefer, force)
+    merged = merge(merge_source(base_read, into.name), sources, prefer, force)
     render(base_read.catalog, merged.audit.language, merged.audit, out)
     return report(merged, into, out, parts, skipped)
 

@@ -21,6 +21,7 @@ are ignored. Every code's English message and fix hint live in spi4xl/ui/en/vali
 | detail.contradiction | warning | questionnaire | indicator code | yes, count |
 | dimension.overestimated | warning | questionnaire | dimension code | count, commented |
 | audit.incomplete | info | questionnaire | "" | count |
+| department.unanswered | info | questionnaire | department code (merged audits only) | count, codes |
 """
 
 from __future__ import annotations
@@ -209,6 +210,7 @@ def _questionnaire(audit: Audit, catalog: Catalog) -> list[Finding]:
         return raw is not None and answer_key(as_text(raw)) in na_keys
 
     unanswered_mandatory = 0
+    by_department: dict[str, list[str]] = {}  # department -> its mandatory indicators nobody answered
     dims: dict[str, list[int]] = {}  # dimension -> [scored, all Yes, commented]
     for item, _units in scope.items:
         ind = item.indicator
@@ -228,6 +230,7 @@ def _questionnaire(audit: Audit, catalog: Catalog) -> list[Finding]:
                     out.append(Finding("answer.missing", ERROR, dcode, QUESTIONNAIRE))
         if not done and ind.mandatory:
             unanswered_mandatory += 1
+            by_department.setdefault(ind.department, []).append(code)
         if is_na and not commented:
             out.append(Finding("answer.na_no_comment", WARNING, code, QUESTIONNAIRE))
         if value is not None and value > 0 and not commented:
@@ -253,4 +256,10 @@ def _questionnaire(audit: Audit, catalog: Catalog) -> list[Finding]:
                                values={"count": scored, "commented": commented}))
     if unanswered_mandatory:
         out.append(Finding("audit.incomplete", INFO, "", QUESTIONNAIRE, values={"count": unanswered_mandatory}))
+    if audit.merged:  # a merged audit: whom to chase, department by department
+        for dep in catalog.departments:
+            if codes := by_department.get(dep.code):
+                names = {lang: catalog.text(dep.key, "name", lang) for lang in catalog.languages}
+                out.append(Finding("department.unanswered", INFO, dep.code, QUESTIONNAIRE,
+                                   values={"count": len(codes), "codes": ", ".join(codes)}, names=names))
     return out

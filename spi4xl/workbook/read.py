@@ -20,7 +20,7 @@ from spi4xl.catalog.loader import edition_dir
 from spi4xl.catalog.model import PROFILES, Catalog
 from spi4xl.errors import Spi4xlError, shown
 from spi4xl.findings import Finding, named
-from spi4xl.merge import STATUSES, MergeEntry
+from spi4xl.merge import STATUSES, MergeEntry, Source, item_role
 from spi4xl.ui import ui_all
 from spi4xl.validation import field_labels
 from spi4xl.workbook import layout as L
@@ -350,3 +350,17 @@ def _read_merge(t: L.Table, catalog: Catalog) -> tuple[MergeEntry, ...]:
             entries.append(MergeEntry(text("status_code"), text("field"), text("item"), text("value_code"),
                                       text("file"), parse_origin(catalog, text("origin")), text("source"), text("rule_code"), text("other_code")))
     return tuple(entries)
+
+
+COLUMN_OF_FIELD = {"answers": "answer", "comments": "comment", "evidence": "evidence", "flags": "flag"}
+
+
+def merge_source(result: ReadResult, name: str) -> Source:
+    """A file read, as `spi4xl.merge` takes it: its audit, its save time, and its cells by sheet and column."""
+    catalog = result.catalog
+
+    def cell(field_: str, item: str) -> str:
+        role = item_role(catalog, item)
+        return result.cell_of(role, item, COLUMN_OF_FIELD.get(field_, "answer") if role == "questionnaire" else "value")
+
+    return Source(result.audit, name, result.saved, cell)

@@ -24,6 +24,7 @@ from spi4xl.catalog.model import CORE_MODULE, PROFILES, Catalog, Indicator
 from spi4xl.errors import Spi4xlError
 from spi4xl.findings import Finding
 from spi4xl.identity import parse_time
+from spi4xl.merge import item_role
 from spi4xl.output import atomic_output, close_workbook
 from spi4xl.scoring import Scores, UnitScore, score
 from spi4xl.ui import ui
@@ -664,13 +665,6 @@ def write_conversion(book, ctx: RenderContext) -> None:
 MERGE_COLUMNS = {"answers": "col.answer", "comments": "col.comment", "evidence": "col.evidence", "flags": "col.flag"}
 
 
-def item_role(catalog: Catalog, item: str) -> str:
-    """The sheet role an audit item is typed on: questionnaire codes, Organization fields, audit information."""
-    if item in META_FIELDS:
-        return "start"
-    return "organization" if any(f.id == item for f in catalog.org_fields) else "questionnaire"
-
-
 def _merge_value(ctx: RenderContext, entry_field: str, item: str, text: str) -> str:
     """A merged value as the auditor reads it: answers, evidence types and choices by name in the workbook's language."""
     if not text:
@@ -861,11 +855,11 @@ def _write_book(temp: Path, catalog: Catalog, language: str, audit: Audit, fmt_n
     start = book.get_worksheet_by_name(ctx.sheet_names["start"])
     labels = {k: ctx.t(f"button.{k}") for k in JOBS}
     if fmt_name == "xlsm":
-        from spi4xl.workbook.vba import add_buttons, add_vba  # pyopenvba: only for macro workbooks
+        from spi4xl.workbook.vba import MACROS, add_buttons, add_vba  # pyopenvba: only for macro workbooks
 
         _write_xlwings_conf(book, ctx, interpreters)
         add_vba(book, book.worksheets())
-        add_buttons(start, 1, 4, labels)
+        add_buttons(start, 1, 4, {k: ctx.t(f"button.{k}") for k in MACROS})
     else:  # Office.js add-in buttons: named shapes
         add_sheet_buttons(start, ctx.sheet_names["start"], labels)
     close_workbook(book)
