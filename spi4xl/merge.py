@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any, Callable, Hashable, Iterable, Mapping
 
 from spi4xl.audit import META_FIELDS, Audit, as_text
@@ -86,18 +87,24 @@ def item_role(catalog: Any, item: str) -> str:
     """The sheet role an audit item is typed on: questionnaire codes, Organization fields, audit information."""
     if item in META_FIELDS:
         return "start"
-    return "organization" if any(f.id == item for f in catalog.org_fields) else "questionnaire"
+    return "organization" if item in _field_ids(catalog) else "questionnaire"
 
 
-def dict_fields() -> tuple[str, ...]:
-    """The audit's fields merged key by key: every dict field but `unparsed` (whose text joins its slot)."""
-    return tuple(f.name for f in dataclasses.fields(Audit) if f.default_factory is dict and f.name != "unparsed")
+@lru_cache(maxsize=8)
+def _field_ids(catalog: Any) -> frozenset[str]:
+    return frozenset(f.id for f in catalog.org_fields)
+
+
+def dict_fields(audit: Audit) -> tuple[str, ...]:
+    """The audit's fields merged key by key: every dict field but `unparsed` (whose text joins its slot), so a
+    field added to the model later is merged, split and reported without a change here."""
+    return tuple(f.name for f in dataclasses.fields(audit) if f.default_factory is dict and f.name != "unparsed")
 
 
 def slots(audit: Audit) -> dict[tuple[str, Hashable], Any]:
     """(field, key) -> the non-blank value typed there, understood or not."""
     out: dict[tuple[str, Hashable], Any] = {}
-    for name in dict_fields():
+    for name in dict_fields(audit):
         for key, value in getattr(audit, name).items():
             if value is not None and as_text(value).strip():
                 out[(name, key)] = value
@@ -111,7 +118,7 @@ def slots(audit: Audit) -> dict[tuple[str, Hashable], Any]:
 
 def with_slots(audit: Audit, values: Mapping[tuple[str, Hashable], Any]) -> Audit:
     """The audit holding exactly these slots, each in its field (unread text back in `unparsed`)."""
-    fields: dict[str, dict] = {name: {} for name in (*dict_fields(), "unparsed")}
+    fields: dict[str, dict] = {name: {} for name in (*dict_fields(audit), "unparsed")}
     for (name, key), value in values.items():
         if name == "unparsed":
             fields["unparsed"][key] = value.text
@@ -142,11 +149,11 @@ def check_parts(base: Source, parts: Iterable[Source], force: bool = False) -> s
 
 def _newest(sources: list[tuple[Source, Any]]) -> tuple[Source, Any]:
     """The value of the file saved last; at the same time (or none known), the first file name."""
-    return sorted(sources, key=lambda sv: (_negated(sv[0].time), sv[0].file))[0]
+    return sorted(sources, key=lambda sv: (not sv[0].time, _negated(sv[0].time), sv[0].file))[0]
 
 
 def _negated(time: str) -> tuple:
-    return tuple(-ord(ch) for ch in time)  # later times first, unknown ("") last
+    return tuple(-ord(ch) for ch in time)  # later times first (unknown ones after every known one)
 
 
 def merge(base: Source, parts: Iterable[Source], prefer: str = "parts", force: bool = False) -> Merged:
@@ -159,7 +166,9 @@ def merge(base: Source, parts: Iterable[Source], prefer: str = "parts", force: b
     audit_id = check_parts(base, parts, force)
     base_slots = slots(base.audit)
     part_slots = [(p, slots(p.audit)) for p in parts]
-    keys = sorted(set(base_slots).union(*(s for _, s in part_slots)), key=_slot_order)
+    order = dict_fields(base.audit)
+    keys = sorted(set(base_slots).union(*(s for _, s in part_slots)),
+                  key=lambda k: (order.index(k[0]) if k[0] in order else len(order), str(k[1])))
     out: dict[tuple[str, Hashable], Any] = {}
     entries: list[MergeEntry] = []
     for key in keys:
@@ -179,11 +188,6 @@ def merge(base: Source, parts: Iterable[Source], prefer: str = "parts", force: b
                                  updated=max(times, default=base.audit.updated),
                                  merged=(*base.audit.merged, *entries))
     return Merged(merged, entries)
-
-
-def _slot_order(key: tuple[str, Hashable]) -> tuple:
-    order = dict_fields()
-    return (order.index(key[0]) if key[0] in order else len(order), str(key[1]))
 
 
 def _choose(key: tuple[str, Hashable], base: Source, old: Any, given: list[tuple[Source, Any]],
