@@ -146,7 +146,7 @@ CONVERSION = SheetRole("conversion", "sheet.conversion", _cols(
 ))
 
 MERGE = SheetRole("merge", "sheet.merge", _cols(  # spi4xl merge: who answered what, every conflict (spi4xl.merge)
-    ("status", "col.status", 13),  # added, changed, conflict: by name in the workbook's language
+    ("status", "col.status", 18),  # added, changed, conflict: by name in the workbook's language
     ("subject", "col.item", 20),  # a code, a field's label, an audit information label
     ("what", "col.merge_what", 14),  # the column: answer, comment, evidence type, flag, value
     ("value", "col.value", 24),  # the value this row is about (a conflict: the one set aside)
