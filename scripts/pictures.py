@@ -107,7 +107,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"wrote {target.relative_to(ROOT) if target.is_relative_to(ROOT) else target}")
         merged = merged_sample(Path(tmp))
         (png,) = office.to_png(merged, Path(tmp) / "merge", sheets=[sheet_names("en")["merge"]], dpi=args.dpi,
-                               crop=(round(1100 * args.dpi / 72), round(260 * args.dpi / 72)))
+                               crop=(round(1180 * args.dpi / 72), round(260 * args.dpi / 72)))
         png.replace(args.out / "merge-report-en.png")
         print(f"wrote {args.out / 'merge-report-en.png'}")
         printed_pictures(office, Path(tmp), args.out, args.print_dpi)
