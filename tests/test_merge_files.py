@@ -135,6 +135,8 @@ def test_conflicts_keep_both_values_in_the_report_through_convert(audit_file, pa
     b, _ = fill(parts[0], tmp_path / "hr-binta.xlsx", "en", {code: no})
     assert run(capsys, "merge", str(a), str(b), "--into", str(audit_file), "--out", str(tmp_path / "m.xlsx"))[0] == 0
     assert run(capsys, "convert", str(tmp_path / "m.xlsx"), "--lang", "es", "--out", str(tmp_path / "m-es.xlsx"))[0] == 0
+    ids = {read_workbook(path).audit.audit_id for path in (a, tmp_path / "m.xlsx", tmp_path / "m-es.xlsx")}
+    assert len(ids) == 1 and "" not in ids  # convert keeps the audit id
     for path in (tmp_path / "m.xlsx", tmp_path / "m-es.xlsx"):
         audit = read_workbook(path).audit
         [conflict] = [e for e in audit.merged if e.status == "conflict"]
@@ -232,3 +234,17 @@ def test_the_merge_button_writes_what_spi4xl_merge_writes(audit_file, filled, tm
     prompt, title = log["alerts"][0][:2]
     assert title == ui("button.merge", "fr") and prompt.startswith("3 fichier(s) fusionné(s)")
     assert report.job == "merge"
+
+
+def test_populate_keeps_the_identity_of_a_part(parts, tmp_path, monkeypatch) -> None:
+    enable_xlwings_pro(monkeypatch)
+    before = read_workbook(parts[1]).audit
+    book = xw.Book(json=payload(parts[1], "VBA"))
+    adapter.populate(book)
+    actions = book.json()["actions"]
+    book.close()
+    replay(actions, parts[1], tmp_path / "populated.xlsx")
+    after = read_workbook(tmp_path / "populated.xlsx").audit
+    identity = ("audit_id", "origin", "created", "updated", "departments")
+    assert [getattr(after, k) for k in identity] == [getattr(before, k) for k in identity]
+    assert after.departments == ("finance",)
