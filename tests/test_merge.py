@@ -7,7 +7,6 @@ back into the original plus the edits; copies of one part edited at random give 
 from __future__ import annotations
 
 import dataclasses
-import datetime as dt
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -19,7 +18,7 @@ from audits import CATALOG, CLEAN_ORG, TEXT, audits, random_audit
 from spi4xl.audit import Audit
 from spi4xl.catalog.departments import department_items, field_departments, owns_field
 from spi4xl.errors import Spi4xlError
-from spi4xl.merge import RULES, Source, Unread, merge, slots
+from spi4xl.merge import RULES, Source, merge, slots
 from spi4xl.parts import departments_in_scope, part_of
 
 ID = "5f1c0ffee0ddba11"

@@ -47,8 +47,10 @@ def field_departments(catalog: Catalog) -> Mapping[str, str] | None:
 
 def owns_field(catalog: Catalog, field_id: str, departments: Iterable[str] | None) -> bool:
     """Whether a part for `departments` (None: the whole audit) holds this Organization field."""
+    if departments is None:  # the whole audit: no file to look at (a catalog bundled without its folder works too)
+        return True
     owners = field_departments(catalog)
-    return departments is None or owners is None or owners.get(field_id) in set(departments)
+    return owners is None or owners.get(field_id) in set(departments)
 
 
 def department_items(catalog: Catalog, departments: Iterable[str] | None) -> set[str]:
@@ -58,14 +60,3 @@ def department_items(catalog: Catalog, departments: Iterable[str] | None) -> set
     for ind in catalog.indicators(departments=departments):
         out |= {ind.code, ind.practice, ind.standard, ind.dimension, *(d.code for d in ind.details)}
     return out
-
-
-def department_of(catalog: Catalog, code: str) -> str | None:
-    """The department answering an indicator, detail item or Organization field; None for anything else."""
-    node = catalog.node(code)
-    if node is not None and hasattr(node, "indicator"):
-        node = catalog.node(node.indicator)
-    if node is not None and hasattr(node, "department"):
-        return node.department
-    owners = field_departments(catalog)
-    return owners.get(code) if owners else None
