@@ -17,6 +17,7 @@ Every value a part brought is a row of the report; a conflict's losing value sta
 from __future__ import annotations
 
 import dataclasses
+import json
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any, Callable, Hashable, Iterable, Mapping
@@ -219,7 +220,14 @@ def _choose(key: tuple[str, Hashable], base: Source, old: Any, given: list[tuple
 
 
 def _token(value: Any) -> tuple:
-    return (True, value.text) if isinstance(value, Unread) else (False, value)
+    """What two values are compared by: unread text apart from a value, mappings and lists by content."""
+    if isinstance(value, Unread):
+        return True, value.text
+    try:
+        hash(value)
+    except TypeError:  # a field whose values are mappings or lists (rows of a table kept per item)
+        return False, json.dumps(value, sort_keys=True, default=str)
+    return False, value
 
 
 def _by_value(sources: list[tuple[Source, Any]], won: Any) -> list[tuple[Source, Any]]:

@@ -111,15 +111,19 @@ def test_a_blank_never_erases_and_identity_comes_from_the_audit() -> None:
 class PlannedAudit(Audit):
     """The audit model with one more field, as the action plan will add: merged without a change to spi4xl.merge."""
 
-    action_plan: dict[str, str] = field(default_factory=dict)
+    action_plan: dict[str, dict] = field(default_factory=dict)  # indicator -> its row (owner, due date, ...)
 
 
 def test_a_field_added_to_the_model_is_merged_too() -> None:
-    base = PlannedAudit(CATALOG.edition, audit_id=ID, action_plan={"1A.1.1": "board to approve"})
-    part = PlannedAudit(CATALOG.edition, audit_id=ID, action_plan={"1A.1.1": "board to approve by June", "2B.3.1": "HR"})
-    result = merge(src(base, "audit.xlsx"), [src(part, "hr.xlsx")])
-    assert result.audit.action_plan == {"1A.1.1": "board to approve by June", "2B.3.1": "HR"}
-    assert {(e.field, e.status) for e in result.entries} == {("action_plan", "changed"), ("action_plan", "added")}
+    row = {"owner": "board", "due": "2027-06-30"}
+    base = PlannedAudit(CATALOG.edition, audit_id=ID, action_plan={"1A.1.1": row})
+    part = PlannedAudit(CATALOG.edition, audit_id=ID, action_plan={"1A.1.1": {**row, "due": "2027-03-31"},
+                                                                   "2B.3.1": {"owner": "HR"}})
+    same = PlannedAudit(CATALOG.edition, audit_id=ID, action_plan={"1A.1.1": dict(row)})
+    result = merge(src(base, "audit.xlsx"), [src(part, "hr.xlsx"), src(same, "spm.xlsx")])
+    assert result.audit.action_plan == {"1A.1.1": {**row, "due": "2027-03-31"}, "2B.3.1": {"owner": "HR"}}
+    assert {(e.field, e.item, e.status) for e in result.entries} == {("action_plan", "1A.1.1", "changed"),
+                                                                     ("action_plan", "2B.3.1", "added")}
 
 
 # --- departments --------------------------------------------------------------------------------------
