@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any, Callable, Iterable
 
 from spi4xl.audit import Audit
 from spi4xl.catalog import load_catalog
@@ -22,6 +22,7 @@ from spi4xl.identity import new_audit_id, now, stamped
 from spi4xl.merge import Merged, item_role, merge, slots, with_slots
 from spi4xl.workbook.read import merge_source, read_workbook
 from spi4xl.workbook.render import render
+
 
 def departments_in_scope(catalog: Catalog, audit: Audit) -> list[str]:
     """The departments that answer at least one indicator of the audit's profile and modules, in catalog order."""
@@ -54,7 +55,8 @@ def part_name(src: Path, department: str) -> str:
 
 
 def split(src: Path, out_dir: Path, departments: list[str] | None = None) -> list[dict[str, Any]]:
-    """One new workbook per department in `out_dir`; the audit gets its id here if it had none."""
+    """One new workbook per department in `out_dir`, all with the audit's id (a new one when the audit has none:
+    the input file is never rewritten, the parts carry it)."""
     result = read_workbook(src)
     catalog, when = result.catalog, now()
     audit = stamped(result.audit, when)
@@ -93,7 +95,7 @@ def build_parts(edition: str, departments: list[str], langs: list[str], formats:
 
 
 def merge_files(parts: list[Path], into: Path, out: Path, prefer: str = "parts", force: bool = False,
-                on_skip=None) -> dict[str, Any]:
+                on_skip: Callable[[Path, Spi4xlError], None] | None = None) -> dict[str, Any]:
     """Merge the parts into a new workbook `out`; unreadable parts are skipped (`on_skip(path, error)`), except
     with `prefer="fail"`, where they stop the merge like a conflict."""
     for path in (into, *parts):
