@@ -217,6 +217,8 @@ def test_parts_sorted_and_saved_by_libreoffice_merge_the_same(audit_file, filled
         assert codes == sorted(codes, reverse=True)  # sorted, as a user would: descending codes
     assert run(capsys, "merge", *map(str, saved), "--into", str(audit_file), "--out", str(tmp_path / "m.xlsx"))[0] == 0
     assert slots(read_workbook(tmp_path / "m.xlsx").audit) == {**slots(read_workbook(audit_file).audit), **edits}
+    seen = libreoffice.inspect(tmp_path / "m.xlsx")  # the merged workbook opens cleanly, its report sheet there
+    assert not seen["repaired"] and not seen["warnings"] and ui("sheet.merge", "fr") in seen["sheets"]
 
 
 # --- the buttons: merge(book, parts) through xlwings' remote engine -----------------------------------------
