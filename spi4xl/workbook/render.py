@@ -473,7 +473,8 @@ def write_start(book, ctx: RenderContext) -> None:
     for key in L.SETTINGS_KEYS:
         r += 1
         ws.write_string(r, 1, ctx.t(f"meta.{key}"), fmt.bold)
-        ws.write_formula(r, 2, f"={L.SETTING_NAME[key]}", fmt.plain, _setting_values(ctx)[key])
+        # ""& keeps an empty setting (a template's audit id) empty instead of Excel's 0 for a blank cell
+        ws.write_formula(r, 2, f'=""&{L.SETTING_NAME[key]}', fmt.plain, _setting_values(ctx)[key])
     print_one_page(ws, ctx, r, 1, 2)  # the label and value columns: the buttons beside them do not print
     protect(ws, ctx.fmt)
     ws.activate()
