@@ -60,6 +60,35 @@ def printed_pictures(office: LibreOffice, tmp: Path, out: Path, dpi: int) -> Non
             print(f"wrote {target.with_suffix('.png')}")
 
 
+def merged_sample(folder: Path) -> Path:
+    """The English sample split for HR and Finance, filled by three people (two HR copies disagree), merged."""
+    import dataclasses
+
+    from spi4xl.catalog import load_catalog
+    from spi4xl.parts import merge_files, split
+    from spi4xl.workbook.render import render
+
+    catalog = load_catalog()
+    src = ROOT / "samples" / "sample-audit-en.xlsx"
+    hr, finance = (Path(e["file"]) for e in split(src, folder / "parts", ["hr", "finance"]))
+    before = read_workbook(hr).audit.answers
+    hr_codes = [i.code for i in catalog.indicators(departments=("hr",)) if not i.is_checklist][:3]
+    one, other = [a for a in ("yes", "partially", "no") if a != before.get(hr_codes[0])][:2]  # both new: a conflict
+    fills = (
+        (hr, "hr-awa.xlsx", "Awa Diallo", {hr_codes[0]: one, hr_codes[1]: "partially"}, {"staff_total": 318}),
+        (hr, "hr-binta.xlsx", "Binta Sow", {hr_codes[0]: other, hr_codes[2]: "yes"}, {}),
+        (finance, "finance.xlsx", "finance", {}, {"gross_loan_portfolio": 12_400_000_000, "average_loan": 310_000}),
+    )
+    files = []
+    for part, name, who, answers, org in fills:
+        audit = read_workbook(part).audit
+        filled = dataclasses.replace(audit, origin=who, answers={**audit.answers, **answers}, org={**audit.org, **org})
+        files.append(render(catalog, "en", filled, folder / name))
+    out = folder / "merged-en.xlsx"
+    merge_files(files, src, out)
+    return out
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=OUT, help="folder for the PNGs (default: docs/img)")
@@ -76,6 +105,11 @@ def main(argv: list[str] | None = None) -> int:
             target = args.out / f"{name}.png"
             png.replace(target)
             print(f"wrote {target.relative_to(ROOT) if target.is_relative_to(ROOT) else target}")
+        merged = merged_sample(Path(tmp))
+        (png,) = office.to_png(merged, Path(tmp) / "merge", sheets=[sheet_names("en")["merge"]], dpi=args.dpi,
+                               crop=(round(1180 * args.dpi / 72), round(260 * args.dpi / 72)))
+        png.replace(args.out / "merge-report-en.png")
+        print(f"wrote {args.out / 'merge-report-en.png'}")
         printed_pictures(office, Path(tmp), args.out, args.print_dpi)
     return 0
 

@@ -38,6 +38,13 @@ class Audit:
     org: dict[str, Any] = field(default_factory=dict)
     unparsed: dict[tuple[str, str], str] = field(default_factory=dict)
     org_formats: dict[str, str] = field(default_factory=dict, compare=False)
+    # identity (spi4xl.identity): one id for every file of one audit, and where this file comes from
+    audit_id: str = ""  # empty: a blank template, not yet an audit
+    origin: str = ""  # the department (code) or person this file was made for
+    created: str = ""  # ISO date-time the audit was created
+    updated: str = ""  # ISO date-time spi4xl last wrote this file
+    departments: tuple[str, ...] | None = None  # a department's part of the audit (spi4xl split); None: all
+    merged: tuple = ()  # spi4xl.merge.MergeEntry rows of the merge report sheet: what merges chose and set aside
 
     def typed_codes(self) -> set[str]:
         """Every indicator or detail code that holds something the auditor typed."""

@@ -148,6 +148,8 @@ def _split(text: str | None) -> list[str] | None:
 def build_cmd(args: argparse.Namespace) -> int:
     from spi4xl.build import build, default_out_dir, interpreter_settings
 
+    if args.department:
+        return _build_parts(args)
     report = build(args.edition, _split(args.lang), args.profile, parse_modules(args.modules), _split(args.format),
                    Path(args.out) if args.out else default_out_dir(args.check), check=args.check, password=args.password,
                    protected=not args.unprotected,
@@ -160,6 +162,61 @@ def build_cmd(args: argparse.Namespace) -> int:
             print(line)
     if args.check and any(e["status"] != "current" for e in report):
         raise Spi4xlError("cli.templates_stale")
+    return 0
+
+
+def _build_parts(args: argparse.Namespace) -> int:
+    """`build --department hr,finance`: blank department workbooks of one new audit (never the carried templates)."""
+    from spi4xl.catalog import load_catalog
+    from spi4xl.parts import build_parts
+
+    if not args.out or args.check:
+        raise Spi4xlError("cli.department_out")
+    catalog = load_catalog(args.edition)
+    report = build_parts(args.edition, _split(args.department) or [], _split(args.lang) or list(catalog.languages),
+                         _split(args.format) or ["xlsx", "xlsm"], Path(args.out), args.profile, parse_modules(args.modules))
+    if args.json:
+        emit_json(report)
+    else:
+        for entry in report:
+            print(ui("cli.wrote", ui_language(), path=entry["file"]))
+    return 0
+
+
+@command("split")
+def split_cmd(args: argparse.Namespace) -> int:
+    from spi4xl.parts import split
+
+    report = split(Path(args.workbook), Path(args.out), _split(args.departments))
+    if args.json:
+        emit_json(report)
+    else:
+        for entry in report:
+            print(ui("cli.split.wrote", ui_language(), path=entry["file"], department=entry["department"],
+                     count=entry["indicators"]))
+    return 0
+
+
+@command("merge")
+def merge_cmd(args: argparse.Namespace) -> int:
+    from spi4xl.parts import merge_files
+
+    def skipped(path: Path, exc: Spi4xlError) -> None:
+        print(f"spi4xl: {ui('cli.skipped', ui_language(), path=path, code=exc.code, message=exc.message())}",
+              file=sys.stderr)
+
+    report = merge_files([Path(p) for p in args.parts], Path(args.into), Path(args.out), args.prefer, args.force,
+                         on_skip=skipped)
+    if args.json:
+        emit_json(report)
+    else:
+        lang = ui_language()
+        print(ui("cli.merge.wrote", lang, path=report["output"], parts=len(report["parts"]) - len(report["skipped"]),
+                 added=report["added"], changed=report["changed"], conflicts=report["conflicts"]))
+        for e in report["entries"]:
+            if e["status"] == "conflict":
+                print("  " + ui("cli.merge.conflict", lang, item=e["item"], value=e["value"], file=e["file"],
+                                other=e["other"]))
     return 0
 
 
@@ -489,6 +546,28 @@ def build_parser() -> argparse.ArgumentParser:
                    "on macOS (default: none written, so the user's xlwings settings decide)")
     p.add_argument("--paper", choices=PAPERS, help="paper the sheets print on (default by language: "
                    + ", ".join(f"{lang} {paper}" for lang, paper in DEFAULT_PAPER.items()) + ")")
+    p.add_argument("--department", help="comma-separated departments: blank department workbooks of one new "
+                   "audit (one audit id for all), for 'spi4xl merge'; needs --out")
+    p.add_argument("--json", action="store_true", help=JSON_HELP)
+
+    p = sub.add_parser("split", help="one workbook per department, holding that department's indicators, "
+                       "Organization fields and answers (same audit id, language and edition)")
+    p.add_argument("workbook", help=WORKBOOK_HELP)
+    p.add_argument("--by", choices=("department",), default="department", help="how to split (department)")
+    p.add_argument("--departments", help="comma-separated department codes (default: every department with "
+                   "indicators in the audit)")
+    p.add_argument("--out", required=True, help="folder for the parts (named AUDIT-DEPARTMENT.xlsx)")
+    p.add_argument("--json", action="store_true", help=JSON_HELP)
+
+    p = sub.add_parser("merge", help="merge filled department files into a new workbook with a Merge report sheet")
+    p.add_argument("parts", nargs="+", help="the filled parts (any language, any order)")
+    p.add_argument("--into", required=True, help="the audit the parts came from (or a template of the audit)")
+    p.add_argument("--out", required=True, help="the new merged workbook (never an input)")
+    p.add_argument("--prefer", choices=("parts", "blank-only", "newest", "fail"), default="parts",
+                   help="who wins a conflict: parts (default: a part's value replaces the audit's; disagreeing parts: "
+                   "the newest file), blank-only (parts fill only blanks), newest (the file saved last), fail "
+                   "(any conflict or unreadable part stops the merge)")
+    p.add_argument("--force", action="store_true", help="merge parts of another audit id or edition too")
     p.add_argument("--json", action="store_true", help=JSON_HELP)
 
     p = sub.add_parser("read", help="read a filled workbook")

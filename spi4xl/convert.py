@@ -41,9 +41,9 @@ def convert(src: Path, lang: str, out: Path, edition: str | None = None, protect
         findings = [replace(f, item=back.get(f.item, f.item)) for f in findings if f.code != "row.missing"]
     audit = replace(before, edition=catalog.edition, catalog_version=catalog.version, language=lang)
     render(catalog, lang, audit, out, findings=findings, conversion=changed, protected=protected)
-    scope = {i.code for i in catalog.indicators(audit.profile, audit.modules)}
-    scope |= {d.code for i in catalog.indicators(audit.profile, audit.modules) for d in i.details}
-    headers = {c for i in catalog.indicators(audit.profile, audit.modules) for c in (i.dimension, i.standard, i.practice)}
+    indicators = catalog.indicators(audit.profile, audit.modules, audit.departments)
+    scope = {i.code for i in indicators} | {d.code for i in indicators for d in i.details}
+    headers = {c for i in indicators for c in (i.dimension, i.standard, i.practice)}
     typed = audit.typed_codes() - headers
     unplaced = sorted(c for c in typed - scope if catalog.node(c) is None)
     return {

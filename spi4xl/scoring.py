@@ -157,8 +157,8 @@ class _Scope:
 
     __slots__ = ("indicators", "items", "units", "by_kind", "children", "overall", "alinus")
 
-    def __init__(self, catalog: Catalog, items: Mapping[str, _Item], profile: str, modules) -> None:
-        indicators = catalog.indicators(profile=profile, modules=modules)
+    def __init__(self, catalog: Catalog, items: Mapping[str, _Item], profile: str, modules, departments=None) -> None:
+        indicators = catalog.indicators(profile=profile, modules=modules, departments=departments)
         present = {i.code for i in indicators}
         units: list[tuple[str, str, str]] = []
         by_kind: dict[str, list[int]] = {kind: [] for kind in KINDS}
@@ -243,12 +243,12 @@ def catalog_index(catalog: Catalog) -> _CatalogIndex:
     return index
 
 
-def scope_of(catalog: Catalog, profile: str, modules) -> _Scope:
+def scope_of(catalog: Catalog, profile: str, modules, departments=None) -> _Scope:
     index = catalog_index(catalog)
-    key = (profile, None if modules is None else frozenset(modules))
+    key = (profile, None if modules is None else frozenset(modules), None if departments is None else frozenset(departments))
     scope = index.scopes.get(key)
     if scope is None:
-        scope = index.scopes[key] = _Scope(catalog, index.items, profile, modules)
+        scope = index.scopes[key] = _Scope(catalog, index.items, profile, modules, departments)
     return scope
 
 
@@ -296,7 +296,7 @@ def score(audit: Audit, catalog: Catalog | None = None) -> Scores:
     method = catalog.scoring.method
     if method not in METHODS:
         raise ValueError(f"unknown scoring method {method!r}; choose one of {', '.join(METHODS)}")
-    scope = scope_of(catalog, audit.profile, audit.modules)
+    scope = scope_of(catalog, audit.profile, audit.modules, audit.departments)
     answers = audit.answers
     n = len(scope.units)
     total = [0] * n

@@ -23,6 +23,7 @@ are ignored. Every code's English message and fix hint live in spi4xl/ui/en/vali
 | detail.contradiction | warning | questionnaire | indicator code | yes, count |
 | dimension.overestimated | warning | questionnaire | dimension code | count, commented |
 | audit.incomplete | info | questionnaire | "" | count |
+| department.unanswered | info | questionnaire | department code (merged audits only) | count, codes |
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ import operator
 from typing import Any
 
 from spi4xl.audit import PERCENT_FORMAT, Audit, answer_key, as_text
+from spi4xl.catalog.departments import owns_field
 from spi4xl.catalog.model import CORE_MODULE, Catalog, OrgField
 from spi4xl.findings import Finding, named
 from spi4xl.scoring import catalog_index, evaluate, scope_of
@@ -162,7 +164,7 @@ def _organization(audit: Audit, catalog: Catalog, typed_unparsed: set[str]) -> l
     for field in catalog.org_fields:
         value = audit.org.get(field.id)
         if _blank(value):
-            if field.mandatory and field.id not in typed_unparsed:
+            if field.mandatory and field.id not in typed_unparsed and owns_field(catalog, field.id, audit.departments):
                 out.append(Finding("org.missing", ERROR, field.id, ORGANIZATION))
             continue
         ok, number = _typed(field, value)
@@ -216,7 +218,7 @@ def _deposits_and_savers(numbers: dict[str, float]) -> list[Finding]:
 # --- Questionnaire ----------------------------------------------------------------------------
 def _questionnaire(audit: Audit, catalog: Catalog) -> list[Finding]:
     out: list[Finding] = []
-    scope = scope_of(catalog, audit.profile, audit.modules)
+    scope = scope_of(catalog, audit.profile, audit.modules, audit.departments)
     answers, comments = audit.answers, audit.comments
     na_keys = _na_keys(catalog)
     unparsed_answers = {code: raw for (code, column), raw in audit.unparsed.items() if column == "answer"}
@@ -234,6 +236,7 @@ def _questionnaire(audit: Audit, catalog: Catalog) -> list[Finding]:
         return raw is not None and answer_key(as_text(raw)) in na_keys
 
     unanswered_mandatory = 0
+    by_department: dict[str, list[str]] = {}  # department -> its mandatory indicators nobody answered
     dims: dict[str, list[int]] = {}  # dimension -> [scored, all Yes, commented]
     for item, _units in scope.items:
         ind = item.indicator
@@ -253,6 +256,7 @@ def _questionnaire(audit: Audit, catalog: Catalog) -> list[Finding]:
                     out.append(Finding("answer.missing", ERROR, dcode, QUESTIONNAIRE))
         if not done and ind.mandatory:
             unanswered_mandatory += 1
+            by_department.setdefault(ind.department, []).append(code)
         if is_na and not commented:
             out.append(Finding("answer.na_no_comment", WARNING, code, QUESTIONNAIRE))
         if value is not None and value > 0 and not commented:
@@ -278,4 +282,10 @@ def _questionnaire(audit: Audit, catalog: Catalog) -> list[Finding]:
                                values={"count": scored, "commented": commented}))
     if unanswered_mandatory:
         out.append(Finding("audit.incomplete", INFO, "", QUESTIONNAIRE, values={"count": unanswered_mandatory}))
+    if audit.merged:  # a merged audit: whom to chase, department by department
+        for dep in catalog.departments:
+            if codes := by_department.get(dep.code):
+                names = {lang: catalog.text(dep.key, "name", lang) for lang in catalog.languages}
+                out.append(Finding("department.unanswered", INFO, dep.code, QUESTIONNAIRE,
+                                   values={"count": len(codes), "codes": ", ".join(codes)}, names=names))
     return out

@@ -20,12 +20,12 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("text machinery", ("spi4xl.strict_yaml", "spi4xl.po", "spi4xl.bundles")),
     ("interface strings", ("spi4xl.ui",)),
     ("catalog", ("spi4xl.catalog",)),
-    ("audit model", ("spi4xl.audit", "spi4xl.answers", "spi4xl.findings", "spi4xl.migration")),
-    ("scoring and validation", ("spi4xl.scoring", "spi4xl.validation", "spi4xl.key_figures")),
+    ("audit model", ("spi4xl.audit", "spi4xl.answers", "spi4xl.findings", "spi4xl.migration", "spi4xl.identity")),
+    ("scoring and validation", ("spi4xl.scoring", "spi4xl.validation", "spi4xl.key_figures", "spi4xl.merge")),
     ("workbook", ("spi4xl.workbook", "spi4xl.engines")),
     ("xl", ("spi4xl.xl",)),
     ("commands", ("spi4xl", "spi4xl.__main__", "spi4xl.cli", "spi4xl.build", "spi4xl.convert", "spi4xl.assess",
-                  "spi4xl.batch", "spi4xl.compare", "spi4xl.doctor")),
+                  "spi4xl.batch", "spi4xl.compare", "spi4xl.doctor", "spi4xl.parts")),
 )
 
 # The one deliberate exception: an error is data (a code and values) and finds its text in the interface

@@ -13,6 +13,7 @@ import pytest
 from spi4xl.audit import Audit
 from spi4xl.catalog import load_catalog
 from spi4xl.findings import SEVERITIES, Finding
+from spi4xl.merge import MergeEntry
 from spi4xl.ui import LANGUAGES, ui_source, ui_translations
 from spi4xl import validation
 from spi4xl.validation import validate
@@ -88,6 +89,11 @@ def details(code, *values):
     return steps(*(setting("answers", f"{code}.{n}", v) for n, v in enumerate(values, 1)))
 
 
+def merged(audit):
+    """The audit came out of `spi4xl merge`: its merge report holds a row."""
+    audit.merged = (MergeEntry("added", "answers", "1A.1.1", "yes", "hr.xlsx", "hr", "'Questionnaire'!D5", ""),)
+
+
 # (case, change, code, severity, item, sheet)
 TRIGGERS = [
     ("meta missing", removing("metadata", "country"), "meta.missing", "warning", "country", "start"),
@@ -149,6 +155,8 @@ TRIGGERS = [
      "questionnaire"),
     ("overestimated", uncomment_dimension("1"), "dimension.overestimated", "warning", "1", "questionnaire"),
     ("incomplete", removing("answers", "1A.2.1", "2A.1.1"), "audit.incomplete", "info", "", "questionnaire"),
+    ("unanswered after a merge", steps(removing("answers", "1A.2.1"), merged), "department.unanswered", "info",
+     "management", "questionnaire"),
 ]
 
 
@@ -311,3 +319,15 @@ def test_validation_messages_translated(lang):
     keys = {key for key in ui_source() if key[0].startswith("ui.finding.")}
     statuses = {e.key: e.status for e in ui_translations(lang).entries if e.key in keys}
     assert statuses and all(status == "done" for status in statuses.values()), statuses
+
+
+def test_unanswered_items_are_listed_per_department_only_for_merged_audits(catalog, clean_audit):
+    """After a merge the champion sees whom to chase: one note per department naming its unanswered indicators."""
+    plain = run(catalog, clean_audit, removing("answers", "1A.2.1", "2B.1.3"))
+    assert not [f for f in plain if f.code == "department.unanswered"]
+    after = run(catalog, clean_audit, steps(removing("answers", "1A.2.1", "2B.1.3"), merged))
+    notes = {f.item: f for f in after if f.code == "department.unanswered"}
+    owner = catalog.indicator("2B.1.3").department
+    assert notes["management"].values == {"count": 1, "codes": "1A.2.1"}
+    assert notes[owner].values["codes"].split(", ") == ["2B.1.3"]
+    assert notes[owner].message("fr").startswith(catalog.text(f"department.{owner}", "name", "fr"))

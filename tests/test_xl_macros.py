@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import importlib
 import inspect
 from pathlib import Path
@@ -45,7 +46,7 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> list[Path]:
 def test_every_runpython_command_names_an_existing_function(built: list[Path]) -> None:
     for path in built:
         targets = [t for source in vba.read_vba_modules(path).values() for t in vba.run_python_targets(source)]
-        assert sorted(func for _, func in targets) == ["populate", "score", "validate"], path
+        assert sorted(func for _, func in targets) == ["merge", "populate", "score", "validate"], path
         for module, func in targets:
             target = getattr(importlib.import_module(module), func)
             assert callable(target)
@@ -98,6 +99,22 @@ def test_macros_find_the_caller_and_run_the_job(caller, job: str) -> None:
     getattr(macros, job)()
     funcs = [a["func"] for a in caller.json()["actions"]]
     assert "setValues" in funcs and funcs[-1] == "alert"
+
+
+@pytest.mark.slow
+def test_the_merge_macro_merges_the_files_the_picker_returns(caller, tmp_path: Path, monkeypatch) -> None:
+    """The picker is the workbook's VBA function, called back by name; what it returns is what gets merged."""
+    part = dataclasses.replace(random_audit(6, "es", fill=0.5), audit_id="0badcafe", departments=("hr",), origin="hr")
+    render(CATALOG, "es", part, tmp_path / "hr.xlsx")
+    asked = []
+    monkeypatch.setattr(xw.Book, "macro", lambda self, name: asked.append(name) or (lambda: ""))
+    macros.merge()
+    assert asked == [macros.PICKER] and caller.json()["actions"] == []  # cancelled: nothing happens
+    monkeypatch.setattr(xw.Book, "macro", lambda self, name: lambda: f"{tmp_path / 'hr.xlsx'}\n")
+    macros.merge()
+    actions = caller.json()["actions"]
+    assert "setValues" in [a["func"] for a in actions] and actions[-1]["func"] == "alert"
+    assert actions[-1]["args"][1] == ui("button.merge", "en")
 
 
 def test_expected_problems_are_a_message_box_not_a_traceback(tmp_path: Path) -> None:

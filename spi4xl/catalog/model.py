@@ -226,8 +226,10 @@ class Catalog:
     def all_indicators(self) -> tuple[Indicator, ...]:
         return tuple(i for p in self.practices for i in p.indicators)
 
-    def indicators(self, profile: str = "full", modules: Iterable[str] | None = None) -> tuple[Indicator, ...]:
-        """Indicators of a profile (full, alinus, cp); `modules` limits optional modules (None: all)."""
+    def indicators(self, profile: str = "full", modules: Iterable[str] | None = None,
+                   departments: Iterable[str] | None = None) -> tuple[Indicator, ...]:
+        """Indicators of a profile (full, alinus, cp); `modules` limits optional modules (None: all);
+        `departments` keeps the indicators those departments answer (a department's part; None: all)."""
         if profile not in PROFILES:
             raise Spi4xlError("catalog.unknown_profile", profile=profile, known=", ".join(PROFILES))
         wanted = None if modules is None else {CORE_MODULE, *modules}
@@ -238,7 +240,9 @@ class Catalog:
             "alinus": lambda i: i.alinus,
             "cp": lambda i: bool(i.principles),
         }[profile]
-        return tuple(i for i in self.all_indicators() if keep(i) and (wanted is None or i.module in wanted))
+        teams = None if departments is None else set(departments)
+        return tuple(i for i in self.all_indicators() if keep(i) and (wanted is None or i.module in wanted)
+                     and (teams is None or i.department in teams))
 
     def node(self, code: str) -> object | None:
         """The dimension, standard, practice, indicator or detail item with this code."""

@@ -16,3 +16,20 @@ End Sub
 Public Sub Score()
     RunPython "import spi4xl.xl.macros as m; m.score()"
 End Sub
+
+Public Sub MergeDepartmentFiles()
+    RunPython "import spi4xl.xl.macros as m; m.merge()"
+End Sub
+
+' The file picker of the Merge button, called back from Python: the chosen
+' workbooks, one path a line; empty when the dialog was cancelled.
+Public Function PickDepartmentFiles() As String
+    Dim files As Variant, i As Long, picked As String
+    files = Application.GetOpenFilename("Excel (*.xlsx;*.xlsm),*.xlsx;*.xlsm", 1, "", , True)
+    If Not IsArray(files) Then Exit Function
+    For i = LBound(files) To UBound(files)
+        If Len(picked) > 0 Then picked = picked & vbLf
+        picked = picked & files(i)
+    Next i
+    PickDepartmentFiles = picked
+End Function

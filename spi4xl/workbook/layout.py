@@ -146,6 +146,22 @@ CONVERSION = SheetRole("conversion", "sheet.conversion", _cols(
     ("message", "col.message", 60),
 ))
 
+MERGE = SheetRole("merge", "sheet.merge", _cols(  # spi4xl merge: who answered what, every conflict (spi4xl.merge)
+    ("status", "col.status", 18),  # added, changed, conflict: by name in the workbook's language
+    ("subject", "col.item", 20),  # a code, a field's label, an audit information label
+    ("what", "col.merge_what", 14),  # the column: answer, comment, evidence type, flag, value
+    ("value", "col.value", 24),  # the value this row is about (a conflict: the one set aside)
+    ("file", "col.file", 24),
+    ("origin", "col.origin", 18),  # the department or person of that file
+    ("source", "col.source_cell", 16),  # where the value is in that file
+    ("rule", "col.rule", 34),
+    ("other", "col.other_value", 24),  # changed: the value replaced; conflict: the value kept
+    ("cell", "col.cell", 9),  # a link to the item's cell in this workbook
+    # hidden: what the reader reads back, whatever the language
+    ("status_code", None, 8), ("field", None, 8), ("item", None, 10), ("rule_code", None, 8),
+    ("value_code", None, 10), ("other_code", None, 10),
+))
+
 PEERS = SheetRole("peers", "sheet.peers", _cols(
     ("unit", "col.unit_name", 50),
     ("code", "col.code", 10),
@@ -158,11 +174,12 @@ PEERS = SheetRole("peers", "sheet.peers", _cols(
 DASHBOARD = SheetRole("dashboard", "sheet.dashboard")
 LISTS = SheetRole("lists", "sheet.lists")
 
-ROLES = {r.role: r for r in (START, ORGANIZATION, QUESTIONNAIRE, RESULTS, DASHBOARD, FINDINGS, CONVERSION, PEERS,
+ROLES = {r.role: r for r in (START, ORGANIZATION, QUESTIONNAIRE, RESULTS, DASHBOARD, FINDINGS, CONVERSION, MERGE, PEERS,
                                   SETTINGS, LISTS)}
 
 # Keys of the settings sheet (machine-readable facts about the workbook) and their defined names.
-SETTINGS_KEYS = ("language", "edition", "catalog_version", "content_hash", "profile", "modules")
+SETTINGS_KEYS = ("language", "edition", "catalog_version", "content_hash", "profile", "modules",
+                 "departments", "audit_id", "origin", "created", "updated")  # the last five: spi4xl.identity
 SETTING_NAME = {key: f"set_{key}" for key in SETTINGS_KEYS}
 
 # Levels written in the questionnaire's hidden `level` column.

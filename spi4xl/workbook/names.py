@@ -67,3 +67,40 @@ def parse_modules_name(catalog: Catalog, text: str | None) -> tuple[str, ...] | 
     if not any(codes):  # codes as older workbooks wrote them: 'gender rural'
         codes = [names.get(part) for part in folded.split()]
     return tuple(c for c in codes if c and c != CORE_MODULE)
+
+
+def departments_name(catalog: Catalog, departments: tuple[str, ...] | None, lang: str) -> str:
+    """'All departments', else the departments' names, separated by semicolons (names may hold commas)."""
+    if departments is None:
+        return ui("departments.all", lang)
+    return "; ".join(catalog.text(d.key, "name", lang) for d in catalog.departments if d.code in departments)
+
+
+def parse_department(catalog: Catalog, text: str | None) -> str | None:
+    """The department code named by `text` (a code or a name in any language); None otherwise."""
+    wanted = _fold(text or "")
+    for d in catalog.departments:
+        if wanted == _fold(d.code) or wanted in {_fold(catalog.text(d.key, "name", lang)) for lang in catalog.languages}:
+            return d.code
+    return None
+
+
+def parse_departments_name(catalog: Catalog, text: str | None) -> tuple[str, ...] | None:
+    """The inverse of departments_name, for names of any language and codes; None (all) for an empty cell or
+    'all departments'. Names not understood are left out."""
+    folded = _fold(text or "")
+    if folded in ("", "all") or folded in {_fold(v) for v in ui_all("departments.all").values()}:
+        return None
+    codes = {parse_department(catalog, part) for part in re.split(r"[;,]", text or "")}
+    return tuple(d.code for d in catalog.departments if d.code in codes)
+
+
+def origin_name(catalog: Catalog, origin: str, lang: str) -> str:
+    """A department's origin by its name in `lang`; a person's name as typed."""
+    code = parse_department(catalog, origin) if origin else None
+    return catalog.text(f"department.{code}", "name", lang) if code else origin
+
+
+def parse_origin(catalog: Catalog, text: str | None) -> str:
+    """The origin written on Settings: a department code when it names one, else the text as typed."""
+    return parse_department(catalog, text) or (text or "").strip()

@@ -181,6 +181,13 @@ class Package:
         except ET.ParseError as exc:
             raise self.unreadable(f"{name}: {exc}") from None
 
+    def modified(self) -> str:
+        """When the file was last saved, from its document properties (Excel and LibreOffice set it on every
+        save); "" when it says nothing."""
+        root = self._xml("docProps/core.xml")
+        found = root.find("{http://purl.org/dc/terms/}modified") if root is not None else None
+        return (found.text or "").strip() if found is not None else ""
+
     def _relationships(self) -> tuple[str, dict[str, tuple[str, str]]]:
         """The workbook's folder and its relationships by id, found the way calamine finds them."""
         root = self._xml("_rels/.rels")

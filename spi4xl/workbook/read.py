@@ -21,15 +21,16 @@ from spi4xl.catalog.loader import edition_dir, editions, standards_dirs
 from spi4xl.catalog.model import PROFILES, Catalog
 from spi4xl.errors import Spi4xlError, shown
 from spi4xl.findings import Finding, named
+from spi4xl.merge import STATUSES, MergeEntry, Source, item_role
 from spi4xl.migration import Migration, migrate
 from spi4xl.ui import ui_all
 from spi4xl.validation import field_labels
 from spi4xl.workbook import layout as L
 from spi4xl.workbook.formats import is_percent_format
-from spi4xl.workbook.names import parse_modules_name, parse_profile, parse_status
+from spi4xl.workbook.names import parse_departments_name, parse_modules_name, parse_origin, parse_profile, parse_status
 
 REQUIRED_ROLES = ("settings", "questionnaire", "organization", "start")
-ROLES_READ = (*REQUIRED_ROLES, "conversion")
+ROLES_READ = (*REQUIRED_ROLES, "conversion", "merge")
 
 
 @dataclass
@@ -42,6 +43,17 @@ class ReadResult:
     percent_cells: dict[str, str] = field(default_factory=dict)  # percent field id -> A1 of its cell, holding a number
     catalog: Catalog | None = None
     migration: Migration | None = None  # how the audit was placed on the current catalog version
+    saved: str = ""  # when the file was last saved (its document properties), "" when not known
+    columns: dict[str, dict[str, str]] = field(default_factory=dict)  # role -> column id -> its letters here
+
+    def cell_of(self, role: str, item: str, column: str) -> str:
+        """'Sheet'!A1 of an item's `column` in this file (its row's input cell when that column is not there)."""
+        a1 = self.cells.get((role, item), "")
+        if not a1:
+            return ""
+        letters = self.columns.get(role, {}).get(column)
+        row = a1.lstrip("ABCDEFGHIJKLMNOPQRSTUVWXYZ")
+        return f"'{self.sheets[role]}'!{letters + row if letters else a1}"
 
 
 EDITION_RX = re.compile(r"[a-z0-9][a-z0-9._-]*", re.IGNORECASE)
@@ -135,6 +147,7 @@ def read_workbook(path: str | Path) -> ReadResult:
     if result.percent_cells:
         sheet = result.sheets["organization"]
         learn_percent_formats(result, sheets.book.number_formats(sheet, result.percent_cells.values()))
+    result.saved = sheets.book.package.modified()
     return result
 
 
@@ -167,7 +180,10 @@ def read_tables(tables: Mapping[str, L.Table], path: str) -> ReadResult:
     audit = Audit(edition=edition, catalog_version=settings.get("catalog_version", ""),
                   language=language if language in catalog.languages else "en",
                   profile=parse_profile(settings.get("profile")) or PROFILES[0],
-                  modules=parse_modules_name(catalog, settings.get("modules")))
+                  modules=parse_modules_name(catalog, settings.get("modules")),
+                  departments=parse_departments_name(catalog, settings.get("departments")),
+                  audit_id=settings.get("audit_id", ""), origin=parse_origin(catalog, settings.get("origin")),
+                  created=settings.get("created", ""), updated=settings.get("updated", ""))
     result = ReadResult(audit, sheets={role: t.name for role, t in tables.items()}, catalog=catalog)
     understood = {"language": settings.get("language") in catalog.languages,
                   "profile": parse_profile(settings.get("profile")) is not None}
@@ -180,6 +196,9 @@ def read_tables(tables: Mapping[str, L.Table], path: str) -> ReadResult:
     _read_start(tables["start"], catalog, result)
     if "conversion" in tables:
         _read_conversion(tables["conversion"], catalog, result)
+    if "merge" in tables:
+        audit.merged = _read_merge(tables["merge"], catalog)
+    result.columns = {role: {cid: L.col_name(i) for cid, i in t.columns.items()} for role, t in tables.items()}
     _report_missing_rows(catalog, result)
     result.findings = named(result.findings, field_labels(catalog))
     # a workbook of an earlier catalog version: its items placed by the catalog's change records
@@ -250,7 +269,7 @@ def _report_missing_rows(catalog: Catalog, result: ReadResult) -> None:
     (the Results formulas count them too, from the catalog's totals)."""
     audit = result.audit
     kept = audit.typed_codes()  # e.g. on the conversion sheet
-    for ind in catalog.indicators(audit.profile, audit.modules):
+    for ind in catalog.indicators(audit.profile, audit.modules, audit.departments):
         for code in (ind.code, *(d.code for d in ind.details)):
             if ("questionnaire", code) not in result.cells and code not in kept:
                 result.findings.append(Finding("row.missing", "warning", code, "questionnaire", "", {}))
@@ -355,3 +374,28 @@ def _read_conversion(t: L.Table, catalog: Catalog, result: ReadResult) -> None:
         for column, target in (("comment", audit.comments), ("flag", audit.flags)):
             if text := as_text(t.value(r, column)):
                 target[code] = text
+
+
+def _read_merge(t: L.Table, catalog: Catalog) -> tuple[MergeEntry, ...]:
+    """The merge report's rows, from the hidden columns that hold them whatever the workbook's language."""
+    entries = []
+    for r in range(t.first_row, len(t.rows)):
+        text = lambda column: as_text(t.value(r, column))  # noqa: E731
+        if text("status_code") in STATUSES and text("item"):
+            entries.append(MergeEntry(text("status_code"), text("field"), text("item"), text("value_code"),
+                                      text("file"), parse_origin(catalog, text("origin")), text("source"), text("rule_code"), text("other_code")))
+    return tuple(entries)
+
+
+COLUMN_OF_FIELD = {"answers": "answer", "comments": "comment", "evidence": "evidence", "flags": "flag"}
+
+
+def merge_source(result: ReadResult, name: str) -> Source:
+    """A file read, as `spi4xl.merge` takes it: its audit, its save time, and its cells by sheet and column."""
+    catalog = result.catalog
+
+    def cell(field_: str, item: str) -> str:
+        role = item_role(catalog, item)
+        return result.cell_of(role, item, COLUMN_OF_FIELD.get(field_, "answer") if role == "questionnaire" else "value")
+
+    return Source(result.audit, name, result.saved, cell)

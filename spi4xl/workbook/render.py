@@ -19,14 +19,17 @@ from spi4xl.catalog.model import CORE_MODULE, EXCEL_CELL_LIMIT, PROFILES, Catalo
 from spi4xl.errors import Spi4xlError
 from spi4xl.findings import Finding
 from spi4xl.migration import successor
+from spi4xl.catalog.departments import owns_field
+from spi4xl.identity import parse_time
+from spi4xl.merge import item_role
 from spi4xl.output import atomic_output, close_workbook
 from spi4xl.scoring import Scores, UnitScore, score
 from spi4xl.ui import ui
 from spi4xl.workbook import layout as L
 from spi4xl.workbook.dashboard import dimension_short, write_dashboard
-from spi4xl.workbook.formats import Formats, protect, row_height
+from spi4xl.workbook.formats import SEVERITY_FILLS, Formats, protect, row_height
 from spi4xl.workbook.printing import paper_for, print_one_page, print_table
-from spi4xl.workbook.names import modules_name, profile_name, status_name
+from spi4xl.workbook.names import departments_name, modules_name, origin_name, profile_name, status_name
 from spi4xl.workbook.shapes import JOBS, add_sheet_buttons, name_button_shapes
 
 FORMATS = ("xlsx", "xlsm")
@@ -379,7 +382,9 @@ def write_organization(book, ctx: RenderContext) -> None:
         if value is None and raw or f.type in ("choice", "text") and value is not None:
             shown = raw if value is None else ctx.ct(f"org.{f.id}.{value}", "label") if f.type == "choice" else str(value)
             wrapped.append((shown, W["value"]))
-        ws.set_row(r, row_height(*wrapped))
+        # a department's part hides the fields of other departments (kept, so formulas over them still work)
+        hidden = not owns_field(ctx.catalog, f.id, ctx.audit.departments)
+        ws.set_row(r, row_height(*wrapped), None, {"hidden": True} if hidden else None)
         cell = L.cell_name(r, c["value"])
         ctx.cells[("organization", f.id)] = cell
         book.define_name(f"org_{f.id}", f"='{name}'!{L.cell_name(r, c['value'], True, True)}")
@@ -469,7 +474,8 @@ def write_start(book, ctx: RenderContext) -> None:
     for key in L.SETTINGS_KEYS:
         r += 1
         ws.write_string(r, 1, ctx.t(f"meta.{key}"), fmt.bold)
-        ws.write_formula(r, 2, f"={L.SETTING_NAME[key]}", fmt.plain, _setting_values(ctx)[key])
+        # ""& keeps an empty setting (a template's audit id) empty instead of Excel's 0 for a blank cell
+        ws.write_formula(r, 2, f'=""&{L.SETTING_NAME[key]}', fmt.plain, _setting_values(ctx)[key])
     print_one_page(ws, ctx, r, 1, 2)  # the label and value columns: the buttons beside them do not print
     protect(ws, ctx.fmt)
     ws.activate()
@@ -484,6 +490,11 @@ def _setting_values(ctx: RenderContext) -> dict[str, str]:
         "content_hash": ctx.catalog.content_hash,
         "profile": profile_name(ctx.audit.profile, ctx.lang),
         "modules": modules_name(ctx.catalog, modules, ctx.lang),
+        "departments": departments_name(ctx.catalog, ctx.audit.departments, ctx.lang),
+        "audit_id": ctx.audit.audit_id,
+        "origin": origin_name(ctx.catalog, ctx.audit.origin, ctx.lang),
+        "created": ctx.audit.created,
+        "updated": ctx.audit.updated,
     }
 
 
@@ -497,7 +508,7 @@ def write_settings(book, ctx: RenderContext) -> None:
     for r, (key, value) in enumerate(_setting_values(ctx).items(), start=2):
         ws.write_string(r, 0, key)
         ws.write_string(r, 1, ctx.t(f"meta.{key}"))
-        ws.write_string(r, 2, value, fmt.input if key in ("language", "profile", "modules") else fmt.plain)
+        ws.write_string(r, 2, value, fmt.input if key in ("language", "profile", "modules", "origin") else fmt.plain)
         book.define_name(L.SETTING_NAME[key], f"='{name}'!$C${r + 1}")
         if key in ("language", "profile"):
             ws.data_validation(r, 2, r, 2, {"validate": "list", "source": f"=list_{key}"})
@@ -653,6 +664,58 @@ def write_conversion(book, ctx: RenderContext) -> None:
     print_table(ws, ctx, role, L.FIRST_DATA_ROW + len(ctx.conversion) - 1)
 
 
+MERGE_COLUMNS = {"answers": "col.answer", "comments": "col.comment", "evidence": "col.evidence", "flags": "col.flag"}
+
+
+def _merge_value(ctx: RenderContext, entry_field: str, item: str, text: str) -> str:
+    """A merged value as the auditor reads it: answers, evidence types and choices by name in the workbook's language."""
+    if not text:
+        return ""
+    if entry_field == "answers":
+        return _answer_name(ctx, item, text)
+    if entry_field == "evidence":
+        return _evidence_name(ctx, text)
+    if entry_field == "metadata" and item == "assessment_type" and text in ASSESSMENT_TYPES:
+        return ctx.t(f"assessment.{text}")
+    field_ = next((f for f in ctx.catalog.org_fields if f.id == item), None) if entry_field == "org" else None
+    if field_ is not None and text in field_.choices:
+        return ctx.ct(f"org.{item}.{text}", "label")
+    return text
+
+
+def write_merge(book, ctx: RenderContext) -> None:
+    """The merge report (spi4xl merge): who answered what from which file and cell, every conflict with both
+    values and the rule that chose, a link to the item's cell here; no sheet for an audit never merged."""
+    if not ctx.audit.merged:
+        return
+    role, fmt = L.MERGE, ctx.fmt
+    ws = _table_sheet(book, ctx, role)
+    c = {col.id: i for i, col in enumerate(role.columns)}
+    conflict = fmt.add(text_wrap=True, bg_color=SEVERITY_FILLS["warning"])
+    for r, e in enumerate(ctx.audit.merged, start=L.FIRST_DATA_ROW):
+        where = item_role(ctx.catalog, e.item)
+        subject = ctx.t(f"meta.{e.item}") if where == "start" else \
+            ctx.ct(f"org.{e.item}", "label") if where == "organization" else e.item
+        texts = {"status": ctx.t(f"merge_status.{e.status}"), "subject": subject,
+                 "what": ctx.t(MERGE_COLUMNS.get(e.field, "col.value")),
+                 "value": _merge_value(ctx, e.field, e.item, e.value), "file": e.file,
+                 "origin": origin_name(ctx.catalog, e.origin, ctx.lang), "source": e.cell,
+                 "rule": ctx.t(f"merge_rule.{e.rule}") if e.rule else "",
+                 "other": _merge_value(ctx, e.field, e.item, e.other)}
+        for cid, value in {**texts, "status_code": e.status, "field": e.field, "item": e.item, "rule_code": e.rule,
+                           "value_code": e.value, "other_code": e.other}.items():
+            ws.write_string(r, c[cid], value, conflict if e.status == "conflict" and cid in texts else fmt.wrap)
+        if cell := ctx.cells.get((where, e.item)):
+            ws.write_url(r, c["cell"], f"internal:'{ctx.sheet_names[where]}'!{cell}", fmt.link, cell)
+        else:
+            ws.write_blank(r, c["cell"], None, fmt.wrap)
+        ws.set_row(r, _fit(role, **texts))
+    last = L.FIRST_DATA_ROW + len(ctx.audit.merged) - 1
+    ws.autofilter(1, 0, last, c["cell"])
+    ws.freeze_panes(L.FIRST_DATA_ROW, 0)
+    print_table(ws, ctx, role, last)
+
+
 def _answer_name(ctx: RenderContext, code: str, typed: str) -> str:
     """An answer by its label in the workbook's language; text that is no answer stays as typed."""
     parsed = parse_item_answer(ctx.catalog, code, typed) if typed else None
@@ -725,7 +788,7 @@ def new_context(catalog: Catalog, language: str, audit: Audit, fmt: Formats, *,
     """The context every sheet writer gets: scores computed once, findings by cell, the conversion rows
     (`conversion` first, then the typed items this workbook has no row for)."""
     ctx = RenderContext(catalog, language, audit, score(audit, catalog), list(findings), fmt,
-                        catalog.indicators(audit.profile, audit.modules), {**sheet_names(language), **(names or {})},
+                        catalog.indicators(audit.profile, audit.modules, audit.departments), {**sheet_names(language), **(names or {})},
                         peers=list(peers), paper=paper)
     for f in ctx.findings:
         if f.severity in ("error", "warning") and ctx.highlights.get((f.sheet, f.item)) != "error":
@@ -753,6 +816,7 @@ SHEET_WRITERS: tuple[SheetWriter, ...] = (
     SheetWriter("dashboard", write_dashboard, needs=("start", "results")),  # charts over the results rows, the dates
     SheetWriter("findings", write_findings, needs=("start", "organization", "questionnaire")),  # links to input cells
     SheetWriter("conversion", write_conversion),
+    SheetWriter("merge", write_merge, needs=("start", "organization", "questionnaire")),  # links to input cells
     SheetWriter("peers", write_peers),
     SheetWriter("settings", write_settings),
     SheetWriter("lists", write_lists),
@@ -794,7 +858,7 @@ def _write_book(temp: Path, catalog: Catalog, language: str, audit: Audit, fmt_n
     book.set_properties({
         "title": ui("start.title", language), "subject": catalog.id, "author": "spi4xl",
         "company": "", "comments": f"{catalog.id} {catalog.version} {catalog.content_hash}",
-        "created": dt.datetime.fromisoformat(catalog.date),
+        "created": parse_time(audit.updated) or dt.datetime.fromisoformat(catalog.date),  # no clock: same input, same file
     })
     book.set_calc_mode("auto")
     ctx = new_context(catalog, language, audit, Formats(book, password, protected), **context)
@@ -803,11 +867,11 @@ def _write_book(temp: Path, catalog: Catalog, language: str, audit: Audit, fmt_n
     start = book.get_worksheet_by_name(ctx.sheet_names["start"])
     labels = {k: ctx.t(f"button.{k}") for k in JOBS}
     if fmt_name == "xlsm":
-        from spi4xl.workbook.vba import add_buttons, add_vba  # pyopenvba: only for macro workbooks
+        from spi4xl.workbook.vba import MACROS, add_buttons, add_vba  # pyopenvba: only for macro workbooks
 
         _write_xlwings_conf(book, ctx, interpreters)
         add_vba(book, book.worksheets())
-        add_buttons(start, 1, 4, labels)
+        add_buttons(start, 1, 4, {k: ctx.t(f"button.{k}") for k in MACROS})
     else:  # Office.js add-in buttons: named shapes
         add_sheet_buttons(start, ctx.sheet_names["start"], labels)
     close_workbook(book)

@@ -23,6 +23,7 @@ from __future__ import annotations
 import datetime as dt
 import difflib
 import re
+from pathlib import Path
 from dataclasses import dataclass, field
 from typing import Any, Iterable
 
@@ -34,7 +35,9 @@ from spi4xl.ui import LANGUAGES, ui, ui_all
 from spi4xl.validation import validate as validate_audit
 from spi4xl.workbook import layout as L
 from spi4xl.workbook.formats import INPUT_FILL, LEVEL_FILLS, SEVERITY_FILLS
-from spi4xl.workbook.read import ReadResult, find_role_tables, learn_percent_formats, read_tables
+from spi4xl.merge import STATUSES
+from spi4xl.merge import merge as merge_audits
+from spi4xl.workbook.read import ReadResult, find_role_tables, learn_percent_formats, merge_source, read_tables, read_workbook
 from spi4xl.workbook.render import ConversionEntry, fingerprint
 from spi4xl.workbook.names import modules_name, parse_status, profile_name
 from spi4xl.xl.grid import ROLES, Grid, Rendered, as_written, render_grids
@@ -384,7 +387,16 @@ def populate(book: Any, *, alert: bool = True) -> Report:
     conversion sheet, from where the next Populate puts them back.
     """
     live = snapshot(book)
-    read, audit, catalog = live.read, live.read.audit, live.read.catalog
+    report = refresh(live, live.read.audit, "populate")
+    if alert:
+        _alert(book, report)
+    return report
+
+
+def refresh(live: Live, audit: Any, job: str) -> Report:
+    """Write `audit` into every sheet of the live book as Populate does (rows aligned by code, names kept in
+    step, the last Validate's colours moved with their rows); the report's message says what it holds."""
+    book, read, catalog = live.book, live.read, live.read.catalog
     previous = previous_highlights(live)
     rendered = render_grids(catalog, audit.language, audit, ROLES, conversion=_changed_entries(live))
     rename_sheets(live, {**{role: ui(L.ROLES[role].title_key, audit.language) for role in live.roles},
@@ -392,8 +404,9 @@ def populate(book: Any, *, alert: bool = True) -> Report:
     for role in ROLES:
         if role in rendered.sheets:
             write_sheet(live, rendered.sheets[role])
-    if "conversion" in live.roles and "conversion" not in rendered.sheets:
-        book.sheets[live.roles.pop("conversion")].delete()
+    for role in ("conversion", "merge"):  # sheets only some audits have
+        if role in live.roles and role not in rendered.sheets:
+            book.sheets[live.roles.pop(role)].delete()
     sync_names(live, rendered)
     fills = {}
     for role, item in previous:  # the last Validate's colours, at the rows' new places
@@ -403,14 +416,11 @@ def populate(book: Any, *, alert: bool = True) -> Report:
     colour(live, fills)
     t = lambda key: ui(key, audit.language)  # noqa: E731
     modules, profile = modules_name(catalog, audit.modules, audit.language), profile_name(audit.profile, audit.language)
-    lines = [f"{t('sheet.questionnaire')}: {len(catalog.indicators(audit.profile, audit.modules))}",
+    lines = [f"{t('sheet.questionnaire')}: {len(catalog.indicators(audit.profile, audit.modules, audit.departments))}",
              f"{t('meta.language')}: {audit.language}   {t('meta.profile')}: {profile}   {t('meta.modules')}: {modules}"]
     if rendered.conversion:
         lines.append(f"{t('sheet.conversion')}: {rendered.conversion}")
-    report = Report("populate", t("button.populate"), "\n".join(lines), rendered.scores, list(read.findings))
-    if alert:
-        _alert(book, report)
-    return report
+    return Report(job, t(f"button.{job}"), "\n".join(lines), rendered.scores, list(read.findings))
 
 
 def _changed_entries(live: Live) -> list[ConversionEntry]:
@@ -515,6 +525,30 @@ def score(book: Any, *, alert: bool = True) -> Report:
     report = Report("score", t("button.score"), "\n".join(lines), scores)
     if alert:
         _alert(book, report)
+    return report
+
+
+def merge(book: Any, parts: Iterable[str], *, prefer: str = "parts", alert: bool = True) -> Report:
+    """Merge department files (paths) into the open audit, as `spi4xl merge` does, and add the Merge report sheet.
+
+    A part that cannot be read is left out and named in the alert; a part of another audit or edition stops
+    the merge (spi4xl.merge.check_parts)."""
+    live = snapshot(book)
+    sources, skipped = [], []
+    for path in parts:
+        try:
+            sources.append(merge_source(read_workbook(path), Path(path).name))
+        except Spi4xlError as exc:
+            skipped.append(exc.line(live.read.audit.language))
+    merged = merge_audits(merge_source(live.read, book.name), sources, prefer)
+    report = refresh(live, merged.audit, "merge")
+    lang = merged.audit.language
+    counts = {status: sum(e.status == status for e in merged.entries) for status in STATUSES}
+    lines = [ui("alert.merged", lang, parts=len(sources), sheet=live.roles.get("merge", ui("sheet.merge", lang)),
+                **counts), *skipped]
+    report.message = "\n".join(lines)
+    if alert:
+        _alert(book, report, "critical" if skipped or counts["conflict"] else "info")
     return report
 
 

@@ -33,6 +33,7 @@ from spi4xl.xl import adapter
 TITLE = "spi4xl"
 LOG_DIR_ENV = "SPI4XL_LOG_DIR"  # default: ~/.spi4xl
 LOG_NAME = "buttons.log"
+PICKER = "spi4xl.PickDepartmentFiles"  # the VBA function (spi4xl/vba/spi4xl.bas) behind the Merge button's dialog
 LOG_MAX_BYTES = 1_000_000  # then the log starts again, the previous one kept as buttons.log.1
 # What the renderer allows on its protected sheets (render._protect), restored after the job.
 PROTECT_WIN = {"DrawingObjects": True, "Contents": True, "Scenarios": True, "AllowFormattingColumns": True,
@@ -54,6 +55,19 @@ def validate() -> None:
 def score() -> None:
     """Score button: results sheet and dashboard figures, overall score."""
     _run(adapter.score)
+
+
+def merge() -> None:
+    """Merge department files button: pick the files in Excel's own dialog, merge them into this audit."""
+    _run(_merge_picked)
+
+
+def _merge_picked(book: Any) -> None:
+    """The picker is the workbook's VBA function (Excel's dialog, the same on Windows and macOS); cancelled: nothing."""
+    picked = book.macro(PICKER)()
+    paths = [line.strip() for line in str(picked or "").splitlines() if line.strip()]
+    if paths:
+        adapter.merge(book, paths)
 
 
 def _run(job: Callable[[Any], Any], book: Any = None) -> None:
