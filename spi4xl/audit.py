@@ -10,6 +10,9 @@ from typing import Any
 META_FIELDS = ("organization", "country", "auditor", "assessment_type", "start_date", "end_date")
 ASSESSMENT_TYPES = ("self", "accompanied", "qualified", "external")
 META_DATES = ("start_date", "end_date")
+# The action plan's editable columns (what the auditor types beside each gap) and its statuses.
+PLAN_FIELDS = ("action", "owner", "due", "status", "comment")
+PLAN_STATUSES = ("planned", "in_progress", "done", "dropped")
 
 
 @dataclass
@@ -32,6 +35,9 @@ class Audit:
     flags: dict[str, str] = field(default_factory=dict)
     org: dict[str, Any] = field(default_factory=dict)
     unparsed: dict[tuple[str, str], str] = field(default_factory=dict)
+    # indicator code -> {PLAN_FIELDS id: value}: texts as typed, `due` a date (else the text typed),
+    # `status` one of PLAN_STATUSES (else the text typed). Only rows with something typed are kept.
+    plan: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     def typed_codes(self) -> set[str]:
         """Every indicator or detail code that holds something the auditor typed."""

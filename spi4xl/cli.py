@@ -211,7 +211,10 @@ def score_cmd(args: argparse.Namespace) -> int:
     if args.out:
         write_report(a, Path(args.out))
     if args.json:
-        emit_json({**s.to_dict(), "findings": a.counts, "output": args.out})
+        from spi4xl.plan import gap_count, status_counts
+
+        emit_json({**s.to_dict(), "findings": a.counts,
+                   "plan": {"gaps": gap_count(s), "status": status_counts(a.read.audit)}, "output": args.out})
         return 0
     cat = a.read.catalog
     lang = _report_language(args, a.read.audit.language)

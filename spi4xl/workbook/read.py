@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any, Iterable, Mapping
 
 from spi4xl.answers import parse_answer, parse_item_answer, term_lookup
-from spi4xl.audit import ASSESSMENT_TYPES, META_DATES, META_FIELDS, Audit, answer_key, as_text
+from spi4xl.audit import ASSESSMENT_TYPES, META_DATES, META_FIELDS, PLAN_FIELDS, Audit, answer_key, as_text
 from spi4xl.catalog import load_catalog
 from spi4xl.catalog.loader import edition_dir
 from spi4xl.catalog.model import PROFILES, Catalog
@@ -23,11 +23,11 @@ from spi4xl.findings import Finding, named
 from spi4xl.ui import ui_all
 from spi4xl.validation import field_labels
 from spi4xl.workbook import layout as L
-from spi4xl.workbook.names import parse_modules_name, parse_profile, parse_status
+from spi4xl.workbook.names import parse_modules_name, parse_plan_status, parse_profile, parse_status
 from spi4xl.workbook.values import open_book, raw_rows
 
 REQUIRED_ROLES = ("settings", "questionnaire", "organization", "start")
-ROLES_READ = (*REQUIRED_ROLES, "conversion")
+ROLES_READ = (*REQUIRED_ROLES, "conversion", "plan")
 
 
 @dataclass
@@ -151,6 +151,8 @@ def read_tables(tables: Mapping[str, L.Table], path: str) -> ReadResult:
     _read_start(tables["start"], catalog, result)
     if "conversion" in tables:
         _read_conversion(tables["conversion"], catalog, result)
+    if "plan" in tables:
+        _read_plan(tables["plan"], result.audit)
     _report_missing_rows(catalog, result)
     result.findings = named(result.findings, field_labels(catalog))
     return result
@@ -319,3 +321,28 @@ def _read_conversion(t: L.Table, catalog: Catalog, result: ReadResult) -> None:
         for column, target in (("comment", audit.comments), ("flag", audit.flags)):
             if text := as_text(t.value(r, column)):
                 target[code] = text
+
+
+def _read_plan(t: L.Table, audit: Audit) -> None:
+    """What the auditor typed on the action plan, by indicator code: a due date as a date (else as typed),
+    a status by its code (else as typed). Rows with nothing typed are not kept."""
+    for r in range(t.first_row, len(t.rows)):
+        code = as_text(t.value(r, "code")).strip()
+        if not code:
+            continue
+        entry = {}
+        for column in PLAN_FIELDS:
+            raw = t.value(r, column)
+            if raw is None or not as_text(raw).strip():
+                continue
+            if column == "due":
+                try:
+                    entry[column] = parse_org_value("date", raw)
+                except ValueError:
+                    entry[column] = as_text(raw)
+            elif column == "status":
+                entry[column] = parse_plan_status(raw) or as_text(raw)
+            else:
+                entry[column] = as_text(raw)
+        if entry:
+            audit.plan[code] = entry

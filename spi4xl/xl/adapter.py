@@ -52,15 +52,15 @@ VBA_ACTIONS = frozenset({
 })
 
 LOCKED_FILL = "#EDEDED"  # a checklist indicator's answer cell (Formats.locked_grey)
-READ_ROLES = ("start", "organization", "questionnaire", "settings", "conversion")
+READ_ROLES = ("start", "organization", "questionnaire", "settings", "conversion", "plan")
 # The sheets each job reads or writes: the server asks clients for these sheets only.
 JOB_ROLES = {
     "populate": ROLES,
     "validate": (*READ_ROLES, "findings"),
     "score": (*READ_ROLES, "results", "dashboard"),
 }
-ROW_KEYS = {"questionnaire": ("code",), "results": ("level", "code")}  # rows matched by these columns
-INPUT_ROLES = ("start", "organization", "questionnaire", "settings")  # sheets holding what auditors type
+ROW_KEYS = {"questionnaire": ("code",), "results": ("level", "code"), "plan": ("code",)}  # rows matched by these columns
+INPUT_ROLES = ("start", "organization", "questionnaire", "settings", "plan")  # sheets holding what auditors type
 CONF_SHEET = "xlwings.conf"
 OFFICE_JS = "Office.js"
 
