@@ -22,7 +22,7 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("catalog", ("spi4xl.catalog",)),
     ("audit model", ("spi4xl.audit", "spi4xl.answers", "spi4xl.findings")),
     ("scoring and validation", ("spi4xl.scoring", "spi4xl.validation", "spi4xl.plan")),
-    ("workbook", ("spi4xl.workbook", "spi4xl.engines")),
+    ("workbook", ("spi4xl.workbook", "spi4xl.engines", "spi4xl.report")),
     ("xl", ("spi4xl.xl",)),
     ("commands", ("spi4xl", "spi4xl.__main__", "spi4xl.cli", "spi4xl.build", "spi4xl.convert", "spi4xl.assess",
                   "spi4xl.batch", "spi4xl.compare", "spi4xl.doctor")),
