@@ -68,15 +68,19 @@ def compare(scores: Scores, peers, exclude_file: str | None = None) -> list[Stan
 
 
 def peer_bands(scores: Scores, peers, exclude_file: str | None = None) -> dict:
-    """Per batch column (overall, dim_<code>, cp_<code>): the peers' quartiles and this audit's percentile rank,
-    for the report's bands (spi4xl.report.model.PeerBand); units no peer scored are left out."""
+    """Per batch column (overall, dim_<code>, std_<code>, cp_<code>): the peers' quartiles and this audit's
+    percentile rank, for the report's bands (spi4xl.report.model.PeerBand); units no peer scored are left out."""
     from spi4xl.report.model import PeerBand
 
     peers, out = _without(peers, exclude_file), {}
-    for s in compare(scores, peers):
-        if not s.peers:
+    units = {"overall": scores.overall, **{f"dim_{c}": u for c, u in scores.dimensions.items()},
+             **{f"std_{c}": u for c, u in scores.standards.items()},
+             **{f"cp_{c}": u for c, u in scores.client_protection.items()}}
+    for column, unit in units.items():
+        values = sorted(float(v) for v in peers[column].dropna()) if column in peers.columns else []
+        if not values:
             continue
-        values = sorted(float(v) for v in peers[s.column].dropna())
-        low, _, high = statistics.quantiles(values, n=4, method="inclusive") if len(values) > 1 else values * 3
-        out[s.column] = PeerBand(low, s.peer_median, high, s.percentile, s.peers)
+        low, median, high = statistics.quantiles(values, n=4, method="inclusive") if len(values) > 1 else values * 3
+        rank = percentile_rank(unit.score, values) if unit.score is not None else None
+        out[column] = PeerBand(low, median, high, rank, len(values))
     return out
