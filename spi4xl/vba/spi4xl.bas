@@ -16,3 +16,7 @@ End Sub
 Public Sub Score()
     RunPython "import spi4xl.xl.macros as m; m.score()"
 End Sub
+
+Public Sub Report()
+    RunPython "import spi4xl.xl.macros as m; m.report()"
+End Sub

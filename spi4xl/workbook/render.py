@@ -872,15 +872,14 @@ def _write_book(temp: Path, catalog: Catalog, language: str, audit: Audit, fmt_n
     for writer in SHEET_WRITERS:
         writer.write(book, ctx)
     start = book.get_worksheet_by_name(ctx.sheet_names["start"])
-    labels = {k: ctx.t(f"button.{k}") for k in JOBS}
     if fmt_name == "xlsm":
-        from spi4xl.workbook.vba import add_buttons, add_vba  # pyopenvba: only for macro workbooks
+        from spi4xl.workbook.vba import MACROS, add_buttons, add_vba  # pyopenvba: only for macro workbooks
 
         _write_xlwings_conf(book, ctx, interpreters)
         add_vba(book, book.worksheets())
-        add_buttons(start, 1, 4, labels)
+        add_buttons(start, 1, 4, {k: ctx.t(f"button.{k}") for k in MACROS})
     else:  # Office.js add-in buttons: named shapes
-        add_sheet_buttons(start, ctx.sheet_names["start"], labels)
+        add_sheet_buttons(start, ctx.sheet_names["start"], {k: ctx.t(f"button.{k}") for k in JOBS})
     close_workbook(book)
     if fmt_name == "xlsx":
         name_button_shapes(temp, ctx.sheet_names["start"])
