@@ -11,6 +11,8 @@ from pathlib import Path
 
 from spi4xl.audit import Audit
 from spi4xl.catalog import load_catalog
+from spi4xl.plan import plan_rows
+from spi4xl.scoring import score
 from spi4xl.workbook.render import render
 
 HERE = Path(__file__).resolve().parent
@@ -19,6 +21,16 @@ COMMENTS = {
            "Board minutes, March 2026", "MIS report on client retention"],
     "fr": ["Manuel de politique de crédit v3, section 4", "Entretien avec le directeur des opérations",
            "Observé dans deux agences", "PV du conseil d'administration, mars 2026", "Rapport SIG sur la rétention"],
+}
+
+# The first gaps of standards 4A, 4B and 4E in the action plan, with what an auditor types beside them.
+PLAN = {
+    "en": [("Write over-indebtedness limits into the credit policy", "Head of credit", "in_progress"),
+           ("Train loan officers on disclosing the full price", "HR manager", "planned"),
+           ("Post the complaints line in every branch", "Operations manager", "done")],
+    "fr": [("Inscrire des limites de surendettement dans la politique de crédit", "Responsable du crédit", "in_progress"),
+           ("Former les agents de crédit à l'annonce du coût total", "Responsable RH", "planned"),
+           ("Afficher la ligne de réclamations dans chaque agence", "Directeur des opérations", "done")],
 }
 
 
@@ -48,6 +60,10 @@ def sample_audit(lang: str, seed: int = 2016) -> Audit:
                  "active_borrowers": 48000, "women_borrowers": 31800, "gross_loan_portfolio": 98_500_000,
                  "average_loan": 2052, "par30": 0.048, "client_retention": 0.78, "staff_turnover": 0.21,
                  "complaints_received": 310, "complaints_resolved": 296}
+    gaps = [row for row in plan_rows(catalog, audit, score(audit, catalog)) if row.is_gap]
+    first = [next(r for r in gaps if catalog.indicator(r.code).standard == std) for std in ("4A", "4B", "4E")]
+    for row, (action, owner, status) in zip(first, PLAN[lang]):
+        audit.plan[row.code] = {"action": action, "owner": owner, "due": dt.date(2027, 3, 31), "status": status}
     return audit
 
 
