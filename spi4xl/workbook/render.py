@@ -657,7 +657,7 @@ def write_plan(book, ctx: RenderContext) -> None:
         ind = node if isinstance(node, Indicator) else None
         state = STATES.index(row.state) + 1 if row.state else 0
         label = ctx.t(f"plan_state.{row.state or 'outside'}")
-        ws.write_string(r, c["code"], row.code)
+        ws.write_string(r, c["code"], row.code, fmt.wrap)
         m, st, std = A(r, "match"), A(r, "state"), A(r, "std_score")
         answer_cell = ctx.cells.get(("questionnaire", row.code))
         ws.write_formula(r, c["match"], f"=IFERROR(MATCH({A(r, 'code')},q_code,0),0)", None,
@@ -672,7 +672,7 @@ def write_plan(book, ctx: RenderContext) -> None:
                          fmt.percent_cell, _cached(row.standard_score))
         ws.write_formula(r, c["priority"], f'=IF({st}<3,"",IF({A(r, "protects")}=1,1,IF(AND(ISNUMBER({std}),'
                          f'{std}>={LOW_STANDARD}),3,2)))', fmt.center, row.priority or "")
-        texts = {"text": ctx.ct(row.code, "text") if node is not None and hasattr(node, "text") else ""}
+        texts = {"text": ctx.ct(row.code, "text") if ind is not None else ""}
         if ind is not None:
             ws.write_string(r, c["practice"], ind.practice, fmt.center)
             ws.write_string(r, c["standard"], ind.standard, fmt.center)
