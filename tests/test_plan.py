@@ -86,3 +86,13 @@ def test_batch_counts_gaps_and_plan_rows_by_status() -> None:
     assert {k: row[f"plan_{k}"] for k in status_counts(audit)} == status_counts(audit)
     assert row["plan_planned"] == row["plan_in_progress"] == row["plan_done"] == 1  # the sample's three
 
+
+
+def test_a_plan_text_longer_than_excel_keeps_is_refused(tmp_path: Path) -> None:
+    from spi4xl.errors import Spi4xlError
+
+    audit = random_audit(2, "en")
+    audit.plan = {CATALOG.indicators()[0].code: {"action": "x" * 40_000}}
+    with pytest.raises(Spi4xlError) as caught:
+        render(CATALOG, "en", audit, tmp_path / "a.xlsx")
+    assert caught.value.code == "render.cell_limit" and not (tmp_path / "a.xlsx").exists()

@@ -748,6 +748,8 @@ def _check_cell_limits(audit: Audit) -> None:
     """Excel silently refuses longer text; refuse to write a workbook that would lose it."""
     texts = [((code, "comment"), text) for code, text in audit.comments.items()]
     texts += [((code, "flag"), text) for code, text in audit.flags.items()]
+    texts += [((code, column), value) for code, entry in audit.plan.items() for column, value in entry.items()
+              if isinstance(value, str)]
     for (item, column), text in [*texts, *audit.unparsed.items()]:
         if len(text) > EXCEL_CELL_LIMIT:
             raise Spi4xlError("render.cell_limit", item=item, column=column, length=len(text), limit=EXCEL_CELL_LIMIT)
