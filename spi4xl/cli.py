@@ -313,7 +313,7 @@ def compare_cmd(args: argparse.Namespace) -> int:
 
 @command("report")
 def report_cmd(args: argparse.Namespace) -> int:
-    from spi4xl.reporting import Options, output_format, report_folder, write_report
+    from spi4xl.reporting import Options, report_folder, write_report
 
     options = Options(lang=args.lang or args.ui_lang, paper=args.paper,
                       previous=Path(args.previous) if args.previous else None)

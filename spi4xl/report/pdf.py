@@ -167,7 +167,7 @@ class Browser:
         self.send("Target.closeTarget", targetId=self.send("Target.getTargetInfo", session)["targetInfo"]["targetId"])
 
     def _pdf_once(self, html: Path, out: Path) -> None:
-        """Without the pipe: the browser's own --print-to-pdf, one process per report (Chromium's default footer)."""
+        """Without the pipe: the browser's own --print-to-pdf, one process per report (no page numbers)."""
         try:
             done = subprocess.run([self.executable, *FLAGS, f"--user-data-dir={self.profile}", "--no-pdf-header-footer",
                                    f"--print-to-pdf={out}", html.resolve().as_uri()],
