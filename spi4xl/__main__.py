@@ -1,11 +1,29 @@
-"""`python -m spi4xl` runs the command line."""
+"""`python -m spi4xl` and the `spi4xl` command: the command line, with Ctrl-C a quiet exit at any moment."""
 
 import sys
 
-try:
-    from spi4xl.cli import main
-except KeyboardInterrupt:  # Ctrl-C while starting: the same quiet exit as later on
-    print("spi4xl: interrupted", file=sys.stderr)
-    sys.exit(130)
 
-sys.exit(main())
+def interrupted(exc: BaseException) -> bool:
+    """Whether Ctrl-C caused `exc`: Python 3.11 wraps one that lands in a class body's __set_name__ (RuntimeError)."""
+    while exc is not None:
+        if isinstance(exc, KeyboardInterrupt):
+            return True
+        exc = exc.__cause__ or exc.__context__
+    return False
+
+
+def run() -> int:
+    """The command line; an interrupt while Python imports it ends as one later on does (exit 130, one line)."""
+    try:
+        from spi4xl.cli import main
+
+        return main()
+    except BaseException as exc:
+        if not interrupted(exc) or isinstance(exc, SystemExit):
+            raise
+        print("spi4xl: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(run())

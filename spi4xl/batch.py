@@ -23,6 +23,7 @@ from spi4xl.assess import assess
 from spi4xl.errors import Spi4xlError
 from spi4xl.output import TEMP_SUFFIX, atomic_output
 from spi4xl.plan import gap_count, status_counts
+from spi4xl.processes import die_with_parent
 from spi4xl.workbook.values import WORKBOOK_SUFFIXES
 
 META_COLUMNS = ("organization", "country", "assessment_type", "start_date", "end_date")
@@ -75,22 +76,9 @@ def _safe_row(path: Path) -> tuple[Path, dict[str, Any] | None, Spi4xlError | No
 FILE_SECONDS = 300  # a worker still on one file after this long is stopped and the file skipped
 
 
-def _die_with_parent(parent: int) -> None:
-    """Ask Linux to kill this worker when the batch process dies, whatever kills it."""
-    if sys.platform.startswith("linux"):
-        import ctypes
-
-        try:
-            ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
-        except (OSError, AttributeError):
-            pass
-    if os.getppid() != parent:  # the batch ended before the request took effect
-        os._exit(1)
-
-
 def _work(conn, parent: int) -> None:
     """A worker: score each path it is sent until it is sent None or the batch goes away."""
-    _die_with_parent(parent)
+    die_with_parent(parent)
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is for the batch to handle
     for name in ("SIGTERM", "SIGHUP"):  # the batch's own handlers are not the worker's
         if hasattr(signal, name):
@@ -117,6 +105,13 @@ class _Worker:
     def give(self, index: int, path: Path) -> None:
         self.task, self.started = (index, path), time.monotonic()
         self.conn.send(str(path))
+
+    def answer(self) -> tuple[dict[str, Any] | None, str] | None:
+        """What the worker sent back, or None when it died without an answer."""
+        try:
+            return self.conn.recv() if self.conn.poll() else None
+        except (EOFError, OSError):
+            return None
 
     def stop(self) -> None:
         if self.process.is_alive():
@@ -154,24 +149,19 @@ def iter_rows(files: list[Path], jobs: int = 1) -> Iterator[tuple[int, Path, dic
             for i, worker in enumerate(workers):
                 if worker.task is None:
                     continue
-                (index, path), result = worker.task, None
+                (index, path), lost = worker.task, None
                 if worker.conn in ready or worker.process.sentinel in ready:
-                    try:
-                        if worker.conn.poll():
-                            result = worker.conn.recv()
-                    except (EOFError, OSError):
-                        pass
-                    if result is None:
+                    if (result := worker.answer()) is None:
                         worker.stop()
-                        result = None, Spi4xlError("batch.crashed", path=path, how=_death(worker.process))
-                        workers[i] = _Worker(context)
+                        lost = Spi4xlError("batch.crashed", path=path, how=_death(worker.process))
                 elif time.monotonic() - worker.started > FILE_SECONDS:
                     worker.stop()
-                    result = None, Spi4xlError("batch.too_slow", path=path, seconds=FILE_SECONDS)
-                    workers[i] = _Worker(context)
+                    lost = Spi4xlError("batch.too_slow", path=path, seconds=FILE_SECONDS)
                 else:
                     continue
-                workers[i].task = None
+                worker.task = None
+                if lost is not None:  # the file costs its worker, not the batch: a fresh one takes its place
+                    workers[i], result = _Worker(context), (None, lost)
                 yield index, path, *result
     finally:
         for worker in workers:

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Callable
 
 from spi4xl.catalog.model import PROFILES, parse_modules
+from spi4xl.__main__ import interrupted
 from spi4xl.errors import Spi4xlError
 from spi4xl.workbook.printing import DEFAULT_PAPER, PAPERS
 from spi4xl.ui import LANGUAGES, set_ui_language, ui, ui_language
@@ -372,16 +373,31 @@ def serve_cmd(args: argparse.Namespace) -> int:
         from xlwings import LicenseError
     except ImportError:
         raise Spi4xlError("serve.no_extras") from None
+    if not _loopback(args.host) and not os.environ.get("SPI4XL_SERVER_TOKEN") and not args.insecure:
+        raise Spi4xlError("serve.open_host", host=args.host)
     base_url = args.base_url or os.environ.get("SPI4XL_BASE_URL")
     if base_url:
         check_base_url(base_url)
         os.environ["SPI4XL_BASE_URL"] = base_url
     try:
-        from spi4xl.xl.server import app
+        from spi4xl.xl.server import create_app
     except LicenseError:
         raise Spi4xlError("serve.licence") from None
-    uvicorn.run(app, host=args.host, port=args.port, ssl_certfile=args.certfile, ssl_keyfile=args.keyfile)
+    uvicorn.run(create_app(docs=args.docs or None, workers=args.workers), host=args.host, port=args.port,
+                ssl_certfile=args.certfile, ssl_keyfile=args.keyfile)
     return 0
+
+
+def _loopback(host: str) -> bool:
+    """Whether only this machine can reach `host` (a host name may resolve anywhere: not loopback)."""
+    import ipaddress
+
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
 
 
 def version_text() -> str:
@@ -529,6 +545,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--base-url", help="public https URL of this server, written into /manifest.xml")
     p.add_argument("--certfile", help="TLS certificate (Office add-ins need https)")
     p.add_argument("--keyfile", help="TLS private key")
+    p.add_argument("--workers", type=int, help="processes running the jobs (default: one per core)")
+    p.add_argument("--insecure", action="store_true", help="serve on a non-loopback --host without "
+                   "SPI4XL_SERVER_TOKEN: anyone who can reach the host can run the jobs")
+    p.add_argument("--docs", action="store_true", help="serve the OpenAPI docs (/docs, /openapi.json)")
     return parser
 
 
@@ -552,20 +572,22 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _main(argv: list[str] | None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
-    set_ui_language(args.ui_lang)
-    name = f"{args.group} {args.action}" if getattr(args, "action", None) else args.group
-    if name not in COMMANDS:  # a bare `spi4xl` (or `spi4xl catalog`): the help, and exit 2 as for any usage error
-        args.help_of.print_help()
-        return 2
     try:
+        parser = build_parser()
+        args = parser.parse_args(argv)
+        set_ui_language(args.ui_lang)
+        name = f"{args.group} {args.action}" if getattr(args, "action", None) else args.group
+        if name not in COMMANDS:  # a bare `spi4xl` (or `spi4xl catalog`): the help, and exit 2 as for any usage error
+            args.help_of.print_help()
+            return 2
         return COMMANDS[name](args)
     except Spi4xlError as exc:
         print(f"spi4xl: {exc.line()}", file=sys.stderr)
         release(exc)
         return 1
-    except KeyboardInterrupt:
+    except (KeyboardInterrupt, RuntimeError) as exc:
+        if not interrupted(exc):
+            raise
         print(f"spi4xl: {ui('cli.interrupted', ui_language())}", file=sys.stderr)
         return 130
     except BrokenPipeError:  # output piped into `head` and the like: stop quietly

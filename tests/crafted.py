@@ -1,7 +1,8 @@
 """Hostile workbooks made by code: each case rewrites parts of a good workbook (or builds a zip from nothing).
 
 A case is a function `(good, folder) -> path` registered in CASES with what spi4xl must do with the
-file: read it normally ("reads"), or refuse it with one line holding the given words. Nothing here
+file: read it normally ("reads"), refuse it with one line holding the given words ("refused"), or
+either ("any": what matters is one line, no traceback, bounded memory and nothing leaked). Nothing here
 is committed as a binary: the corpus is rebuilt in a temporary folder by each test session.
 """
 
@@ -13,7 +14,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 Maker = Callable[[Path, Path], Path]
-CASES: dict[str, tuple[Maker, str, tuple[str, ...]]] = {}  # name -> (maker, "reads" | "refused", words)
+CASES: dict[str, tuple[Maker, str, tuple[str, ...]]] = {}  # name -> (maker, "reads" | "refused" | "any", words)
 
 
 def case(outcome: str, *words: str) -> Callable[[Maker], Maker]:
@@ -161,3 +162,48 @@ def sheet_bomb_with_a_small_declared_size(good: Path, folder: Path) -> Path:
         at += 46 + name_len + extra_len + comment_len
     path.write_bytes(bytes(data))
     return path
+
+
+# --- odd text -------------------------------------------------------------------------------------------
+@case("reads")
+def control_characters_in_texts(good: Path, folder: Path) -> Path:
+    """Control characters (raw, and as character references) in a shared string, as an auditor could paste them."""
+    def edit(data: bytes) -> bytes:
+        at = data.rindex(b"<si><t>") + len(b"<si><t>")  # the last shared string (not a marker)
+        return data[:at] + b"\x01\x0b\x1b&#8;&#x7f;" + data[at:]
+    return rewrite(good, folder / "control.xlsx", {"xl/sharedStrings.xml": edit})
+
+
+@case("refused", "not a readable workbook")
+def billion_laughs_in_the_workbook_part(good: Path, folder: Path) -> Path:
+    laughs = b'<!DOCTYPE workbook [<!ENTITY lol "lol">' + b"".join(
+        b'<!ENTITY lol%d "%s">' % (i, (b"&lol%d;" % (i - 1) if i > 1 else b"&lol;") * 10) for i in range(1, 10)) + b"]>"
+    return rewrite(good, folder / "laughs.xlsx", {"xl/workbook.xml": lambda data: data.replace(b"?>", b"?>" + laughs, 1)})
+
+
+@case("any")
+def billion_laughs_in_shared_strings(good: Path, folder: Path) -> Path:
+    laughs = b'<!DOCTYPE sst [<!ENTITY lol "lol">' + b"".join(
+        b'<!ENTITY lol%d "%s">' % (i, (b"&lol%d;" % (i - 1) if i > 1 else b"&lol;") * 10) for i in range(1, 10)) + b"]>"
+    def edit(data: bytes) -> bytes:
+        at = data.index(b"<si><t>") + len(b"<si><t>")
+        return (data[:at] + b"&lol9;" + data[at:]).replace(b"?>", b"?>" + laughs, 1)
+    return rewrite(good, folder / "laughs-strings.xlsx", {"xl/sharedStrings.xml": edit})
+
+
+@case("any")
+def external_entity_in_shared_strings(good: Path, folder: Path) -> Path:
+    """XXE: a shared string that would pull /etc/passwd into the audit if entities were resolved."""
+    def edit(data: bytes) -> bytes:
+        at = data.index(b"<si><t>") + len(b"<si><t>")
+        doctype = b'<!DOCTYPE sst [<!ENTITY xxe SYSTEM "file:///etc/passwd">]>'
+        return (data[:at] + b"&xxe;" + data[at:]).replace(b"?>", b"?>" + doctype, 1)
+    return rewrite(good, folder / "xxe.xlsx", {"xl/sharedStrings.xml": edit})
+
+
+@case("any")
+def entities_and_a_doctype_in_the_questionnaire(good: Path, folder: Path) -> Path:
+    part = questionnaire(good)
+    doctype = b'<!DOCTYPE worksheet [<!ENTITY far "XFD1048576">]>'
+    return rewrite(good, folder / "sheet-entities.xlsx", {part: lambda data: data.replace(b"?>", b"?>" + doctype, 1).replace(
+        b"</sheetData>", b'<row r="9"><c r="&far;"><v>1</v></c></row></sheetData>')})

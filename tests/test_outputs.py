@@ -194,7 +194,9 @@ def test_killed_at_random_moments_the_out_path_holds_the_earlier_or_the_complete
             assert leftovers(out) == [], (attempt, err)
             started = not (proc.returncode == -signal.SIGINT and err == "")  # else Python had no handler yet
             if proc.returncode != 0 and started:  # else it finished before the signal, or never began
-                assert proc.returncode == 130 and err.splitlines()[-1] == "spi4xl: interrupted", (proc.returncode, err)
+                # 130, or rarely Python's own -SIGINT at exit after our line (seen 3 in 60 runs under load)
+                assert proc.returncode in (130, -signal.SIGINT) and err.splitlines() == ["spi4xl: interrupted"], \
+                    (proc.returncode, err)
         for stale in leftovers(out):  # what a SIGKILL can leave: a hidden folder, never the out path itself
             assert stale.name.startswith(f".{target.name}.")
             for p in stale.iterdir():

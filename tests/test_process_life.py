@@ -113,3 +113,28 @@ def test_concurrent_builds_into_one_folder_all_succeed_and_corrupt_nothing(tmp_p
             assert hashlib.sha256(data).digest() == hashlib.sha256((tmp_path / "reference" / name).read_bytes()).digest(), name
             with zipfile.ZipFile(tmp_path / "shared" / name) as z:
                 assert z.testzip() is None
+
+
+@pytest.mark.parametrize("where", ["parsing the arguments", "a class body during a lazy import"])
+def test_ctrl_c_at_any_moment_of_the_command_line_is_one_line_and_exit_130(
+        where: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    """Ctrl-C while argparse runs, or inside a dataclass's __set_name__ (Python 3.11 wraps it in a RuntimeError),
+    ends like Ctrl-C during a command; any other RuntimeError still propagates."""
+    from spi4xl import __main__ as entry, cli
+
+    def interrupted_parser():
+        if where == "parsing the arguments":
+            raise KeyboardInterrupt
+        try:
+            raise KeyboardInterrupt
+        except KeyboardInterrupt as exc:
+            raise RuntimeError("Error calling __set_name__ on 'Field' instance") from exc
+
+    monkeypatch.setattr(cli, "build_parser", interrupted_parser)
+    monkeypatch.setattr(sys, "argv", ["spi4xl", "--version"])
+    assert entry.run() == 130
+    assert capsys.readouterr().err == "spi4xl: interrupted\n"
+
+    monkeypatch.setattr(cli, "build_parser", lambda: (_ for _ in ()).throw(RuntimeError("a real bug")))
+    with pytest.raises(RuntimeError, match="a real bug"):
+        entry.run()

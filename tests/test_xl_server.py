@@ -131,13 +131,16 @@ def test_populate_through_the_server_switches_language(client, filled: Path, tmp
 # --- bounds ------------------------------------------------------------------------------------------
 @pytest.mark.libreoffice
 def test_vba_clients_never_get_actions_they_cannot_replay(client, filled: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from spi4xl.xl.server import run_job  # what a worker process runs, here in this process to patch the job
+
     def bold(book) -> None:
         book.sheets[0]["A1"].font.bold = True  # setFontProperty: only Office.js replays it
 
     monkeypatch.setitem(adapter.JOBS, "score", bold)
-    refused = call(client, "score", filled, "VBA")
-    assert refused.status_code == 500 and "setFontProperty" in refused.json()["detail"]
-    assert call(client, "score", filled, "Office.js").status_code == 200
+    body = lambda kind: json.dumps(payload(filled, kind, include(client, "score"))).encode()  # noqa: E731
+    status, detail = run_job("score", body("VBA"), "en")
+    assert status == 500 and "setFontProperty" in detail
+    assert run_job("score", body("Office.js"), "en")[0] == 200
 
 
 @pytest.mark.libreoffice
@@ -151,18 +154,32 @@ def test_payload_size_is_bounded(client, filled: Path, monkeypatch: pytest.Monke
     assert post().status_code == 200
 
 
-@pytest.mark.parametrize("body,message", [
-    (b"{not json", "not JSON"),
-    (b"[1, 2]", "JSON object"),
-    (json.dumps({"client": "VBA", "version": "0.37.8", "book": {"name": "a.xlsx"}}).encode(), "'sheets'"),
-    (json.dumps({"client": "VBA", "version": "0.37.8", "book": {"name": "a.xlsx"},
-                 "sheets": [{"name": "S", "values": "x"}]}).encode(), "sheet 0"),
+GOOD = {"client": "VBA", "version": "0.37.8", "book": {"name": "a.xlsx"}, "sheets": [{"name": "S", "values": [[1]]}]}
+NAME = {"name": "q_answer", "sheet_index": 0, "address": "D2:D31", "book_scope": True, "scope_sheet_name": None,
+        "scope_sheet_index": None}
+
+
+@pytest.mark.parametrize("body,status,message", [
+    (b"{not json", 400, "not JSON"),
+    (b"\xff\xfe", 400, "not JSON"),
     (json.dumps({"client": "VBA", "version": "0.1.0", "book": {"name": "a.xlsx"},
-                 "sheets": [{"name": "S", "values": [[1]]}]}).encode(), "xlwings version"),
+                 "sheets": [{"name": "S", "values": [[1]]}]}).encode(), 400, "xlwings version"),
+    (b"[1, 2]", 422, "JSON object"),
+    (json.dumps({"client": "VBA", "version": "0.37.8", "book": {"name": "a.xlsx"}}).encode(), 422, "'sheets'"),
+    (json.dumps({**GOOD, "sheets": [{"name": "S", "values": "x"}]}).encode(), 422, "sheet 0"),
+    (json.dumps({**GOOD, "sheets": [{"name": "S", "values": [[{"a": 1}]]}]}).encode(), 422, "cell values"),
+    (json.dumps({**GOOD, "sheets": [{"name": "S", "values": [[1]], "tables": {}}]}).encode(), 422, "'tables'"),
+    (json.dumps({**GOOD, "book": {"name": "a.xlsx", "active_sheet_index": "0"}}).encode(), 422, "active_sheet_index"),
+    (json.dumps({**GOOD, "names": {}}).encode(), 422, "'names'"),
+    (json.dumps({**GOOD, "names": [{k: v for k, v in NAME.items() if k != "book_scope"}]}).encode(), 422, "book_scope"),
+    (json.dumps({**GOOD, "names": [{**NAME, "sheet_index": 7}]}).encode(), 422, "sheet_index 7"),
+    (json.dumps({**GOOD, "names": [{**NAME, "sheet_index": True}]}).encode(), 422, "sheet_index"),
+    (json.dumps({**GOOD, "names": ["q_answer"]}).encode(), 422, "names[0]"),
 ])
-def test_malformed_payloads_get_400(client, body: bytes, message: str) -> None:
+def test_malformed_payloads_get_400_when_not_json_and_422_for_any_wrong_part(client, body: bytes, status: int,
+                                                                             message: str) -> None:
     response = client.post(CALL + "score", content=body, headers={"Content-Type": "application/json"})
-    assert response.status_code == 400 and message in response.json()["detail"]
+    assert response.status_code == status and message in response.json()["detail"], response.text
 
 
 def test_a_foreign_workbook_gets_422(client) -> None:
@@ -281,3 +298,191 @@ def test_serve_without_a_licence_key_says_what_to_do(tmp_path: Path) -> None:
                             env=env, timeout=120)
     assert result.returncode == 1
     assert "XLWINGS_LICENSE_KEY" in result.stderr and "Traceback" not in result.stderr
+
+
+@pytest.mark.libreoffice
+# --- a server that stays up and says no clearly -------------------------------------------------------
+@pytest.mark.parametrize("media", ["text/plain", "application/x-www-form-urlencoded", "multipart/form-data; boundary=x", None])
+def test_script_calls_are_json_only(client, filled: Path, media: str | None) -> None:
+    """A cross-site form or text/plain POST (no CORS preflight) never reaches a job."""
+    body = json.dumps(payload(filled, "VBA", include(client, "score"))).encode()
+    headers = {"Content-Type": media} if media else {}
+    response = client.post(CALL + "score", content=body, headers=headers)
+    assert response.status_code == 415 and "application/json" in response.json()["detail"]
+    assert client.post(CALL + "score", content=body, headers={"Content-Type": "application/json; charset=utf-8"}).status_code == 200
+
+
+def test_openapi_docs_are_off_unless_asked(client, monkeypatch: pytest.MonkeyPatch) -> None:
+    from fastapi.testclient import TestClient
+
+    from spi4xl.xl.server import create_app
+
+    for path in ("/openapi.json", "/docs", "/redoc"):
+        assert client.get(path).status_code == 404, path
+    with TestClient(create_app(docs=True)) as documented:
+        assert documented.get("/openapi.json").status_code == 200 and documented.get("/docs").status_code == 200
+    monkeypatch.setenv("SPI4XL_SERVER_DOCS", "1")
+    with TestClient(create_app()) as documented:
+        assert documented.get("/openapi.json").status_code == 200
+
+
+@pytest.mark.libreoffice
+def test_a_full_queue_answers_503_with_retry_after(client, filled: Path) -> None:
+    jobs = client.app.state.jobs
+    assert jobs.limit == 256 and jobs.workers == (os.cpu_count() or 1)
+    jobs.pending = jobs.limit  # as many calls in progress as allowed
+    try:
+        busy = call(client, "score", filled, "VBA")
+        assert busy.status_code == 503 and int(busy.headers["Retry-After"]) >= 1
+        assert client.get("/healthz").status_code == 200
+    finally:
+        jobs.pending = 0
+    assert call(client, "score", filled, "VBA").status_code == 200
+
+
+@pytest.mark.libreoffice
+def test_a_worker_that_dies_costs_one_call_and_the_workers_come_back(filled: Path) -> None:
+    import asyncio
+
+    from spi4xl.xl.server import Jobs
+
+    body = json.dumps(payload(filled, "VBA", adapter.sheet_names_for(adapter.JOB_ROLES["score"]))).encode()
+    jobs = Jobs(workers=1)
+    try:
+        assert asyncio.run(jobs.run("score", body, "en"))[0] == 200
+        for process in jobs.pool._processes.values():  # the worker, killed as the OOM killer would
+            os.kill(process.pid, 9)
+        status, detail = asyncio.run(jobs.run("score", body, "fr"))
+        assert status == 503 and detail.startswith("erreur [server.restarted] : le serveur a redémarré"), detail
+        assert asyncio.run(jobs.run("score", body, "en"))[0] == 200
+    finally:
+        jobs.close()
+
+
+def _error_cells(src: Path, dst: Path) -> list[tuple[str, int, int, str]]:
+    """Excel error values (#VALUE!, #N/A, #REF!) in every input column of the questionnaire, Organization
+    Information and Start sheets, saved as error cells; returns (sheet, row, column, error) from 0."""
+    import openpyxl
+
+    from spi4xl.workbook import layout as L
+    from spi4xl.workbook.read import read_workbook
+
+    read = read_workbook(src)
+    book = openpyxl.load_workbook(src)
+    errors, placed = ("#VALUE!", "#N/A", "#REF!"), []
+    for role, count in (("questionnaire", 45), ("organization", 9), ("start", 6)):
+        ws, spec = book[read.sheets[role]], L.ROLES[role]
+        keys = [c.value for c in ws[1]]
+        columns = [keys.index(c.id) if spec.keyed and c.id in keys else spec.columns.index(c)
+                   for c in spec.columns if c.input]
+        rows = sorted({openpyxl.utils.cell.coordinate_to_tuple(cell)[0] for (r, _), cell in read.cells.items() if r == role})
+        for i, r in enumerate(rows[:count]):
+            for j, c in enumerate(columns):
+                if isinstance(ws.cell(r, c + 1), openpyxl.cell.cell.MergedCell):
+                    continue
+                error = errors[(i + j) % len(errors)]
+                ws.cell(r, c + 1).value = error  # openpyxl stores it as an error cell (t="e")
+                placed.append((ws.title, r - 1, c, error))
+    book.save(dst)
+    return placed
+
+
+@pytest.mark.libreoffice
+@pytest.mark.parametrize("kind", ["VBA", "Office.js"])
+def test_error_values_give_the_same_findings_in_the_add_in_and_the_command_line(client, filled: Path, tmp_path: Path,
+                                                                                kind: str) -> None:
+    import xlwings as xw
+
+    from spi4xl.assess import assess
+
+    placed = _error_cells(filled, tmp_path / "errors.xlsx")
+    cli = assess(tmp_path / "errors.xlsx")
+    data = payload(tmp_path / "errors.xlsx", kind, include(client, "validate"))
+    sheets = {s["name"]: s["values"] for s in data["sheets"]}
+    for sheet, r, c, error in placed:  # the add-in sends an error cell as its text
+        rows = sheets[sheet]
+        while len(rows) <= r:
+            rows.append([])
+        rows[r].extend([None if kind == "VBA" else ""] * (c + 1 - len(rows[r])))
+        rows[r][c] = error
+    assert client.post(CALL + "validate", json=data).status_code == 200
+    book = xw.Book(json=data)
+    try:
+        report = adapter.validate(book, alert=False)  # what the call above ran in a worker, findings kept
+    finally:
+        book.close()
+    located = lambda findings: sorted((f.code, f.severity, f.item, f.cell) for f in findings)  # noqa: E731
+    assert located(report.findings) == located(cli.findings)
+    assert cli.counts["warning"] > 0
+
+
+@pytest.mark.libreoffice
+@pytest.mark.slow
+def test_healthz_stays_fast_while_score_calls_pile_up(filled: Path) -> None:
+    """40 Score calls at once on a real `spi4xl serve`: jobs used to run on the event loop, one after the other,
+    and /healthz waited behind all of them (over a second); it must answer at once."""
+    import socket
+    import threading
+    import time
+    import urllib.request
+
+    body = json.dumps(payload(filled, "Office.js", adapter.sheet_names_for(adapter.JOB_ROLES["score"]))).encode()
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    server = subprocess.Popen([sys.executable, "-m", "spi4xl", "serve", "--port", str(port)], stdout=subprocess.DEVNULL,
+                              stderr=subprocess.DEVNULL, env={**os.environ, "XLWINGS_LICENSE_KEY": "noncommercial"})
+    base = f"http://127.0.0.1:{port}"
+
+    def get(path: str) -> float:
+        start = time.perf_counter()
+        with urllib.request.urlopen(base + path, timeout=60) as answer:
+            assert answer.status == 200
+        return time.perf_counter() - start
+
+    statuses: list[int] = []
+
+    def score() -> None:
+        request = urllib.request.Request(base + CALL + "score", data=body, headers={"Content-Type": "application/json"})
+        with urllib.request.urlopen(request, timeout=300) as answer:
+            statuses.append(answer.status)
+
+    try:
+        for _ in range(600):
+            try:
+                get("/healthz")
+                break
+            except OSError:
+                assert server.poll() is None
+                time.sleep(0.1)
+        score()  # workers started
+        callers = [threading.Thread(target=score) for _ in range(40)]
+        for caller in callers:
+            caller.start()
+        latencies = []
+        while any(c.is_alive() for c in callers) and len(latencies) < 5000:
+            latencies.append(get("/healthz"))
+            time.sleep(0.01)
+        for caller in callers:
+            caller.join()
+        assert statuses == [200] * 41
+        assert len(latencies) >= 3 and max(latencies) < 0.5, latencies
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
+def test_serve_refuses_a_public_host_without_a_token(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if k not in ("XLWINGS_LICENSE_KEY", "SPI4XL_SERVER_TOKEN")}
+    env["HOME"] = str(tmp_path)  # no licence: a command that gets past the host check stops at the licence
+    serve = lambda *args, **extra: subprocess.run([sys.executable, "-m", "spi4xl", "serve", "--port", "0", *args],  # noqa: E731
+                                                  capture_output=True, text=True, env={**env, **extra}, timeout=120)
+    for host in ("0.0.0.0", "::", "192.168.1.20", "audit.example.org"):
+        refused = serve("--host", host)
+        assert refused.returncode == 1 and "Traceback" not in refused.stderr
+        (line,) = refused.stderr.splitlines()
+        assert f"--host {host}" in line and "SPI4XL_SERVER_TOKEN" in line and "--insecure" in line
+    for args, extra in ((("--host", "0.0.0.0", "--insecure"), {}), (("--host", "0.0.0.0"), {"SPI4XL_SERVER_TOKEN": "t0k3n"}),
+                        (("--host", "127.0.0.1"), {}), (("--host", "localhost"), {}), (("--host", "::1"), {})):
+        passed = serve(*args, **extra)
+        assert passed.returncode == 1 and "XLWINGS_LICENSE_KEY" in passed.stderr, (args, passed.stderr)

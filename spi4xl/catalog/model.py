@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import re
@@ -240,7 +241,7 @@ class Catalog:
     def answer_label(self, scale: str, answer: str, lang: str = SOURCE_LANGUAGE) -> str:
         return self.text(f"scale.{scale}.{answer}", "label", lang)
 
-    @property
+    @functools.cached_property  # a frozen catalog's hash never changes; every render and button asks for it
     def content_hash(self) -> str:
         """A short hash of structure and every text: changes whenever a template would change."""
         payload = json.dumps(

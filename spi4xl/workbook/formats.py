@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import textwrap
+from functools import lru_cache
 from typing import Any
 
 FONT = {"font_name": "Calibri", "font_size": 10, "valign": "top"}
@@ -21,6 +22,7 @@ CHARS_PER_UNIT = {False: 1.25, True: 1.15}  # regular, bold
 LINE_SPACING = 1.3
 
 
+@lru_cache(maxsize=16384)  # the same labels come back with every render and every server job
 def text_lines(text: str, width: float, size: float = FONT["font_size"], bold: bool = False) -> int:
     """Lines a wrapped cell of `width` (column-width units) needs for `text` at `size` points."""
     per_line = max(1, int(width * CHARS_PER_UNIT[bold] * FONT["font_size"] / size))

@@ -193,13 +193,20 @@ LEVELS = ("dimension", "standard", "practice", "indicator", "detail")
 
 
 # --- reading the contract back ------------------------------------------------------------------
+# Excel's error values: python-calamine gives an error cell as empty, xlwings' clients send its text. Either way
+# it is not something an auditor typed (a comment reading #VALUE! is no evidence), so it reads as empty.
+EXCEL_ERRORS = frozenset(("#NULL!", "#DIV/0!", "#VALUE!", "#REF!", "#NAME?", "#NUM!", "#N/A", "#GETTING_DATA",
+                          "#SPILL!", "#CALC!", "#FIELD!", "#BLOCKED!", "#UNKNOWN!", "#CONNECT!", "#BUSY!"))
+
+
 def normalise(value: Any) -> Any:
-    """A cell as every reader compares it: integral floats as ints, midnight datetimes as dates, '' as None."""
+    """A cell as every reader compares it: integral floats as ints, midnight datetimes as dates, '' and error
+    values as None."""
     if isinstance(value, float) and value.is_integer() and abs(value) < 2**53:
         return int(value)
     if isinstance(value, dt.datetime) and value.time() == dt.time(0):
         return value.date()
-    if value == "":
+    if value == "" or value in EXCEL_ERRORS:
         return None
     return value
 

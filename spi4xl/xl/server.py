@@ -13,26 +13,39 @@ Endpoints (the same paths xlwings Server uses, so xlwings' own clients can call 
 - GET /xlwings/custom-scripts-meta: the scripts, their `include` sheet lists and buttons.
 - GET /manifest.xml, /taskpane.html, /commands.html, /static/*: the Office.js add-in.
 
-Bounds: a request body over SPI4XL_MAX_PAYLOAD_BYTES (default 20 MB) gets 413; only the sheets a
-script needs are read (the others' values are dropped); a malformed payload gets 400, a workbook
-that is not an spi4xl one (or a broken one) 422 with the reason. When SPI4XL_SERVER_TOKEN is set,
-script calls need `Authorization: Bearer <token>` (401 otherwise). Clients other than Office.js
-(xlwings' VBA and Office Scripts clients) only get the 37 action kinds they can replay; anything
-else is refused with 500 rather than sent. Every refusal's `detail` is one coded error line
-(`error [read.not_spi4xl]: ...`) in the workbook's language, else the request's Accept-Language.
+Bounds: a script call must be JSON (Content-Type application/json, 415 otherwise); a body over
+SPI4XL_MAX_PAYLOAD_BYTES (default 20 MB) gets 413; a body that is not JSON 400, a payload of the
+wrong shape (any part: sheets, values, names...) or a workbook that is not an spi4xl one (or a
+broken one) 422 with the reason, never 500; only the sheets a script needs are read (the others'
+values are dropped). When SPI4XL_SERVER_TOKEN is set, script calls need `Authorization: Bearer
+<token>` (401 otherwise). Clients other than Office.js (xlwings' VBA and Office Scripts clients) only
+get the 37 action kinds they can replay; anything else is refused with 500 rather than sent. Every
+refusal's `detail` is one coded error line (`error [read.not_spi4xl]: ...`) in the workbook's
+language, else the request's Accept-Language.
 
-Jobs run synchronously inside the request (tens of milliseconds): a request never yields while
-its book is open, which the remote engine needs (its alerts go to the most recently opened book).
+Jobs run off the event loop, in worker processes (one per core unless SPI4XL_SERVER_WORKERS says
+otherwise): the JSON is parsed, the job run and its answer serialized there, so /healthz and the
+add-in's files stay fast under load. A worker runs one job at a time, which the remote engine needs
+(its alerts go to the most recently opened book). At most SPI4XL_SERVER_QUEUE calls (default 256)
+are in progress at once; the next ones get 503 with Retry-After before their body is read. Workers
+end with the server (on Linux the kernel kills them when it dies).
 """
 
 from __future__ import annotations
 
+import asyncio
 import hmac
 import json
 import logging
+import multiprocessing
 import os
 import re
+import signal
+import time
 import types
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 from xml.sax.saxutils import escape
@@ -40,9 +53,10 @@ from xml.sax.saxutils import escape
 import xlwings as xw
 import xlwings.server
 from fastapi import FastAPI, HTTPException, Request
-from fastapi.responses import FileResponse, JSONResponse, Response
+from fastapi.responses import FileResponse, Response
 
 from spi4xl.errors import Spi4xlError
+from spi4xl.processes import die_with_parent
 from spi4xl.ui import LANGUAGES, ui, ui_language
 from spi4xl.workbook import layout as L
 from spi4xl.workbook import shapes
@@ -55,14 +69,16 @@ MAX_PAYLOAD_ENV = "SPI4XL_MAX_PAYLOAD_BYTES"
 TOKEN_ENV = "SPI4XL_SERVER_TOKEN"
 BASE_URL_ENV = "SPI4XL_BASE_URL"
 DEFAULT_MAX_PAYLOAD = 20 * 1024 * 1024
+WORKERS_ENV = "SPI4XL_SERVER_WORKERS"
+QUEUE_ENV = "SPI4XL_SERVER_QUEUE"
+DEFAULT_QUEUE = 256
+DOCS_ENV = "SPI4XL_SERVER_DOCS"
 ADDIN_ID = "5c7f0a3e-2b1d-4e6a-9f43-8d2c1b0e7a65"  # the add-in's identity in Office; keep it stable
 OFFICE_JS = "Office.js"
 _SCRIPT_RX = re.compile(r"^[a-z_]{1,40}$")
 # The HTTP status of each refusal; any other error is about the workbook itself: 422.
 STATUS = {"server.token": 401, "server.too_large": 413, "server.unknown_script": 404, "server.unreplayable": 500,
-          "server.not_json": 400, "server.not_object": 400, "server.payload_client": 400, "server.payload_book": 400,
-          "server.payload_names": 400, "server.payload_sheets": 400, "server.payload_sheet": 400,
-          "server.payload_refused": 400, "server.payload_malformed": 400}
+          "server.not_json": 400, "server.payload_refused": 400, "server.not_json_type": 415, "server.busy": 503, "server.restarted": 503}
 
 
 # --- scripts ------------------------------------------------------------------------------------
@@ -113,10 +129,16 @@ def request_language(request: Request) -> str:
     return ui_language()
 
 
-def refusal(exc: Spi4xlError, lang: str) -> HTTPException:
-    """An error as the HTTP answer clients show: its status, and its coded line in `lang` as the detail."""
-    status = STATUS.get(exc.code, 422)
-    return HTTPException(status, exc.line(lang), headers={"WWW-Authenticate": "Bearer"} if status == 401 else None)
+def answer(exc: Spi4xlError, lang: str) -> tuple[int, str]:
+    """An error as clients show it: its HTTP status, and its coded line in `lang`."""
+    return STATUS.get(exc.code, 422), exc.line(lang)
+
+
+def refusal(exc: Spi4xlError, lang: str, headers: dict[str, str] | None = None) -> HTTPException:
+    status, detail = answer(exc, lang)
+    if status == 401:
+        headers = {"WWW-Authenticate": "Bearer"}
+    return HTTPException(status, detail, headers=headers)
 
 
 def check_token(request: Request) -> None:
@@ -142,8 +164,13 @@ async def read_body(request: Request) -> bytes:
     return bytes(body)
 
 
+_SCALAR_TYPES = frozenset((str, int, float, bool, type(None)))  # what JSON cells can be
+_NAME_FIELDS = (("name", str), ("sheet_index", int), ("address", str), ("book_scope", bool),
+                ("scope_sheet_name", (str, type(None))), ("scope_sheet_index", (int, type(None))))
+
+
 def parse_payload(body: bytes) -> dict[str, Any]:
-    """The client's JSON, checked for the shape the remote engine relies on (400 when it is not)."""
+    """The client's JSON (400 when it is not JSON), checked for the shape the remote engine relies on (422)."""
     try:
         data = json.loads(body)
     except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
@@ -152,24 +179,34 @@ def parse_payload(body: bytes) -> dict[str, Any]:
         raise Spi4xlError("server.not_object")
     if not isinstance(data.get("client"), str) or not isinstance(data.get("version"), str):
         raise Spi4xlError("server.payload_client")
-    if not isinstance(data.get("book"), dict) or not isinstance(data["book"].get("name"), str):
+    book = data.get("book")
+    if not isinstance(book, dict) or not isinstance(book.get("name"), str):
         raise Spi4xlError("server.payload_book")
-    if not isinstance(data.get("names", []), list):
-        raise Spi4xlError("server.payload_names")
+    if not isinstance(book.setdefault("active_sheet_index", 0), int) or \
+            not isinstance(book.setdefault("selection", None), (str, type(None))):
+        raise Spi4xlError("server.payload_book_fields")
     sheets = data.get("sheets")
     if not isinstance(sheets, list) or not sheets:
         raise Spi4xlError("server.payload_sheets")
     for i, sheet in enumerate(sheets):
         if not isinstance(sheet, dict) or not isinstance(sheet.get("name"), str) \
-                or not isinstance(sheet.get("values"), list) \
-                or not all(isinstance(row, list) for row in sheet["values"]):
+                or not isinstance(sheet.get("values"), list) or not all(isinstance(row, list) for row in sheet["values"]):
             raise Spi4xlError("server.payload_sheet", index=i)
-    data.setdefault("names", [])
-    data["book"].setdefault("active_sheet_index", 0)
-    data["book"].setdefault("selection", None)
-    for sheet in sheets:
-        sheet.setdefault("pictures", [])
-        sheet.setdefault("tables", [])
+        if not all(_SCALAR_TYPES.issuperset(map(type, row)) for row in sheet["values"]):
+            raise Spi4xlError("server.payload_cells", index=i, sheet=sheet["name"][:40])
+        for key in ("pictures", "tables"):
+            if not isinstance(sheet.setdefault(key, []), list):
+                raise Spi4xlError("server.payload_sheet_list", index=i, key=key)
+    names = data.setdefault("names", [])
+    if not isinstance(names, list):
+        raise Spi4xlError("server.payload_names")
+    for i, entry in enumerate(names):
+        for key, kind in _NAME_FIELDS:
+            if not isinstance(entry, dict) or key not in entry or not isinstance(entry[key], kind) \
+                    or (kind is int and isinstance(entry[key], bool)):
+                raise Spi4xlError("server.payload_name", index=i, key=key, keys=", ".join(k for k, _ in _NAME_FIELDS))
+        if not 0 <= entry["sheet_index"] < len(sheets):
+            raise Spi4xlError("server.payload_name_sheet", index=i, sheet_index=entry["sheet_index"])
     return data
 
 
@@ -188,6 +225,95 @@ def refuse_unreplayable(client: str, actions: list[dict[str, Any]]) -> None:
         raise Spi4xlError("server.unreplayable", client=client, actions=", ".join(unknown))
 
 
+# --- jobs, in worker processes ---------------------------------------------------------------------
+def _from_xlwings(exc: BaseException) -> bool:
+    """Whether an exception was raised inside xlwings' remote engine (reading a payload part it did not expect)."""
+    tb, last = exc.__traceback__, None
+    while tb is not None:
+        last, tb = tb.tb_frame.f_code.co_filename, tb.tb_next
+    return last is not None and f"{os.sep}xlwings{os.sep}" in last
+
+
+def run_job(script_name: str, body: bytes, lang: str) -> tuple[int, Any]:
+    """One script call from parsing to the serialized answer: (200, JSON bytes) or (status, coded line); errors
+    about the workbook speak its language, the others `lang` (the request's)."""
+    started = time.perf_counter()
+    try:
+        data = parse_payload(body)
+        restrict(data, script_include(script_name))
+        try:
+            book = xw.Book(json=data)
+        except xw.XlwingsError as exc:
+            raise Spi4xlError("server.payload_refused", detail=str(exc)) from None
+        try:
+            asyncio.run(xlwings.server.custom_scripts_call(SCRIPTS, script_name, None, typehint_to_value={xw.Book: book}))
+            actions = book.json()["actions"]
+        except Spi4xlError as exc:
+            return answer(exc, adapter.book_language(book) or lang)
+        finally:
+            book.close()
+        refuse_unreplayable(data["client"], actions)
+    except Spi4xlError as exc:
+        return answer(exc, lang)
+    except (KeyError, TypeError, ValueError, IndexError, AttributeError) as exc:
+        if not _from_xlwings(exc):
+            raise
+        return answer(Spi4xlError("server.payload_malformed", error=type(exc).__name__, detail=str(exc)[:200]), lang)
+    log.info("%s: %r, %d actions for %r in %.0f ms", script_name, data["book"]["name"], len(actions), data["client"],
+             (time.perf_counter() - started) * 1000)
+    return 200, json.dumps({"actions": actions}, ensure_ascii=False, default=str).encode()
+
+
+def _worker_start() -> None:
+    die_with_parent(os.getppid())  # the fork server, which ends with the server
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the server's to handle
+
+
+def _context():
+    """Workers forked from a fork server that preloaded this module (never from the threaded server itself:
+    a fork copies locks other threads hold), else spawned."""
+    if "forkserver" not in multiprocessing.get_all_start_methods():
+        return multiprocessing.get_context("spawn")
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload([__name__])
+    return context
+
+
+def _setting(name: str, default: int) -> int:
+    try:
+        return max(1, int(os.environ.get(name, default)))
+    except ValueError:
+        return default
+
+
+class Jobs:
+    """The worker processes and the count of calls in progress (queued or running)."""
+
+    def __init__(self, workers: int | None = None, limit: int | None = None) -> None:
+        self.workers = workers or _setting(WORKERS_ENV, os.cpu_count() or 1)
+        self.limit = limit or _setting(QUEUE_ENV, DEFAULT_QUEUE)
+        self.pending, self.pool = 0, self._pool()
+
+    def _pool(self) -> ProcessPoolExecutor:
+        return ProcessPoolExecutor(self.workers, mp_context=_context(), initializer=_worker_start)
+
+    def retry_after(self) -> str:
+        return str(max(1, round(self.pending * 0.02 / self.workers)))
+
+    async def run(self, script_name: str, body: bytes, lang: str) -> tuple[int, Any]:
+        pool = self.pool
+        try:
+            return await asyncio.get_running_loop().run_in_executor(pool, run_job, script_name, body, lang)
+        except BrokenProcessPool:  # a worker died (killed, out of memory): a fresh pool for the next calls
+            if self.pool is pool:
+                self.pool = self._pool()
+            log.error("a worker process died during %s; workers restarted", script_name)
+            return answer(Spi4xlError("server.restarted"), lang)
+
+    def close(self) -> None:
+        self.pool.shutdown(wait=False, cancel_futures=True)
+
+
 # --- add-in files -------------------------------------------------------------------------------
 def base_url(request: Request) -> str:
     return (os.environ.get(BASE_URL_ENV) or str(request.base_url)).rstrip("/")
@@ -200,43 +326,47 @@ def manifest(base: str) -> str:
     return re.sub(r"\{\{(\w+(?:\.\w+)?)\}\}", lambda m: values[m[1]], text)
 
 
-async def run_script(script_name: str, request: Request, lang: str) -> JSONResponse:
-    """Check the request, run the script on its workbook, and answer the actions its client replays."""
-    check_token(request)
-    if not _SCRIPT_RX.match(script_name) or not hasattr(SCRIPTS, script_name):
-        raise Spi4xlError("server.unknown_script", script=script_name, known=", ".join(sorted(vars(SCRIPTS))))
-    data = parse_payload(await read_body(request))
-    restrict(data, script_include(script_name))
-    try:
-        book = xw.Book(json=data)
-    except xw.XlwingsError as exc:
-        raise Spi4xlError("server.payload_refused", detail=str(exc)) from None
-    except (KeyError, TypeError, ValueError, IndexError) as exc:
-        raise Spi4xlError("server.payload_malformed", error=type(exc).__name__, detail=str(exc)) from None
-    try:
-        await xlwings.server.custom_scripts_call(SCRIPTS, script_name, None, typehint_to_value={xw.Book: book})
-        actions = book.json()["actions"]
-    except Spi4xlError as exc:  # about the workbook: in its own language
-        raise refusal(exc, adapter.book_language(book) or lang) from None
-    finally:
-        book.close()
-    refuse_unreplayable(data["client"], actions)
-    log.info("%s: %r, %d actions for %r", script_name, data["book"]["name"], len(actions), data["client"])
-    return JSONResponse({"actions": actions})
-
-
 # --- app ----------------------------------------------------------------------------------------
-def create_app() -> FastAPI:
+def create_app(docs: bool | None = None, workers: int | None = None) -> FastAPI:
+    """The server; OpenAPI docs (/docs, /openapi.json) only when asked (`docs` or SPI4XL_SERVER_DOCS=1)."""
+    docs = os.environ.get(DOCS_ENV) == "1" if docs is None else docs
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI):
+        app.state.jobs = Jobs(workers)
+        try:
+            yield
+        finally:
+            app.state.jobs.close()
+
     app = FastAPI(title="spi4xl", description="Populate, Validate and Score for spi4xl audit workbooks "
-                  "(xlwings Server scripts and an Office.js add-in)", docs_url=None, redoc_url=None)
+                  "(xlwings Server scripts and an Office.js add-in)", lifespan=lifespan,
+                  docs_url="/docs" if docs else None, redoc_url=None, openapi_url="/openapi.json" if docs else None)
 
     @app.post("/xlwings/custom-scripts-call/{script_name}")
-    async def custom_scripts_call(script_name: str, request: Request) -> JSONResponse:
+    async def custom_scripts_call(script_name: str, request: Request) -> Response:
         lang = request_language(request)
         try:
-            return await run_script(script_name, request, lang)
+            check_token(request)
+            if not _SCRIPT_RX.match(script_name) or not hasattr(SCRIPTS, script_name):
+                raise Spi4xlError("server.unknown_script", script=script_name, known=", ".join(sorted(vars(SCRIPTS))))
+            media = request.headers.get("content-type", "").split(";")[0].strip().lower()
+            if media != "application/json":
+                raise Spi4xlError("server.not_json_type", media=media or "-")
+            jobs: Jobs = request.app.state.jobs
+            if jobs.pending >= jobs.limit:
+                raise refusal(Spi4xlError("server.busy", pending=jobs.pending), lang,
+                              {"Retry-After": jobs.retry_after()})
+            jobs.pending += 1
+            try:
+                status, reply = await jobs.run(script_name, await read_body(request), lang)
+            finally:
+                jobs.pending -= 1
         except Spi4xlError as exc:
             raise refusal(exc, lang) from None
+        if status != 200:
+            raise HTTPException(status, reply, headers={"Retry-After": "1"} if status == 503 else None)
+        return Response(reply, media_type="application/json")
 
     @app.get("/xlwings/custom-scripts-meta")
     async def custom_scripts_meta() -> list[dict[str, Any]]:

@@ -1,0 +1,210 @@
+"""Benchmark `spi4xl serve` under load: bursts of concurrent Score calls with real payloads, on 127.0.0.1 only.
+
+    python3 benchmarks/bench_server_load.py [--requests 200] [--rounds 10] [--audits 4] [--client Office.js]
+
+Starts `spi4xl serve` on a free port of 127.0.0.1 (XLWINGS_LICENSE_KEY=noncommercial for that
+process if no key is set: non-commercial use, see the README), renders --audits filled audits (the
+full questionnaire as bench_xl_score.py scores it, in each language in turn) and turns each into the
+payload the add-in sends for Score (its `include` sheets). Each round sends --requests Score calls at
+once (each its own connection, payloads in turn) while /healthz is polled every 20 ms; every loop is bounded (a fixed
+number of calls, a timeout per call). Printed per round and overall: Score latency median, p95 and
+max, errors (any status but 200, or no answer), /healthz latency median and p95 during the load, and
+the memory (PSS) of the server with its workers before the first round and after each one.
+Goals (issue 10): 0 errors, Score p95 under 2 s, /healthz p95 under 100 ms, memory flat across rounds
+(the last round within 10 % of the first). Exit code 1 when a goal is missed. --json for the numbers.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import dataclasses
+import json
+import math
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+HOST = "127.0.0.1"  # never anything else: this script loads a server, it must be ours
+GOALS = {"score_p95_s": 2.0, "healthz_p95_ms": 100.0, "memory_growth": 0.10}
+
+
+def payloads(n: int, client: str) -> list[bytes]:
+    """Request bodies: the Score payloads of n rendered audits."""
+    from bench_xl_score import full_audit  # the full questionnaire answered at random, as bench_xl_score scores it
+    from spi4xl.catalog import load_catalog
+    from spi4xl.workbook.render import render
+    from spi4xl.xl import adapter
+    from spi4xl.xl.payload import payload
+
+    catalog = load_catalog("usspm-2016")
+    include = adapter.sheet_names_for(adapter.JOB_ROLES["score"])
+    with tempfile.TemporaryDirectory() as tmp:
+        paths = []
+        for seed in range(n):
+            lang = catalog.languages[seed % len(catalog.languages)]
+            audit = dataclasses.replace(full_audit(catalog, seed), language=lang)
+            paths.append(render(catalog, lang, audit, Path(tmp) / f"audit-{seed}.xlsx"))
+        return [json.dumps(payload(p, client, include)).encode() for p in paths]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind((HOST, 0))
+        return s.getsockname()[1]
+
+
+def memory_mb(pid: int) -> float:
+    """Memory of a process and all its descendants (the server, its fork server and workers): their proportional
+    set size (pages shared by forked workers counted once overall), or resident size where PSS is unreadable."""
+    parents: dict[int, int] = {}
+    rss: dict[int, int] = {}
+    for status in Path("/proc").glob("[0-9]*/status"):
+        try:
+            fields = dict(line.split(":", 1) for line in status.read_text().splitlines() if ":" in line)
+        except OSError:
+            continue
+        proc = int(status.parent.name)
+        parents[proc] = int(fields["PPid"])
+        rss[proc] = int(fields.get("VmRSS", "0 kB").split()[0])
+    tree, grown = {pid}, True
+    while grown:
+        grown = False
+        for proc, parent in parents.items():
+            if parent in tree and proc not in tree:
+                tree.add(proc)
+                grown = True
+    total = 0
+    for proc in tree:
+        try:
+            rollup = Path(f"/proc/{proc}/smaps_rollup").read_text()
+            total += int(next(line.split()[1] for line in rollup.splitlines() if line.startswith("Pss:")))
+        except (OSError, StopIteration):
+            total += rss.get(proc, 0)
+    return total / 1024
+
+
+async def call(port: int, method: str, path: str, body: bytes = b"", timeout: float = 60.0) -> tuple[int, float]:
+    """(status, seconds) of one HTTP/1.1 call on its own connection; status 0 when it fails or times out."""
+    start = time.perf_counter()
+    head = (f"{method} {path} HTTP/1.1\r\nHost: {HOST}:{port}\r\nConnection: close\r\n"
+            f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n").encode()
+    try:
+        async with asyncio.timeout(timeout):
+            reader, writer = await asyncio.open_connection(HOST, port)
+            writer.write(head + body)
+            await writer.drain()
+            status = int((await reader.readline()).split()[1])
+            await reader.read()  # the answer, to its end (Connection: close)
+            writer.close()
+    except (OSError, ValueError, IndexError, TimeoutError):
+        return 0, time.perf_counter() - start
+    return status, time.perf_counter() - start
+
+
+async def burst(port: int, bodies: list[bytes], n: int) -> dict:
+    """n Score calls at once while /healthz is polled every 20 ms."""
+    done = asyncio.Event()
+    health: list[float] = []
+
+    async def poll() -> None:
+        for _ in range(3000):  # at most a minute of polling
+            if done.is_set():
+                return
+            status, seconds = await call(port, "GET", "/healthz", timeout=10)
+            health.append(seconds if status == 200 else float("inf"))
+            await asyncio.sleep(0.02)
+
+    poller = asyncio.create_task(poll())
+    results = await asyncio.gather(*(call(port, "POST", "/xlwings/custom-scripts-call/score", bodies[i % len(bodies)])
+                                     for i in range(n)))
+    done.set()
+    await poller
+    times = [t for _, t in results]
+    statuses = [s for s, _ in results]
+    return {"score_median_s": statistics.median(times), "score_p95_s": percentile(times, 0.95),
+            "score_max_s": max(times), "errors": sum(s != 200 for s in statuses),
+            "statuses": {str(s): statuses.count(s) for s in sorted(set(statuses))},
+            "healthz_median_ms": statistics.median(health) * 1000, "healthz_p95_ms": percentile(health, 0.95) * 1000,
+            "healthz_max_ms": max(health) * 1000, "healthz_calls": len(health)}
+
+
+def percentile(values: list[float], q: float) -> float:
+    """Nearest rank: with two /healthz answers in a whole burst, the slower one is the 95th percentile."""
+    ordered = sorted(values)
+    return ordered[max(0, math.ceil(q * len(ordered)) - 1)]
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--requests", type=int, default=200, help="concurrent Score calls per round")
+    parser.add_argument("--rounds", type=int, default=10)
+    parser.add_argument("--audits", type=int, default=4, help="different payloads, sent in turn")
+    parser.add_argument("--client", default="Office.js", choices=("Office.js", "VBA"))
+    parser.add_argument("--workers", type=int, help="spi4xl serve --workers (default: one per core)")
+    parser.add_argument("--json", action="store_true")
+    args = parser.parse_args()
+
+    bodies = payloads(args.audits, args.client)
+    port = free_port()
+    env = {**os.environ, "XLWINGS_LICENSE_KEY": os.environ.get("XLWINGS_LICENSE_KEY", "noncommercial")}
+    command = [sys.executable, "-m", "spi4xl", "serve", "--host", HOST, "--port", str(port)]
+    server = subprocess.Popen(command + (["--workers", str(args.workers)] if args.workers else []), env=env,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        for _ in range(600):  # up to a minute to start
+            if asyncio.run(call(port, "GET", "/healthz", timeout=2))[0] == 200:
+                break
+            if server.poll() is not None:
+                raise SystemExit("spi4xl serve did not start (is XLWINGS_LICENSE_KEY usable?)")
+            time.sleep(0.1)
+        asyncio.run(burst(port, bodies, 4))  # warm: workers started, catalog loaded
+        memory = [memory_mb(server.pid)]
+        rounds = []
+        for i in range(args.rounds):
+            rounds.append(asyncio.run(burst(port, bodies, args.requests)))
+            memory.append(memory_mb(server.pid))
+            r = rounds[-1]
+            if not args.json:
+                print(f"round {i + 1:>2}: Score median {r['score_median_s']:.2f} s, p95 {r['score_p95_s']:.2f} s, "
+                      f"max {r['score_max_s']:.2f} s, errors {r['errors']}; /healthz x{r['healthz_calls']} median "
+                      f"{r['healthz_median_ms']:.0f} ms, p95 {r['healthz_p95_ms']:.0f} ms, max {r['healthz_max_ms']:.0f} ms; "
+                      f"server {memory[-1]:.0f} MB", flush=True)
+    finally:
+        server.terminate()
+        try:
+            server.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            server.kill()
+    summary = {
+        "requests_per_round": args.requests, "rounds": args.rounds, "payload_kb": round(statistics.mean(map(len, bodies)) / 1024),
+        "cores": os.cpu_count(), "client": args.client,
+        "score_p50_s": statistics.median(r["score_median_s"] for r in rounds),
+        "score_p95_s": max(r["score_p95_s"] for r in rounds),
+        "errors": sum(r["errors"] for r in rounds),
+        "healthz_p95_ms": max(r["healthz_p95_ms"] for r in rounds),
+        "memory_mb": [round(m) for m in memory], "rounds_detail": rounds,
+    }
+    growth = (memory[-1] - memory[1]) / memory[1]
+    met = (summary["errors"] == 0 and summary["score_p95_s"] < GOALS["score_p95_s"]
+           and summary["healthz_p95_ms"] < GOALS["healthz_p95_ms"] and growth <= GOALS["memory_growth"])
+    if args.json:
+        print(json.dumps(summary, indent=2))
+    else:
+        print(f"{args.rounds} rounds of {args.requests} concurrent Score calls ({summary['payload_kb']} KB payloads, "
+              f"{args.client}), {summary['cores']} cores: median of round medians {summary['score_p50_s']:.2f} s, "
+              f"worst p95 {summary['score_p95_s']:.2f} s, {summary['errors']} errors, worst /healthz p95 "
+              f"{summary['healthz_p95_ms']:.0f} ms; server memory {memory[0]:.0f} MB before, "
+              f"{memory[1]:.0f} MB after round 1, {memory[-1]:.0f} MB after round {args.rounds}")
+        print(f"goals (0 errors, p95 < {GOALS['score_p95_s']} s, /healthz p95 < {GOALS['healthz_p95_ms']:.0f} ms, "
+              f"memory within {GOALS['memory_growth']:.0%} after round 1): {'met' if met else 'NOT met'}")
+    return 0 if met else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
