@@ -29,20 +29,20 @@ def _svg(width: int, height: int, title: str, body: list[str]) -> str:
             f'aria-label="{escape(title)}" class="chart"><title>{escape(title)}</title>{"".join(body)}</svg>')
 
 
-def bars(title: str, rows: list[Bar], lang: str, width: int = 640, label_width: int = 70) -> str:
+def bars(title: str, rows: list[Bar], lang: str, width: int = 480, label_width: int = 50) -> str:
     """Horizontal bars 0-100 %, one per row, with grid lines, the previous score and the peers' band."""
-    row_h, top, right = 22, 22, 56
+    row_h, top, right = 26, 24, 70
     plot = width - label_width - right
     height = top + row_h * len(rows) + 8
     x = lambda v: label_width + plot * max(0.0, min(1.0, v))  # noqa: E731
     body = []
     for q in (0, 0.25, 0.5, 0.75, 1):
         body.append(f'<line x1="{x(q):.1f}" y1="{top - 4}" x2="{x(q):.1f}" y2="{height - 6}" stroke="#E7E6E6"/>'
-                    f'<text x="{x(q):.1f}" y="{top - 8}" font-size="10" text-anchor="middle" fill="#595959">{int(q * 100)}\u00a0%</text>')
+                    f'<text x="{x(q):.1f}" y="{top - 8}" font-size="12" text-anchor="middle" fill="#595959">{int(q * 100)}\u00a0%</text>')
     for i, row in enumerate(rows):
         y = top + i * row_h
         body.append(f'<g><title>{escape(row.title)}: {percent(row.value, lang)}</title>'
-                    f'<text x="{label_width - 6}" y="{y + 15}" font-size="11" text-anchor="end" fill="{DARK}">{escape(row.label)}</text>')
+                    f'<text x="{label_width - 6}" y="{y + 18}" font-size="14" text-anchor="end" fill="{DARK}">{escape(row.label)}</text>')
         if row.band is not None:
             low, median, high = row.band
             body.append(f'<rect x="{x(low):.1f}" y="{y + 2}" width="{max(x(high) - x(low), 1):.1f}" height="{row_h - 4}" '
@@ -54,15 +54,26 @@ def bars(title: str, rows: list[Bar], lang: str, width: int = 640, label_width: 
         if row.previous is not None:
             body.append(f'<line x1="{x(row.previous):.1f}" y1="{y + 3}" x2="{x(row.previous):.1f}" y2="{y + row_h - 3}" '
                         f'stroke="{DARK}" stroke-width="2" class="previous"/>')
-        body.append(f'<text x="{width - right + 4}" y="{y + 15}" font-size="11" fill="{DARK}">{percent(row.value, lang)}</text></g>')
+        body.append(f'<text x="{width - right + 4}" y="{y + 18}" font-size="14" fill="{DARK}">{percent(row.value, lang)}</text></g>')
     return _svg(width, height, title, body)
 
 
-def radar(title: str, axes: list[Bar], lang: str, width: int = 640, height: int = 330) -> str:
+def _lines(text: str, width: int = 15) -> list[str]:
+    """A label broken at spaces into lines of about `width` characters (axis labels stay inside a phone's screen)."""
+    lines: list[str] = []
+    for word in text.split():
+        if lines and len(lines[-1]) + 1 + len(word) <= width:
+            lines[-1] += " " + word
+        else:
+            lines.append(word)
+    return lines or [""]
+
+
+def radar(title: str, axes: list[Bar], lang: str, width: int = 520, height: int = 400) -> str:
     """The dimensions around a circle: this audit's scores filled, the previous audit's as a dashed outline.
-    Room is left on both sides for the axis labels."""
+    Axis labels are wrapped over short lines, with the score below them, so the chart stays narrow."""
     cx, cy = width / 2, height / 2
-    radius = height / 2 - 30
+    radius = 115
     n = len(axes)
 
     def point(i: int, value: float) -> tuple[float, float]:
@@ -77,16 +88,18 @@ def radar(title: str, axes: list[Bar], lang: str, width: int = 640, height: int 
         body.append(f'<polygon points="{polygon([q] * n)}" fill="none" stroke="#D9D9D9"/>')
     for i, axis in enumerate(axes):
         ex, ey = point(i, 1)
-        lx, ly = point(i, 1.08)
+        lx, ly = point(i, 1.1)
         anchor = "middle" if abs(lx - cx) < 5 else "start" if lx > cx else "end"
+        lines = [*_lines(axis.label), percent(axis.value, lang, 0)]
+        top = ly - (len(lines) - 1) * 16 if ly < cy - 5 else ly + 4 if ly > cy + 5 else ly - (len(lines) - 2) * 8
+        spans = "".join(f'<tspan x="{lx:.1f}" y="{top + k * 16:.1f}">{escape(line)}</tspan>' for k, line in enumerate(lines))
         body.append(f'<line x1="{cx}" y1="{cy}" x2="{ex:.1f}" y2="{ey:.1f}" stroke="#D9D9D9"/>'
-                    f'<text x="{lx:.1f}" y="{ly + 4:.1f}" font-size="11" text-anchor="{anchor}" fill="{DARK}">'
-                    f'<title>{escape(axis.title)}</title>{escape(axis.label)} {percent(axis.value, lang, 0)}</text>')
+                    f'<text font-size="14" text-anchor="{anchor}" fill="{DARK}"><title>{escape(axis.title)}</title>{spans}</text>')
     if any(a.previous is not None for a in axes):
         body.append(f'<polygon points="{polygon([a.previous or 0 for a in axes])}" fill="none" stroke="{DARK}" '
                     f'stroke-dasharray="4 3" stroke-width="1.5" class="previous"/>')
     body.append(f'<polygon points="{polygon([a.value or 0 for a in axes])}" fill="{BLUE}" fill-opacity="0.35" '
                 f'stroke="{BLUE}" stroke-width="2" class="bar"/>')
     for q in (0.5, 1):
-        body.append(f'<text x="{cx + 3}" y="{cy - radius * q + 11:.1f}" font-size="9" fill="#7F7F7F">{int(q * 100)}\u00a0%</text>')
+        body.append(f'<text x="{cx + 3}" y="{cy - radius * q + 11:.1f}" font-size="11" fill="#7F7F7F">{int(q * 100)}\u00a0%</text>')
     return _svg(width, height, title, body)

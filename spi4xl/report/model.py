@@ -152,7 +152,7 @@ class _Builder:
             "standards": bars(self.t("results.standards"), [bar(r) for r in stds], self.lang),
             "principles": bars(self.t("results.principles"), [bar(r) for r in cps], self.lang),
             "completion": bars(self.t("col.completion"), [Bar(short(r["code"]), f"{r['code']} {r['name']}",
-                                                              r["u"].completion) for r in dims], self.lang, label_width=170),
+                                                              r["u"].completion) for r in dims], self.lang, width=520, label_width=230),
         }
 
     def social(self) -> list[dict[str, str]]:
