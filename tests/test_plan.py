@@ -96,3 +96,19 @@ def test_a_plan_text_longer_than_excel_keeps_is_refused(tmp_path: Path) -> None:
     with pytest.raises(Spi4xlError) as caught:
         render(CATALOG, "en", audit, tmp_path / "a.xlsx")
     assert caught.value.code == "render.cell_limit" and not (tmp_path / "a.xlsx").exists()
+
+
+def test_the_sheet_opens_filtered_to_the_gaps(tmp_path: Path) -> None:
+    import openpyxl
+
+    audit = random_audit(8, "fr", fill=0.7)
+    render(CATALOG, "fr", audit, tmp_path / "a.xlsx")
+    ws = openpyxl.load_workbook(tmp_path / "a.xlsx", data_only=True)[ui("sheet.plan", "fr")]  # cached values
+    ids = {c.value: c.column for c in ws[1] if isinstance(c.value, str)}
+    rows = [(ws.cell(r, ids["gap"]).value, bool(ws.row_dimensions[r].hidden)) for r in range(3, ws.max_row + 1)]
+    closed = {ui("plan_state.met", "fr"), ui("plan_state.na", "fr")}
+    assert rows and all(hidden == (gap in closed) for gap, hidden in rows)
+    assert any(hidden for _, hidden in rows) and not rows[0][1]  # gaps first, shown; the others hidden below
+    (column,) = ws.auto_filter.filterColumn
+    assert column.colId == ids["gap"] - 1 and set(column.filters.filter) == {
+        ui(f"plan_state.{s}", "fr") for s in ("partial", "not_met", "unanswered", "outside")}
