@@ -11,6 +11,8 @@ from pathlib import Path
 
 from spi4xl.audit import Audit
 from spi4xl.catalog import load_catalog
+from spi4xl.plan import plan_rows
+from spi4xl.scoring import score
 from spi4xl.workbook.render import render
 
 HERE = Path(__file__).resolve().parent
@@ -19,6 +21,16 @@ COMMENTS = {
            "Board minutes, March 2026", "MIS report on client retention"],
     "fr": ["Manuel de politique de crédit v3, section 4", "Entretien avec le directeur des opérations",
            "Observé dans deux agences", "PV du conseil d'administration, mars 2026", "Rapport SIG sur la rétention"],
+}
+
+# The first gaps of standards 4A, 4B and 4E in the action plan, with what an auditor types beside them.
+PLAN = {
+    "en": [("Write over-indebtedness limits into the credit policy", "Head of credit", "in_progress"),
+           ("Train loan officers on disclosing the full price", "HR manager", "planned"),
+           ("Post the complaints line in every branch", "Operations manager", "done")],
+    "fr": [("Inscrire des limites de surendettement dans la politique de crédit", "Responsable du crédit", "in_progress"),
+           ("Former les agents de crédit à l'annonce du coût total", "Responsable RH", "planned"),
+           ("Afficher la ligne de réclamations dans chaque agence", "Directeur des opérations", "done")],
 }
 
 
@@ -51,6 +63,10 @@ def sample_audit(lang: str, seed: int = 2016) -> Audit:
                  "gni_per_capita": 6740.0, "loan_officers_women": 85, "board_members": 7, "board_women": 3,
                  "active_loans": 49500, "average_apr": 0.38, "roa": 0.021, "poverty_line": "national",
                  "loans_agriculture": 0.22, "loans_trade": 0.41, "loans_services": 0.17}
+    gaps = [row for row in plan_rows(catalog, audit, score(audit, catalog)) if row.is_gap]
+    first = [next(r for r in gaps if catalog.indicator(r.code).standard == std) for std in ("4A", "4B", "4E")]
+    for row, (action, owner, status) in zip(first, PLAN[lang]):
+        audit.plan[row.code] = {"action": action, "owner": owner, "due": dt.date(2027, 3, 31), "status": status}
     return audit
 
 

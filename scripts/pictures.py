@@ -33,6 +33,7 @@ PICTURES = (
     ("sample-fr-questionnaire", "samples/sample-audit-fr.xlsx", "questionnaire", (965, 560)),
     ("sample-fr-results", "samples/sample-audit-fr.xlsx", "results", (630, 520)),
     ("sample-fr-dashboard", "samples/sample-audit-fr.xlsx", "dashboard", None),
+    ("sample-fr-plan", "samples/sample-audit-fr.xlsx", "plan", (965, 400)),
     ("template-es-start", "workbook_templates/spi4xl-usspm-2016-full-es.xlsx", "start", None),
     ("template-es-questionnaire", "workbook_templates/spi4xl-usspm-2016-full-es.xlsx", "questionnaire", (965, 560)),
 )

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# Installs what the test suite needs: LibreOffice (headless Calc, Python-UNO), poppler (PDF->PNG),
+# Installs what the test suite needs: LibreOffice (headless Calc, Python-UNO), poppler (PDF->PNG, PDF text),
 # the Carlito font (Calibri's metric twin, so renders look right), Chromium (the add-in's task pane in a
-# headless browser; Debian's package, never a downloaded browser) and the package with its test extras in .venv.
+# headless browser, and the audit report's PDF; Debian's package, never a downloaded browser) and the package with its test extras in .venv.
 # Idempotent: does nothing slow when everything is already there.
 set -euo pipefail
 
@@ -12,6 +12,7 @@ have_system_tools() {
         /usr/bin/python3 -c 'import uno' >/dev/null 2>&1 &&
         command -v pdftoppm >/dev/null 2>&1 &&
         command -v pdfinfo >/dev/null 2>&1 &&
+        command -v pdftotext >/dev/null 2>&1 &&
         command -v chromium >/dev/null 2>&1 &&
         [ -e /usr/share/fonts/truetype/crosextra/Carlito-Regular.ttf ]
 }

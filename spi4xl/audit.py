@@ -11,6 +11,9 @@ META_FIELDS = ("organization", "country", "auditor", "assessment_type", "start_d
 ASSESSMENT_TYPES = ("self", "accompanied", "qualified", "external")
 META_DATES = ("start_date", "end_date")
 PERCENT_FORMAT, NUMBER_FORMAT = "percent", "number"  # values of Audit.org_formats
+# The action plan's editable columns (what the auditor types beside each gap) and its statuses.
+PLAN_FIELDS = ("action", "owner", "due", "status", "comment")
+PLAN_STATUSES = ("planned", "in_progress", "done", "dropped")
 
 
 @dataclass
@@ -45,6 +48,9 @@ class Audit:
     updated: str = ""  # ISO date-time spi4xl last wrote this file
     departments: tuple[str, ...] | None = None  # a department's part of the audit (spi4xl split); None: all
     merged: tuple = ()  # spi4xl.merge.MergeEntry rows of the merge report sheet: what merges chose and set aside
+    # indicator code -> {PLAN_FIELDS id: value}: texts as typed, `due` a date (else the text typed),
+    # `status` one of PLAN_STATUSES (else the text typed). Only rows with something typed are kept.
+    plan: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     def typed_codes(self) -> set[str]:
         """Every indicator or detail code that holds something the auditor typed."""

@@ -23,6 +23,7 @@ from typing import Any, Callable, Iterable, Iterator
 from spi4xl.assess import assess
 from spi4xl.errors import Spi4xlError
 from spi4xl.output import TEMP_SUFFIX, atomic_output
+from spi4xl.plan import gap_count, status_counts
 from spi4xl.processes import die_with_parent
 from spi4xl.workbook.read import load_editions
 from spi4xl.workbook.values import WORKBOOK_SUFFIXES
@@ -56,6 +57,7 @@ def audit_row(path: Path) -> dict[str, Any]:
     for prefix, units in (("dim", s.dimensions), ("std", s.standards), ("cp", s.client_protection), ("module", s.modules)):
         row.update({f"{prefix}_{code}": unit.score for code, unit in units.items()})
     row.update({f"findings_{k}": v for k, v in a.counts.items()})
+    row.update(gaps=gap_count(s), **{f"plan_{k}": v for k, v in status_counts(audit).items()})
     return row
 
 

@@ -297,8 +297,10 @@ def score_cmd(args: argparse.Namespace) -> int:
     if args.out:
         write_report(a, Path(args.out))
     if args.json:
+        from spi4xl.plan import gap_count, status_counts
+
         emit_json({**s.to_dict(), "key_figures": key_figures(a.read.catalog, a.read.audit.org), "findings": a.counts,
-                   "output": args.out})
+                   "plan": {"gaps": gap_count(s), "status": status_counts(a.read.audit)}, "output": args.out})
         return 0
     cat = a.read.catalog
     lang = _report_language(args, a.read.audit.language)
@@ -393,6 +395,39 @@ def compare_cmd(args: argparse.Namespace) -> int:
         render(cat, lang, a.read.audit, Path(args.out), findings=[], peers=standings)
         print(ui("cli.wrote", _report_language(args, lang), path=args.out))
     return 0
+
+
+@command("report")
+def report_cmd(args: argparse.Namespace) -> int:
+    from spi4xl.reporting import Options, report_folder, write_report
+
+    options = Options(lang=args.lang or args.ui_lang, paper=args.paper,
+                      previous=Path(args.previous) if args.previous else None)
+    if args.peers:
+        from spi4xl.compare import load_peers
+
+        options.peers = load_peers(Path(args.peers))
+    source, out, lang = Path(args.workbook), Path(args.out), ui_language()
+    if source.is_file():
+        write_report(source, out, options)
+        for warning in options.warnings:
+            print(ui("cli.warning", lang, message=warning), file=sys.stderr)
+        print(ui("cli.wrote", _report_language(args, options.lang or lang), path=out))
+        return 0
+    from tqdm import tqdm
+
+    from spi4xl.batch import find_audits
+
+    if options.previous is not None:
+        raise Spi4xlError("report.previous_folder", path=args.workbook)
+    files = find_audits(args.workbook)
+    kind = args.format or "html"
+    bar = (lambda it: tqdm(it, total=len(files), unit="report", file=sys.stderr)) if not args.quiet else None
+    written, skipped = report_folder(files, source if source.is_dir() else None, out, kind, options, bar)
+    for path, error in skipped:
+        print(ui("cli.skipped", lang, path=path, code=error.code, message=error.message(lang)), file=sys.stderr)
+    print(ui("cli.report.folder", lang, path=out, written=written, skipped=len(skipped)))
+    return 1 if skipped and not written else 0
 
 
 @command("doctor")
@@ -601,6 +636,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--peers", required=True, help="results.csv or .parquet from 'spi4xl batch'")
     p.add_argument("--out", help="write a new workbook with a peer comparison sheet")
     p.add_argument("--json", action="store_true", help=JSON_HELP)
+
+    p = sub.add_parser("report", help="an audit report (HTML or PDF): cover, summary, charts, findings, action plan")
+    p.add_argument("workbook", help="an audit workbook, or a folder or glob of them (one report each)")
+    p.add_argument("--out", required=True, help="report.html or report.pdf; for a folder, the folder to write into")
+    p.add_argument("--lang", type=str.lower, choices=LANGUAGES, help="language of the report (default: the workbook's)")
+    p.add_argument("--previous", help="an earlier audit workbook of the same organization: change since then")
+    p.add_argument("--peers", help="results.csv or .parquet from 'spi4xl batch': percentile bands among peers")
+    p.add_argument("--format", choices=("html", "pdf"), help="for a folder: html (default) or pdf")
+    p.add_argument("--paper", choices=PAPERS, help="paper the report prints on (default by language, as the workbooks)")
+    p.add_argument("--quiet", action="store_true", help="no progress bar (folders)")
 
     p = sub.add_parser("doctor", help="what the desktop buttons need on this computer and whether it is there "
                        "(and, given a workbook, whether it is sound)")

@@ -45,10 +45,16 @@ def percentile_rank(value: float, peers: list[float]) -> float:
     return (below + ties / 2) / len(peers)
 
 
-def compare(scores: Scores, peers, exclude_file: str | None = None) -> list[Standing]:
-    if exclude_file is not None and "file" in peers.columns:  # the audit itself, however its path is written
+def _without(peers, exclude_file: str | None):
+    """The peers less the audit itself, however its path is written."""
+    if exclude_file is not None and "file" in peers.columns:
         target = Path(exclude_file).resolve()
         peers = peers[peers["file"].map(lambda f: Path(str(f)).resolve() != target).astype(bool)]
+    return peers
+
+
+def compare(scores: Scores, peers, exclude_file: str | None = None) -> list[Standing]:
+    peers = _without(peers, exclude_file)
     units = [("overall", "overall", "", scores.overall.score)]
     units += [(f"dim_{c}", "dimension", c, u.score) for c, u in scores.dimensions.items()]
     units += [(f"cp_{c}", "principle", c, u.score) for c, u in scores.client_protection.items()]
@@ -58,4 +64,23 @@ def compare(scores: Scores, peers, exclude_file: str | None = None) -> list[Stan
         median = statistics.median(values) if values else None
         rank = percentile_rank(value, values) if values and value is not None else None
         out.append(Standing(column, kind, code, value, median, len(values), rank))
+    return out
+
+
+def peer_bands(scores: Scores, peers, exclude_file: str | None = None) -> dict:
+    """Per batch column (overall, dim_<code>, std_<code>, cp_<code>): the peers' quartiles and this audit's
+    percentile rank, for the report's bands (spi4xl.report.model.PeerBand); units no peer scored are left out."""
+    from spi4xl.report.model import PeerBand
+
+    peers, out = _without(peers, exclude_file), {}
+    units = {"overall": scores.overall, **{f"dim_{c}": u for c, u in scores.dimensions.items()},
+             **{f"std_{c}": u for c, u in scores.standards.items()},
+             **{f"cp_{c}": u for c, u in scores.client_protection.items()}}
+    for column, unit in units.items():
+        values = sorted(float(v) for v in peers[column].dropna()) if column in peers.columns else []
+        if not values:
+            continue
+        low, median, high = statistics.quantiles(values, n=4, method="inclusive") if len(values) > 1 else values * 3
+        rank = percentile_rank(unit.score, values) if unit.score is not None else None
+        out[column] = PeerBand(low, median, high, rank, len(values))
     return out

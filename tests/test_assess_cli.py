@@ -27,8 +27,9 @@ import spi4xl
 from audits import CATALOG, CLEAN_ORG, random_audit
 from sheets import role_records
 from spi4xl.assess import assess
-from spi4xl.audit import Audit
+from spi4xl.audit import PLAN_STATUSES, Audit
 from spi4xl.key_figures import RATIOS, key_figures
+from spi4xl.plan import gap_count
 from spi4xl.ui import ui
 from spi4xl.workbook import layout as L
 from spi4xl.workbook.formats import INPUT_FILL, SEVERITY_FILLS
@@ -38,7 +39,7 @@ from spi4xl.workbook.render import render, sheet_names
 REPO = Path(__file__).resolve().parents[1]
 UNIT_KEYS = {"score", "total", "answered", "na", "applicable", "scored", "completion"}
 TOP_KEYS = {"edition", "catalog_version", "language", "completion", "provisional", "overall", "dimensions", "standards",
-            "essential_practices", "client_protection", "alinus", "modules", "key_figures", "findings", "output"}
+            "essential_practices", "client_protection", "alinus", "modules", "key_figures", "findings", "plan", "output"}
 FINDING_KEYS = {"code", "severity", "item", "sheet", "role", "cell", "message", "hint"}
 INVALID_ANSWER = (next(i.code for i in CATALOG.all_indicators() if not i.is_checklist and i.scale == "ypn"), "peut-être")
 
@@ -128,10 +129,11 @@ def test_score_json_has_the_documented_shape(books, name):
     assert data["provisional"] is (name == "dirty_fr")
     # the same numbers as the library
     expected = spi4xl.score(read_audit(path)).to_dict()
-    assert {k: v for k, v in data.items() if k not in ("findings", "output", "key_figures")} == \
+    assert {k: v for k, v in data.items() if k not in ("findings", "output", "key_figures", "plan")} == \
         json.loads(json.dumps(expected))
     assert data["key_figures"] == key_figures(CATALOG, read_audit(path).org)
     assert list(data["key_figures"]["ratios"]) == [r.id for r in RATIOS]
+    assert data["plan"]["gaps"] == gap_count(spi4xl.score(read_audit(path))) and set(data["plan"]["status"]) >= set(PLAN_STATUSES)
     counts = assess(path).counts
     assert data["findings"] == counts
     assert (counts["error"] > 0) is (name == "dirty_fr")

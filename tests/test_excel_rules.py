@@ -19,8 +19,9 @@ from audits import CATALOG, random_audit
 from spi4xl.workbook import layout as L
 from spi4xl.workbook.render import render
 
-# Columns of unprotected sheets that show a live result to the auditor (the row's score).
-DISPLAY_FORMULAS = {"questionnaire": {"score"}}
+# Columns of unprotected sheets that show a live result to the auditor (the row's score; the plan's gap,
+# priority and standard score).
+DISPLAY_FORMULAS = {"questionnaire": {"score"}, "plan": {"gap", "priority", "std_score"}}
 
 
 def violations(path: Path) -> list[str]:

@@ -27,6 +27,7 @@ from sheets import role_records, role_table
 from spi4xl.audit import Audit
 from spi4xl.catalog.model import Scoring
 from spi4xl.key_figures import key_figures, ratios
+from spi4xl.plan import STATES, priority, state
 from spi4xl.scoring import Scores, UnitScore
 from spi4xl.ui import ui
 from spi4xl.workbook import layout as L
@@ -104,6 +105,32 @@ def mismatches(path: Path, scores: Scores, lang: str, deleted: tuple[str, ...] =
                              ("na", int(result.na)), ("scored", int(result.value is not None))):
             if _number_differs(row.get(column), want):
                 out.append(f"questionnaire {code} {column}: workbook {row.get(column)!r}, Python {want!r}")
+    return out + plan_mismatches(path, scores, lang, deleted)
+
+
+def plan_mismatches(path: Path, scores: Scores, lang: str, deleted: tuple[str, ...] = ()) -> list[str]:
+    """The action plan's live gap, label, standard score and priority against spi4xl.plan (an indicator whose
+    questionnaire row was deleted reads as outside the questionnaire there)."""
+    out: list[str] = []
+    _, plan = role_records(path, "plan")
+    rows = {r["code"]: r for r in plan if r.get("code")}
+    for code, result in scores.indicators.items():
+        row = rows.get(code)
+        if code in deleted:
+            continue
+        if row is None:
+            out.append(f"plan {code}: no row")
+            continue
+        st = state(result)
+        ind = CATALOG.indicator(code)
+        std = scores.standards[ind.standard].score
+        want = {"state": STATES.index(st) + 1, "std_score": std,
+                "priority": priority(st, bool(ind.principles) or ind.alinus, std)}
+        for column, value in want.items():
+            if _number_differs(row.get(column), value):
+                out.append(f"plan {code} {column}: workbook {row.get(column)!r}, Python {value!r}")
+        if row.get("gap") != ui(f"plan_state.{st}", lang):
+            out.append(f"plan {code} gap: workbook {row.get('gap')!r}, Python {st}")
     return out
 
 

@@ -17,7 +17,7 @@ import pytest
 from openpyxl.utils import get_column_letter
 
 from audits import CATALOG, random_audit
-from spi4xl.audit import ASSESSMENT_TYPES
+from spi4xl.audit import ASSESSMENT_TYPES, PLAN_STATUSES
 from spi4xl.catalog.model import ALL_MODULES, CORE_MODULE
 from spi4xl.cli import main
 from spi4xl.findings import SEVERITIES
@@ -36,7 +36,7 @@ def internal_ids() -> set[str]:
     cat = CATALOG
     ids = {f.id for f in cat.org_fields} | {c for f in cat.org_fields for c in f.choices}
     ids |= {"hidden", "removed", "changed", *SEVERITIES, *FINDING_CODES, *LEVELS, "overall", "principle",
-            "alinus", "module", *ASSESSMENT_TYPES, ALL_MODULES, CORE_MODULE}
+            "alinus", "module", *ASSESSMENT_TYPES, *PLAN_STATUSES, ALL_MODULES, CORE_MODULE}
     ids |= {"full", "cp"} | {m.code for m in cat.modules} | {t.code for t in cat.evidence_types}
     ids |= {a for s in cat.scales.values() for a in s.codes}
     return ids

@@ -39,7 +39,7 @@ CASES = (("en", "letter", "letter"), ("fr", None, "a4"), ("es", None, "letter"))
 PAGE_POINTS = {"a4": (595, 842), "letter": (612, 792)}
 needs_libreoffice = pytest.mark.skipif(not available() and not os.environ.get("CI"),
                                        reason="LibreOffice is not installed: run scripts/setup-tests.sh")
-TABLES = (L.ORGANIZATION, L.QUESTIONNAIRE, L.RESULTS, L.FINDINGS, L.CONVERSION, L.PEERS)
+TABLES = (L.ORGANIZATION, L.QUESTIONNAIRE, L.RESULTS, L.FINDINGS, L.PLAN, L.CONVERSION, L.PEERS)
 
 
 def filled_audit(lang: str):
@@ -128,7 +128,7 @@ def printed(tmp_path_factory: pytest.TempPathFactory, libreoffice) -> dict[str, 
 def test_every_visible_sheet_prints_in_order_on_its_paper(lang: str, printed: dict) -> None:
     p = printed[lang]
     assert list(p["by_sheet"]) == ["start", "organization", "questionnaire", "results", "dashboard", "findings",
-                                   "conversion", "peers", "settings"]  # the hidden lists sheet does not print
+                                   "plan", "conversion", "peers", "settings"]  # the hidden lists sheet does not print
     w, h = PAGE_POINTS[p["paper"]]
     assert len(p["sizes"]) == len(p["pages"])
     assert set(p["sizes"]) <= {(w, h), (h, w)}, f"pages not all {p['paper']}: {sorted(set(p['sizes']))}"

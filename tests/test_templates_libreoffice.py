@@ -24,7 +24,7 @@ from spi4xl.workbook import layout as L
 from spi4xl.workbook.vba import MACROS, MODULE
 
 TARGETS = [(lang, fmt) for lang in CATALOG.languages for fmt in ("xlsx", "xlsm")]
-SHEETS = ("start", "organization", "questionnaire", "results", "dashboard", "findings", "settings", "lists")
+SHEETS = ("start", "organization", "questionnaire", "results", "dashboard", "findings", "plan", "settings", "lists")
 
 
 @pytest.fixture(scope="module")

@@ -18,7 +18,7 @@ from spi4xl.workbook import vba
 from spi4xl.xl import macros
 
 CAPTIONS = {"populate": "Remplir", "validate": "Valider", "score": "Calculer le score",
-            "merge": "Fusionner les fichiers des services"}
+            "merge": "Fusionner les fichiers des services", "report": "Rapport"}
 FIXED = dt.datetime(2024, 1, 2, 3, 4, 5)
 
 
@@ -53,13 +53,13 @@ def test_project_holds_the_standalone_modules_and_ours(modules: dict[str, str]) 
     assert list(modules) == ["ThisWorkbook", "Sheet1", "Sheet2", "xlwings", "Dictionary", "spi4xl"]
 
 
-def test_spi4xl_module_has_the_three_subs(modules: dict[str, str]) -> None:
+def test_spi4xl_module_has_the_four_subs(modules: dict[str, str]) -> None:
     source = modules["spi4xl"]
     assert source.startswith('Attribute VB_Name = "spi4xl"\r\n')
-    assert re.findall(r"^Public Sub (\w+)\(\)", source, re.M) == ["Populate", "Validate", "Score", "MergeDepartmentFiles"]
+    assert re.findall(r"^Public Sub (\w+)\(\)", source, re.M) == ["Populate", "Validate", "Score", "MergeDepartmentFiles", "Report"]
     assert vba.run_python_targets(source) == [
         ("spi4xl.xl.macros", "populate"), ("spi4xl.xl.macros", "validate"), ("spi4xl.xl.macros", "score"),
-        ("spi4xl.xl.macros", "merge")]
+        ("spi4xl.xl.macros", "merge"), ("spi4xl.xl.macros", "report")]
     assert f"Public Function {macros.PICKER.split('.')[1]}() As String" in source  # the Merge button's file picker
     # Each button's macro names a Sub of the module.
     for macro in vba.MACROS.values():
@@ -91,7 +91,7 @@ def test_package_is_macro_enabled_with_code_names_and_buttons(xlsm: Path) -> Non
     assert 'codeName="ThisWorkbook"' in workbook
     assert 'codeName="Sheet1"' in sheets[0] and 'codeName="Sheet2"' in sheets[1]
     assert re.findall(r"<x:FmlaMacro>(.*?)</x:FmlaMacro>", vml) == [
-        "[0]!spi4xl.Populate", "[0]!spi4xl.Validate", "[0]!spi4xl.Score", "[0]!spi4xl.MergeDepartmentFiles"]
+        "[0]!spi4xl.Populate", "[0]!spi4xl.Validate", "[0]!spi4xl.Score", "[0]!spi4xl.MergeDepartmentFiles", "[0]!spi4xl.Report"]
     for caption in CAPTIONS.values():
         assert caption in vml
 

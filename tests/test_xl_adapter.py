@@ -31,7 +31,7 @@ from spi4xl.xl import adapter
 from xl_helpers import VBA_ACTIONS, enable_xlwings_pro, fills, payload, replay, role_sheet, set_settings, table, type_audit
 
 CLIENTS = ("VBA", "Office.js")
-TYPED_FIELDS = ("answers", "comments", "flags", "evidence", "org", "metadata", "unparsed")
+TYPED_FIELDS = ("answers", "comments", "flags", "evidence", "org", "metadata", "unparsed", "plan")
 TRICKY = ["007", "1/2", "=SUM(A1:A3)", "+33 1 23", "TRUE", "2016-12-31", "15 %", "-", "'quoted", "Voir\nrapport p. 4"]
 
 
@@ -203,6 +203,8 @@ def typed_audit(lang: str) -> tuple[Audit, dict]:
     audit.evidence[codes[21]] = CATALOG.evidence_types[0].code
     audit.metadata.update(organization="0042", country="Pérou", assessment_type="external",
                           start_date=dt.date(2016, 5, 2))
+    audit.plan = {codes[0]: {"action": "=1+1", "owner": "Risk team", "due": dt.date(2027, 3, 31), "status": "in_progress"},
+                  codes[40]: {"status": "à voir", "due": "next quarter", "comment": "0042"}}
     raw = {("questionnaire", codes[30]): "peut-être", ("organization", "active_clients"): "beaucoup"}
     audit.answers.pop(codes[30], None)
     audit.org.pop("active_clients", None)

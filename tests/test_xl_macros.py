@@ -11,6 +11,8 @@ import openpyxl
 import pytest
 import xlwings as xw
 
+import spi4xl
+
 from audits import CATALOG, random_audit
 from spi4xl.audit import Audit
 from spi4xl.doctor import conf_sheet
@@ -46,7 +48,7 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> list[Path]:
 def test_every_runpython_command_names_an_existing_function(built: list[Path]) -> None:
     for path in built:
         targets = [t for source in vba.read_vba_modules(path).values() for t in vba.run_python_targets(source)]
-        assert sorted(func for _, func in targets) == ["merge", "populate", "score", "validate"], path
+        assert sorted(func for _, func in targets) == ["merge", "populate", "report", "score", "validate"], path
         for module, func in targets:
             target = getattr(importlib.import_module(module), func)
             assert callable(target)
@@ -238,3 +240,18 @@ def test_a_password_is_reported_and_nothing_stays_unprotected(monkeypatch: pytes
 def test_other_engines_are_left_alone(caller) -> None:
     with macros.unprotected(caller) as lifted:
         assert lifted == []
+
+
+@pytest.mark.slow
+def test_the_report_button_writes_the_report_beside_the_workbook_and_opens_it(caller, tmp_path: Path,
+                                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    opened: list[str] = []
+    monkeypatch.setattr("webbrowser.open", opened.append)
+    monkeypatch.chdir(tmp_path)  # the remote engine's book is named without a folder: the report goes beside it
+    macros.report()
+    out = (tmp_path / Path(caller.fullname).name).with_name("book-report.html")
+    assert opened == [out.resolve().as_uri()]
+    alert = caller.json()["actions"][-1]
+    assert alert["func"] == "alert" and str(out.name) in alert["args"][0]
+    overall = spi4xl.score(read_workbook(tmp_path / "book.xlsx").audit, CATALOG).overall.score
+    assert f'data-unit="overall" data-field="score" data-value="{overall}"' in out.read_text(encoding="utf-8")

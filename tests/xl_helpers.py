@@ -248,7 +248,23 @@ def type_audit(src: Path, dst: Path, audit: Any, catalog: Any, lang: str, raw: d
     for (role, item), text in (raw or {}).items():
         sheet = {"questionnaire": q, "organization": org, "start": start}[role]
         _put(sheet, read.cells[(role, item)], text, True)
+    if audit.plan:
+        _type_plan(wb[read.sheets["plan"]], audit.plan, lang)
     wb.save(dst)
+
+
+def _type_plan(ws, plan: dict, lang: str) -> None:
+    """The action plan's columns, by indicator code (a status by its name in `lang`)."""
+    from spi4xl.audit import PLAN_STATUSES
+    from spi4xl.ui import ui
+
+    ids = {c.value: c.column for c in ws[1] if isinstance(c.value, str)}
+    rows = {ws.cell(r, 1).value: r for r in range(3, ws.max_row + 1)}
+    for code, entry in plan.items():
+        for column, value in entry.items():
+            if column == "status" and value in PLAN_STATUSES:
+                value = ui(f"plan_status.{value}", lang)
+            _put(ws, f"{get_column_letter(ids[column])}{rows[code]}", value, True)
 
 
 def set_settings(src: Path, dst: Path, **values: str) -> None:

@@ -33,3 +33,7 @@ Public Function PickDepartmentFiles() As String
     Next i
     PickDepartmentFiles = picked
 End Function
+
+Public Sub Report()
+    RunPython "import spi4xl.xl.macros as m; m.report()"
+End Sub

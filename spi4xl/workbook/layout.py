@@ -171,10 +171,34 @@ PEERS = SheetRole("peers", "sheet.peers", _cols(
     ("percentile", "col.percentile", 12),
 ))
 
+# One row per indicator in scope (and per plan typed for one outside it): live formulas say whether it is a gap
+# and its priority, so the sheet stays right as answers change; the auditor sorts and filters it.
+PLAN = SheetRole("plan", "sheet.plan", _cols(
+    ("code", "col.code", 9),
+    ("gap", "col.gap", 13),
+    ("priority", "col.priority", 9),
+    ("std_score", "col.std_score", 10),
+    ("text", "col.text", 46),
+    ("practice", "level.practice", 10),
+    ("standard", "level.standard", 9),
+    ("principles", "col.principles", 11),
+    ("alinus", "col.alinus", 8),
+    ("department", "col.department", 16),
+    ("action", "col.action", 40, None, True),
+    ("owner", "col.owner", 16, None, True),
+    ("due", "col.due", 12, None, True),
+    ("status", "col.status", 14, None, True),
+    ("comment", "col.plan_comment", 30, None, True),
+    # hidden helpers
+    ("match", None, 4),  # the indicator's row in the questionnaire's named columns, 0 when not there
+    ("state", None, 4),  # 1 met, 2 N/A, 3 partial, 4 not met, 5 unanswered (spi4xl.plan.STATES), 0 out of scope
+    ("protects", None, 4),  # 1: a client-protection or ALINUS indicator
+))
+
 DASHBOARD = SheetRole("dashboard", "sheet.dashboard")
 LISTS = SheetRole("lists", "sheet.lists")
 
-ROLES = {r.role: r for r in (START, ORGANIZATION, QUESTIONNAIRE, RESULTS, DASHBOARD, FINDINGS, CONVERSION, MERGE, PEERS,
+ROLES = {r.role: r for r in (START, ORGANIZATION, QUESTIONNAIRE, RESULTS, DASHBOARD, FINDINGS, PLAN, CONVERSION, MERGE, PEERS,
                                   SETTINGS, LISTS)}
 
 # Keys of the settings sheet (machine-readable facts about the workbook) and their defined names.

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 
+from spi4xl.audit import PLAN_STATUSES
 from spi4xl.catalog.model import ALL_MODULES, CORE_MODULE, PROFILES, Catalog
 from spi4xl.ui import ui, ui_all
 
@@ -26,11 +27,25 @@ def status_name(status: str, lang: str) -> str:
 
 def parse_status(text: object) -> str | None:
     """The conversion status named by a cell (a code or a name in any language); None otherwise."""
+    return _parse_named(text, CONVERSION_STATUSES, "conversion_status")
+
+
+def _parse_named(text: object, codes: tuple[str, ...], prefix: str) -> str | None:
+    """The code named by a cell: the code itself or its UI name `<prefix>.<code>` in any language."""
     wanted = _fold(text) if isinstance(text, str) else ""
-    for code in CONVERSION_STATUSES:
-        if wanted == code or wanted in {_fold(v) for v in ui_all(f"conversion_status.{code}").values()}:
+    for code in codes:
+        if wanted == code or wanted in {_fold(v) for v in ui_all(f"{prefix}.{code}").values()}:
             return code
     return None
+
+
+def plan_status_name(status: str, lang: str) -> str:
+    """An action plan status by its name; a status typed outside the list stays as typed."""
+    return ui(f"plan_status.{status}", lang) if status in PLAN_STATUSES else status
+
+
+def parse_plan_status(text: object) -> str | None:
+    return _parse_named(text, PLAN_STATUSES, "plan_status")
 
 
 def profile_name(profile: str, lang: str) -> str:

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any, Iterable, Mapping
 
 from spi4xl.answers import parse_answer, parse_item_answer, term_lookup
-from spi4xl.audit import (ASSESSMENT_TYPES, META_DATES, META_FIELDS, NUMBER_FORMAT, PERCENT_FORMAT, Audit, answer_key,
+from spi4xl.audit import (ASSESSMENT_TYPES, META_DATES, META_FIELDS, NUMBER_FORMAT, PERCENT_FORMAT, PLAN_FIELDS, Audit, answer_key,
                           as_text)
 from spi4xl.catalog import load_catalog
 from spi4xl.catalog.loader import edition_dir, editions, standards_dirs
@@ -27,10 +27,10 @@ from spi4xl.ui import ui_all
 from spi4xl.validation import field_labels
 from spi4xl.workbook import layout as L
 from spi4xl.workbook.formats import is_percent_format
-from spi4xl.workbook.names import parse_departments_name, parse_modules_name, parse_origin, parse_profile, parse_status
+from spi4xl.workbook.names import parse_departments_name, parse_modules_name, parse_origin, parse_plan_status, parse_profile, parse_status
 
 REQUIRED_ROLES = ("settings", "questionnaire", "organization", "start")
-ROLES_READ = (*REQUIRED_ROLES, "conversion", "merge")
+ROLES_READ = (*REQUIRED_ROLES, "conversion", "merge", "plan")
 
 
 @dataclass
@@ -199,6 +199,8 @@ def read_tables(tables: Mapping[str, L.Table], path: str) -> ReadResult:
     if "merge" in tables:
         audit.merged = _read_merge(tables["merge"], catalog)
     result.columns = {role: {cid: L.col_name(i) for cid, i in t.columns.items()} for role, t in tables.items()}
+    if "plan" in tables:
+        _read_plan(tables["plan"], result.audit)
     _report_missing_rows(catalog, result)
     result.findings = named(result.findings, field_labels(catalog))
     # a workbook of an earlier catalog version: its items placed by the catalog's change records
@@ -399,3 +401,28 @@ def merge_source(result: ReadResult, name: str) -> Source:
         return result.cell_of(role, item, COLUMN_OF_FIELD.get(field_, "answer") if role == "questionnaire" else "value")
 
     return Source(result.audit, name, result.saved, cell)
+
+
+def _read_plan(t: L.Table, audit: Audit) -> None:
+    """What the auditor typed on the action plan, by indicator code: a due date as a date (else as typed),
+    a status by its code (else as typed). Rows with nothing typed are not kept."""
+    for r in range(t.first_row, len(t.rows)):
+        code = as_text(t.value(r, "code")).strip()
+        if not code:
+            continue
+        entry = {}
+        for column in PLAN_FIELDS:
+            raw = t.value(r, column)
+            if raw is None or not as_text(raw).strip():
+                continue
+            if column == "due":
+                try:
+                    entry[column] = parse_org_value("date", raw)
+                except ValueError:
+                    entry[column] = as_text(raw)
+            elif column == "status":
+                entry[column] = parse_plan_status(raw) or as_text(raw)
+            else:
+                entry[column] = as_text(raw)
+        if entry:
+            audit.plan[code] = entry

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterable, Mapping
 
 from spi4xl.answers import answer_row, answer_table, parse_item_answer, term_lookup
-from spi4xl.audit import ASSESSMENT_TYPES, META_DATES, META_FIELDS, NUMBER_FORMAT, Audit, answer_key
+from spi4xl.audit import ASSESSMENT_TYPES, META_DATES, META_FIELDS, NUMBER_FORMAT, PLAN_STATUSES, Audit, answer_key, as_text
 from spi4xl.catalog.model import CORE_MODULE, EXCEL_CELL_LIMIT, PROFILES, Catalog, Indicator
 from spi4xl.errors import Spi4xlError
 from spi4xl.findings import Finding
@@ -23,13 +23,14 @@ from spi4xl.catalog.departments import owns_field
 from spi4xl.identity import parse_time
 from spi4xl.merge import item_role
 from spi4xl.output import atomic_output, close_workbook
+from spi4xl.plan import GAPS, LOW_STANDARD, STATES, plan_rows
 from spi4xl.scoring import Scores, UnitScore, score
 from spi4xl.ui import ui
 from spi4xl.workbook import layout as L
 from spi4xl.workbook.dashboard import dimension_short, write_dashboard
 from spi4xl.workbook.formats import SEVERITY_FILLS, Formats, protect, row_height
 from spi4xl.workbook.printing import paper_for, print_one_page, print_table
-from spi4xl.workbook.names import departments_name, modules_name, origin_name, profile_name, status_name
+from spi4xl.workbook.names import departments_name, modules_name, origin_name, plan_status_name, profile_name, status_name
 from spi4xl.workbook.shapes import JOBS, add_sheet_buttons, name_button_shapes
 
 FORMATS = ("xlsx", "xlsm")
@@ -124,6 +125,7 @@ def write_lists(book, ctx: RenderContext) -> None:
     lists.append(("list_assessment", [ctx.t(f"assessment.{c}") for c in ASSESSMENT_TYPES]))
     lists.append(("list_language", list(ctx.catalog.languages)))
     lists.append(("list_profile", [profile_name(p, ctx.lang) for p in PROFILES]))
+    lists.append(("list_plan_status", [plan_status_name(p, ctx.lang) for p in PLAN_STATUSES]))
     for f in ctx.catalog.org_fields:
         if f.choices:
             lists.append((f"list_org_{f.id}", [ctx.ct(f"org.{f.id}.{c}", "label") for c in f.choices]))
@@ -647,6 +649,85 @@ def write_findings(book, ctx: RenderContext) -> None:
     print_table(ws, ctx, role, last)
 
 
+def write_plan(book, ctx: RenderContext) -> None:
+    """The action plan: a row per indicator with live gap, priority and standard score formulas (over the
+    questionnaire and results names, so sorting keeps them right) and the plan's input columns.
+
+    Gaps come first, in priority order; the filter is set to the gaps, the other rows rendered hidden.
+    Not protected, so that the auditor can sort and filter it (see the questionnaire).
+    """
+    role, fmt = L.PLAN, ctx.fmt
+    ws = _table_sheet(book, ctx, role)
+    ws.write_comment(1, role.col("priority"), ctx.t("plan.note"), {"x_scale": 3, "y_scale": 2})
+    c = {col.id: i for i, col in enumerate(role.columns)}
+    A = lambda r, cid: f"${L.col_name(c[cid])}{r + 1}"  # noqa: E731 - same-row reference, safe under sorting
+    labels = [_q(ctx.t(f"plan_state.{s}")) for s in STATES]
+    status_cells: list[str] = []
+    rows = plan_rows(ctx.catalog, ctx.audit, ctx.scores)
+    for r, row in enumerate(rows, start=L.FIRST_DATA_ROW):
+        node = ctx.catalog.node(row.code)
+        ind = node if isinstance(node, Indicator) else None
+        state = STATES.index(row.state) + 1 if row.state else 0
+        label = ctx.t(f"plan_state.{row.state or 'outside'}")
+        ws.write_string(r, c["code"], row.code, fmt.wrap)
+        m, st, std = A(r, "match"), A(r, "state"), A(r, "std_score")
+        answer_cell = ctx.cells.get(("questionnaire", row.code))
+        ws.write_formula(r, c["match"], f"=IFERROR(MATCH({A(r, 'code')},q_code,0),0)", None,
+                         L.parse_cell(answer_cell)[0] - L.FIRST_DATA_ROW + 1 if answer_cell else 0)
+        at = lambda name: f"INDEX({name},{m})"  # noqa: E731
+        ws.write_formula(r, c["state"], f"=IF({m}=0,0,IF({at('q_na')}=1,2,IF({at('q_scored')}=0,5,IF(AND("
+                         f"{at('q_done')}=1,{at('q_value')}>=1),1,IF({at('q_value')}=0,4,IF({at('q_value')}<1,3,5))))))",
+                         None, state)
+        ws.write_formula(r, c["gap"], f'=IF({st}=0,"{_q(ctx.t("plan_state.outside"))}",CHOOSE({st},'
+                         + ",".join(f'"{x}"' for x in labels) + "))", fmt.wrap, label)
+        ws.write_formula(r, c["std_score"], f'=IFERROR(INDEX(r_score,MATCH({A(r, "standard")},r_code,0)),"")',
+                         fmt.percent_cell, _cached(row.standard_score))
+        ws.write_formula(r, c["priority"], f'=IF({st}<3,"",IF({A(r, "protects")}=1,1,IF(AND(ISNUMBER({std}),'
+                         f'{std}>={LOW_STANDARD}),3,2)))', fmt.center, row.priority or "")
+        texts = {"text": ctx.ct(row.code, "text") if ind is not None else ""}
+        if ind is not None:
+            ws.write_string(r, c["practice"], ind.practice, fmt.center)
+            ws.write_string(r, c["standard"], ind.standard, fmt.center)
+            ws.write_string(r, c["principles"], ", ".join(ind.principles), fmt.center)
+            ws.write_string(r, c["alinus"], "ALINUS" if ind.alinus else "", fmt.center)
+            texts["department"] = ctx.ct(f"department.{ind.department}")
+            if ind.principles or ind.alinus:
+                ws.write_number(r, c["protects"], 1)
+        for cid, text in texts.items():
+            ws.write_string(r, c[cid], text, fmt.wrap)
+        entry = {k: v for k, v in row.entry.items() if v not in (None, "")}
+        for cid in ("action", "owner", "comment"):
+            text = as_text(entry.get(cid))
+            ws.write_string(r, c[cid], text, fmt.input_wrap) if text else ws.write_blank(r, c[cid], None, fmt.input_wrap)
+        due = entry.get("due")
+        if isinstance(due, dt.date):
+            ws.write_datetime(r, c["due"], _as_datetime(due), fmt.input_date)
+        elif due:
+            ws.write_string(r, c["due"], as_text(due), fmt.input_date)
+        else:
+            ws.write_blank(r, c["due"], None, fmt.input_date)
+        status = plan_status_name(entry["status"], ctx.lang) if entry.get("status") else ""
+        ws.write_string(r, c["status"], status, fmt.input) if status else ws.write_blank(r, c["status"], None, fmt.input)
+        status_cells.append(L.cell_name(r, c["status"]))
+        height = _fit(role, text=texts["text"], department=texts.get("department", ""), action=as_text(entry.get("action")),
+                      comment=as_text(entry.get("comment")), gap=label)
+        ws.set_row(r, height, None, {"hidden": row.state in ("met", "na")})
+    last = L.FIRST_DATA_ROW + max(len(rows), 1) - 1
+    if status_cells:
+        ws.data_validation(status_cells[0], {"validate": "list", "source": "=list_plan_status",
+                                             "multi_range": " ".join(status_cells), "error_type": "warning",
+                                             "ignore_blank": True})
+        due = L.col_name(c["due"])
+        ws.data_validation(f"{due}{L.FIRST_DATA_ROW + 1}:{due}{last + 1}", {
+            "validate": "date", "criteria": ">=", "value": dt.date(1900, 1, 1), "error_type": "warning",
+            "error_title": ctx.t("col.due"), "error_message": ctx.t("type.date")})
+    last_visible = max(i for i, col in enumerate(role.columns) if col.header)
+    ws.autofilter(1, 0, last, last_visible)
+    ws.filter_column_list(c["gap"], [ctx.t(f"plan_state.{s}") for s in (*GAPS, "outside")])
+    ws.freeze_panes(L.FIRST_DATA_ROW, 1)
+    print_table(ws, ctx, role, last)
+
+
 def write_conversion(book, ctx: RenderContext) -> None:
     """Items a conversion could not place, kept with what was typed; no sheet when there are none."""
     if not ctx.conversion:
@@ -731,6 +812,8 @@ def _check_cell_limits(audit: Audit) -> None:
     """Excel silently refuses longer text; refuse to write a workbook that would lose it."""
     texts = [((code, "comment"), text) for code, text in audit.comments.items()]
     texts += [((code, "flag"), text) for code, text in audit.flags.items()]
+    texts += [((code, column), value) for code, entry in audit.plan.items() for column, value in entry.items()
+              if isinstance(value, str)]
     for (item, column), text in [*texts, *audit.unparsed.items()]:
         if len(text) > EXCEL_CELL_LIMIT:
             raise Spi4xlError("render.cell_limit", item=item, column=column, length=len(text), limit=EXCEL_CELL_LIMIT)
@@ -815,6 +898,7 @@ SHEET_WRITERS: tuple[SheetWriter, ...] = (
     SheetWriter("results", write_results),
     SheetWriter("dashboard", write_dashboard, needs=("start", "results")),  # charts over the results rows, the dates
     SheetWriter("findings", write_findings, needs=("start", "organization", "questionnaire")),  # links to input cells
+    SheetWriter("plan", write_plan, needs=("questionnaire", "results")),  # formulas over their defined names
     SheetWriter("conversion", write_conversion),
     SheetWriter("merge", write_merge, needs=("start", "organization", "questionnaire")),  # links to input cells
     SheetWriter("peers", write_peers),
@@ -865,7 +949,6 @@ def _write_book(temp: Path, catalog: Catalog, language: str, audit: Audit, fmt_n
     for writer in SHEET_WRITERS:
         writer.write(book, ctx)
     start = book.get_worksheet_by_name(ctx.sheet_names["start"])
-    labels = {k: ctx.t(f"button.{k}") for k in JOBS}
     if fmt_name == "xlsm":
         from spi4xl.workbook.vba import MACROS, add_buttons, add_vba  # pyopenvba: only for macro workbooks
 
@@ -873,7 +956,7 @@ def _write_book(temp: Path, catalog: Catalog, language: str, audit: Audit, fmt_n
         add_vba(book, book.worksheets())
         add_buttons(start, 1, 4, {k: ctx.t(f"button.{k}") for k in MACROS})
     else:  # Office.js add-in buttons: named shapes
-        add_sheet_buttons(start, ctx.sheet_names["start"], labels)
+        add_sheet_buttons(start, ctx.sheet_names["start"], {k: ctx.t(f"button.{k}") for k in JOBS})
     close_workbook(book)
     if fmt_name == "xlsx":
         name_button_shapes(temp, ctx.sheet_names["start"])

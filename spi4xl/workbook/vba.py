@@ -60,7 +60,8 @@ MODULE = "spi4xl"
 MACROS: dict[str, str] = {"populate": f"{MODULE}.Populate",
                           "validate": f"{MODULE}.Validate",
                           "score": f"{MODULE}.Score",
-                          "merge": f"{MODULE}.MergeDepartmentFiles"}  # desktop only: Excel's own file picker
+                          "merge": f"{MODULE}.MergeDepartmentFiles",  # desktop only: Excel's own file picker
+                          "report": f"{MODULE}.Report"}  # desktop only: writes the report beside the workbook
 
 # `RunPython "import pkg.mod as m; m.func()"` (or `import pkg.mod; pkg.mod.func()`) on a code
 # line; commented lines (leading ') do not match.
@@ -153,7 +154,7 @@ def add_vba(workbook: xlsxwriter.Workbook, sheets: Sequence[Worksheet]) -> None:
 
 def add_buttons(worksheet: Worksheet, first_cell_row: int, col: int, captions: Mapping[str, str],
                 *, width: int = 170, height: int = 26, gap: int = 6) -> None:
-    """The form buttons of MACROS (populate, validate, score, merge), stacked from cell (first_cell_row, col).
+    """The form buttons of MACROS (populate, validate, score, merge, report), stacked from cell (first_cell_row, col).
 
     All are anchored at one cell and moved down by pixel offsets, so the stack keeps its shape
     whatever the row heights. Captions come from the caller, already translated.

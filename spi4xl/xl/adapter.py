@@ -31,6 +31,7 @@ from spi4xl.audit import as_text
 from spi4xl.errors import Spi4xlError
 from spi4xl.findings import Finding, count_by_severity, located
 from spi4xl.scoring import Scores, UnitScore
+from spi4xl.scoring import score as score_audit
 from spi4xl.ui import LANGUAGES, ui, ui_all
 from spi4xl.validation import validate as validate_audit
 from spi4xl.workbook import layout as L
@@ -53,15 +54,15 @@ VBA_ACTIONS = frozenset({
 })
 
 LOCKED_FILL = "#EDEDED"  # a checklist indicator's answer cell (Formats.locked_grey)
-READ_ROLES = ("start", "organization", "questionnaire", "settings", "conversion")
+READ_ROLES = ("start", "organization", "questionnaire", "settings", "conversion", "plan")
 # The sheets each job reads or writes: the server asks clients for these sheets only.
 JOB_ROLES = {
     "populate": ROLES,
     "validate": (*READ_ROLES, "findings"),
     "score": (*READ_ROLES, "results", "dashboard"),
 }
-ROW_KEYS = {"questionnaire": ("code",), "results": ("level", "code")}  # rows matched by these columns
-INPUT_ROLES = ("start", "organization", "questionnaire", "settings")  # sheets holding what auditors type
+ROW_KEYS = {"questionnaire": ("code",), "results": ("level", "code"), "plan": ("code",)}  # rows matched by these columns
+INPUT_ROLES = ("start", "organization", "questionnaire", "settings", "plan")  # sheets holding what auditors type
 CONF_SHEET = "xlwings.conf"
 OFFICE_JS = "Office.js"
 
@@ -86,6 +87,7 @@ class Report:
     scores: Scores | None = None
     findings: list[Finding] = field(default_factory=list)
     counts: dict[str, int] = field(default_factory=dict)
+    path: Any = None  # the file a job wrote (report)
 
 
 # --- reading ------------------------------------------------------------------------------------
@@ -550,6 +552,33 @@ def merge(book: Any, parts: Iterable[str], *, prefer: str = "parts", alert: bool
     if alert:
         _alert(book, report, "critical" if skipped or counts["conflict"] else "info")
     return report
+
+
+def report(book: Any, *, alert: bool = True) -> Report:
+    """Write the audit report (HTML, in the workbook's language) next to the workbook and say where.
+
+    Desktop only: it needs the workbook's folder (`book.fullname`), which xlwings Server does not have, so
+    it is not one of the server's JOBS. Unsaved changes are in the report: it is made from the open book.
+    """
+    from pathlib import Path
+
+    from spi4xl.output import atomic_output
+    from spi4xl.report.html import render_html
+    from spi4xl.report.model import ReportInput
+
+    live = snapshot(book)
+    read, audit, catalog = live.read, live.read.audit, live.read.catalog
+    findings = read.findings + located(validate_audit(audit, catalog), read.cells)
+    source = Path(book.fullname)
+    out = source.with_name(f"{source.stem}-report.html")
+    page = render_html(ReportInput(catalog, audit, score_audit(audit, catalog), findings, audit.language, source.name))
+    with atomic_output(out) as temp:
+        temp.write_text(page, encoding="utf-8")
+    result = Report("report", ui("button.report", audit.language), ui("report.written", audit.language, path=out),
+                    path=out)
+    if alert:
+        _alert(book, result)
+    return result
 
 
 JOBS = {"populate": populate, "validate": validate, "score": score}

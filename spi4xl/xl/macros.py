@@ -70,11 +70,24 @@ def _merge_picked(book: Any) -> None:
         adapter.merge(book, paths)
 
 
-def _run(job: Callable[[Any], Any], book: Any = None) -> None:
+def report() -> None:
+    """Report button: the audit report (HTML) written next to the workbook, then opened in the browser."""
+    _run(adapter.report, after=_show)
+
+
+def _show(result: Any) -> None:
+    import webbrowser
+
+    webbrowser.open(result.path.resolve().as_uri())
+
+
+def _run(job: Callable[[Any], Any], book: Any = None, after: Callable[[Any], Any] | None = None) -> None:
     book = book if book is not None else xw.Book.caller()
     try:
         with unprotected(book):
-            job(book)
+            result = job(book)
+        if after is not None:
+            after(result)
     except Spi4xlError as exc:
         book.app.alert(exc.line(_language(book)), title=TITLE, buttons="ok", mode="critical")
     except Exception:  # noqa: BLE001 - anything unexpected: one sentence and the log, never a traceback box
