@@ -250,7 +250,7 @@ def test_the_report_button_writes_the_report_beside_the_workbook_and_opens_it(ca
     monkeypatch.chdir(tmp_path)  # the remote engine's book is named without a folder: the report goes beside it
     macros.report()
     out = (tmp_path / Path(caller.fullname).name).with_name("book-report.html")
-    assert opened == [out.resolve().as_uri()]
+    assert opened == [out.resolve().as_uri()], caller.json()["actions"][-1]
     alert = caller.json()["actions"][-1]
     assert alert["func"] == "alert" and str(out.name) in alert["args"][0]
     overall = spi4xl.score(read_workbook(tmp_path / "book.xlsx").audit, CATALOG).overall.score

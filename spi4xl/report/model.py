@@ -15,13 +15,13 @@ from typing import Any
 from spi4xl.audit import Audit
 from spi4xl.catalog.model import Catalog
 from spi4xl.errors import Spi4xlError
+from spi4xl.key_figures import ratio_value, ratios
 from spi4xl.findings import SEVERITIES, Finding
 from spi4xl.plan import plan_rows
 from spi4xl.report.charts import Bar, bars, radar
 from spi4xl.report.numbers import number, percent, points
 from spi4xl.scoring import Scores, UnitScore, score
 from spi4xl.ui import has_ui, ui
-from spi4xl.workbook.dashboard import RATIOS
 from spi4xl.workbook.names import plan_status_name
 
 
@@ -165,12 +165,10 @@ class _Builder:
             if f.type == "currency" and org.get("currency"):
                 unit = f"{unit} ({org['currency']})" if unit else str(org["currency"])
             out.append({"label": self.cat.text(f"org.{f.id}", "label", self.lang), "value": shown, "unit": unit, "id": f.id})
-        fields = {f.id for f in self.cat.org_fields}
-        for key, num, den in RATIOS:
-            a, b = org.get(num), org.get(den)
-            if num in fields and den in fields:
-                ok = isinstance(a, (int, float)) and isinstance(b, (int, float)) and b
-                out.append({"label": self.t(key), "value": self.pct(a / b if ok else None), "unit": "", "id": key})
+        for ratio in ratios(self.cat):  # the dashboard's ratios, computed as the workbook's formulas compute them
+            value = ratio_value(org, ratio)
+            shown = self.pct(value) if ratio.percent else "–" if value is None else number(value, self.lang, "number")
+            out.append({"label": self.t(ratio.label_key), "value": shown, "unit": "", "id": ratio.label_key})
         return out
 
     def findings(self) -> list[dict[str, Any]]:
