@@ -12,11 +12,9 @@ import json
 import os
 import re
 import shutil
-import struct
 import subprocess
 import sys
 import zipfile
-import zlib
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +23,7 @@ import pytest
 
 import spi4xl
 from audits import CATALOG, CLEAN_ORG, random_audit
+from pixels import png_pixels
 from sheets import role_records
 from spi4xl.assess import assess
 from spi4xl.audit import PLAN_STATUSES, Audit
@@ -428,43 +427,6 @@ def test_a_bad_file_is_one_line_and_exit_1(bad_files, kind):
 
 
 # --- the dashboard, as LibreOffice draws it -------------------------------------------------------
-def png_pixels(path: Path) -> tuple[int, int, list[bytes]]:
-    """(width, height, rows of raw pixels) of an 8-bit non-interlaced PNG (what pdftoppm writes)."""
-    data = path.read_bytes()
-    assert data[:8] == b"\x89PNG\r\n\x1a\n"
-    pos, idat, header = 8, b"", None
-    while pos < len(data):
-        length, kind = struct.unpack(">I4s", data[pos:pos + 8])
-        chunk = data[pos + 8:pos + 8 + length]
-        if kind == b"IHDR":
-            header = struct.unpack(">IIBBBBB", chunk)
-        elif kind == b"IDAT":
-            idat += chunk
-        pos += 12 + length
-    width, height, depth, color, _, _, interlace = header
-    assert depth == 8 and interlace == 0
-    bpp = {0: 1, 2: 3, 4: 2, 6: 4}[color]
-    raw = zlib.decompress(idat)
-    stride = width * bpp
-    rows, prev = [], bytearray(stride)
-    for y in range(height):
-        kind, line = raw[y * (stride + 1)], bytearray(raw[y * (stride + 1) + 1:(y + 1) * (stride + 1)])
-        for i in range(stride):
-            a = line[i - bpp] if i >= bpp else 0
-            b, c = prev[i], prev[i - bpp] if i >= bpp else 0
-            if kind == 1:
-                line[i] = (line[i] + a) & 255
-            elif kind == 2:
-                line[i] = (line[i] + b) & 255
-            elif kind == 3:
-                line[i] = (line[i] + (a + b) // 2) & 255
-            elif kind == 4:
-                p = a + b - c
-                pa, pb, pc = abs(p - a), abs(p - b), abs(p - c)
-                line[i] = (line[i] + (a if pa <= pb and pa <= pc else b if pb <= pc else c)) & 255
-        rows.append(bytes(line))
-        prev = line
-    return width, height, [bytes(r) for r in rows]
 
 
 @pytest.mark.libreoffice
@@ -474,7 +436,7 @@ def test_dashboard_renders_as_a_picture(libreoffice, tmp_path):
     name = sheet_names("en")["dashboard"]
     (png,) = libreoffice.to_png(path, tmp_path / "png", sheets=[name])
     assert png.stat().st_size > 20_000
-    width, height, rows = png_pixels(png)
+    width, height, rows = png_pixels(png.read_bytes())
     bpp = len(rows[0]) // width
     pixels = [row[i:i + bpp] for row in rows[::4] for i in range(0, len(row), bpp * 4)]
     white = bytes([255] * bpp)

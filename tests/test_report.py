@@ -12,7 +12,6 @@ import os
 import re
 import subprocess
 import sys
-import zlib
 from html import unescape
 from html.parser import HTMLParser
 from pathlib import Path
@@ -20,6 +19,7 @@ from pathlib import Path
 import pytest
 
 from audits import CATALOG, random_audit
+from pixels import png_pixels
 from spi4xl.errors import Spi4xlError
 from spi4xl.report.model import ReportInput, previous_audit, report_warnings
 from spi4xl.report.numbers import percent
@@ -128,35 +128,6 @@ def browser():
         yield b
 
 
-def png_pixels(data: bytes) -> tuple[int, int, list[bytes]]:
-    """Width, height and the unfiltered RGB(A) rows of a PNG (enough of the format for a screenshot)."""
-    width, height, depth, kind = int.from_bytes(data[16:20], "big"), int.from_bytes(data[20:24], "big"), data[24], data[25]
-    assert depth == 8 and kind in (2, 6)
-    bpp, pos, raw = (3 if kind == 2 else 4), 8, b""
-    while pos < len(data):
-        length = int.from_bytes(data[pos:pos + 4], "big")
-        if data[pos + 4:pos + 8] == b"IDAT":
-            raw += data[pos + 8:pos + 8 + length]
-        pos += 12 + length
-    raw, rows, prev, stride = zlib.decompress(raw), [], bytearray(width * bpp), width * bpp
-    for y in range(height):
-        f, line = raw[y * (stride + 1)], bytearray(raw[y * (stride + 1) + 1:(y + 1) * (stride + 1)])
-        for i in range(stride):
-            a = line[i - bpp] if i >= bpp else 0
-            b, c = prev[i], prev[i - bpp] if i >= bpp else 0
-            if f == 1:
-                line[i] = (line[i] + a) & 255
-            elif f == 2:
-                line[i] = (line[i] + b) & 255
-            elif f == 3:
-                line[i] = (line[i] + (a + b) // 2) & 255
-            elif f == 4:
-                p = a + b - c
-                pa, pb, pc = abs(p - a), abs(p - b), abs(p - c)
-                line[i] = (line[i] + (a if pa <= pb and pa <= pc else b if pb <= pc else c)) & 255
-        rows.append(bytes(line))
-        prev = line
-    return width, height, rows
 
 
 @pytest.mark.slow
