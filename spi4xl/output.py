@@ -13,9 +13,9 @@ from __future__ import annotations
 import errno
 import gc
 import os
+import secrets
 import shutil
 import sys
-import tempfile
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Iterator
@@ -50,12 +50,12 @@ def _fsync(path: Path, directory: bool = False) -> None:
 def atomic_output(dest: str | Path) -> Iterator[Path]:
     """A path to write `dest` to; it replaces `dest` when the block ends without an exception."""
     dest = Path(dest)
+    # Named here and made inside the try: Ctrl-C landing just after the folder is made still removes it (with
+    # tempfile.mkdtemp it could land before the name came back, and the folder stayed). 128 random bits: no clash.
+    private = dest.parent / f".{dest.name}.{secrets.token_hex(16)}{TEMP_SUFFIX}"
     try:
         dest.parent.mkdir(parents=True, exist_ok=True)
-        private = Path(tempfile.mkdtemp(prefix=f".{dest.name}.", suffix=TEMP_SUFFIX, dir=dest.parent))
-    except OSError as exc:
-        raise write_error(dest, exc) from None
-    try:
+        private.mkdir(mode=0o700)
         temp = private / dest.name
         yield temp
         _fsync(temp)
