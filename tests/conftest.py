@@ -16,7 +16,11 @@ from the engine, to see what a machine without it runs.
 from __future__ import annotations
 
 import os
+import shutil
+import subprocess
+import sys
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -66,3 +70,21 @@ def libreoffice() -> Iterator[LibreOffice]:
     require_libreoffice()
     with LibreOffice() as engine:
         yield engine
+
+
+REPO = Path(__file__).resolve().parents[1]
+NOT_COPIED = shutil.ignore_patterns(".git", ".venv", ".cache", "build", "dist", "*.egg-info", "__pycache__",
+                                    ".pytest_cache", ".hypothesis", "out")
+
+
+@pytest.fixture(scope="session")
+def checkout_wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The spi4xl wheel of this checkout, built once per run (the install test and the xlwings Lite test share it)
+    from a copy of the checkout, so no build/ folder is left in it and a stale one cannot leak in."""
+    work = tmp_path_factory.mktemp("wheel")
+    src = work / "spi4xl"
+    shutil.copytree(REPO, src, ignore=NOT_COPIED)
+    subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(work / "dist"), str(src)],
+                   check=True, capture_output=True, timeout=600)
+    (built,) = (work / "dist").glob("spi4xl-*.whl")
+    return built

@@ -25,8 +25,6 @@ CACHE = REPO / ".cache" / "lite"
 PYODIDE = CACHE / "node" / "node_modules" / "pyodide"
 WHEELS = CACHE / "wheels"
 HERE = Path(__file__).resolve().parent / "lite"
-NOT_COPIED = shutil.ignore_patterns(".git", ".venv", ".cache", "build", "dist", "*.egg-info", "__pycache__",
-                                    ".pytest_cache", ".hypothesis", "out")
 JOBS = ("score", "validate", "populate")
 
 
@@ -37,16 +35,6 @@ def missing() -> str | None:
     if not (PYODIDE / "pyodide.mjs").is_file() or not list(WHEELS.glob("xlwings-*.whl")):
         return "the pyodide npm package or xlwings' wheel is not in .cache/lite: run scripts/setup-lite.sh"
     return None
-
-
-def build_wheel(work: Path) -> Path:
-    """The spi4xl wheel of the checkout, built from a copy of it (no build/ folder left in the checkout)."""
-    src = work / "src"
-    shutil.copytree(REPO, src, ignore=NOT_COPIED)
-    subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", work / "dist",
-                    src], check=True, capture_output=True, timeout=600)
-    (wheel,) = (work / "dist").glob("spi4xl-*.whl")
-    return wheel
 
 
 def job_payloads(path: Path) -> dict[str, Any]:

@@ -38,7 +38,7 @@ def spi4xl_json(*args: Any) -> dict[str, Any]:
 
 
 @pytest.fixture(scope="module")
-def runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+def runs(tmp_path_factory: pytest.TempPathFactory, checkout_wheel: Path) -> dict[str, Any]:
     """Both runs over the three workbooks (one Pyodide start for all: it is the slow part)."""
     if (why := H.missing()) is not None:
         if os.environ.get("CI") == "true":
@@ -57,7 +57,7 @@ def runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
         cases.append({"name": lang, "payloads": payloads, "calls": H.calls(payloads["score"], lang, rows)})
         expected[lang] = {"score": spi4xl_json("score", books[lang]), "findings": findings, "rows": rows}
     spec = {"repeat": 1, "cases": cases}
-    wheel = H.build_wheel(work / "build")
+    wheel = checkout_wheel
     return {"pyodide": H.run_pyodide(spec, [wheel], work), "cpython": H.run_cpython(spec, work), "expected": expected,
             "wheel": wheel}
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 import sys
 import zipfile
@@ -23,8 +22,6 @@ pytestmark = pytest.mark.slow
 
 REPO = Path(__file__).resolve().parents[1]
 SAMPLE = REPO / "samples" / "sample-audit-fr.xlsx"
-NOT_COPIED = shutil.ignore_patterns(".git", ".venv", "build", "dist", "*.egg-info", "__pycache__", ".pytest_cache",
-                                    ".hypothesis", "out")
 # score(book) through xlwings' remote engine, on the payload xlwings' VBA client would post for a file.
 ADAPTER_SCORE = """
 import json, os, sys
@@ -53,14 +50,8 @@ def run(cmd: list, cwd: Path, timeout: int = 600, **env: str) -> subprocess.Comp
 
 
 @pytest.fixture(scope="module")
-def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The wheel built from a copy of the checkout (a stale build/ folder of the checkout cannot leak in)."""
-    work = tmp_path_factory.mktemp("wheel")
-    src = work / "spi4xl"
-    shutil.copytree(REPO, src, ignore=NOT_COPIED)
-    run([sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", work / "dist", src], cwd=work)
-    (built,) = (work / "dist").glob("spi4xl-*.whl")
-    return built
+def wheel(checkout_wheel: Path) -> Path:
+    return checkout_wheel
 
 
 @pytest.fixture(scope="module")
