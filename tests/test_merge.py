@@ -175,8 +175,10 @@ def edited(part: Audit, edits: dict) -> Audit:
 
 
 def new_values(base: Audit, edits: dict) -> dict:
-    """The edits that change something (a value equal to the audit's is no edit)."""
-    return {(k, key): v for k, d in edits.items() for key, v in d.items() if getattr(base, k).get(key) != v}
+    """The edits that change something: a value equal to the audit's is no edit, and a blank one (spaces only)
+    is no value, as in a cell: a blank never erases."""
+    return {(k, key): v for k, d in edits.items() for key, v in d.items()
+            if getattr(base, k).get(key) != v and str(v).strip()}
 
 
 @st.composite
