@@ -447,11 +447,17 @@ def _changed_entries(live: Live) -> list[ConversionEntry]:
     return list(out.values())
 
 
+def live_findings(live: Live) -> list[Finding]:
+    """What reading found and what validation finds, at their cells: Validate's sheet and the Report's list."""
+    read = live.read
+    return read.findings + located(validate_audit(read.audit, read.catalog), read.cells)
+
+
 def validate(book: Any, *, alert: bool = True) -> Report:
     """Write the findings sheet, colour the cells concerned (and uncolour the last run's), and alert the counts."""
     live = snapshot(book)
     read, audit, catalog = live.read, live.read.audit, live.read.catalog
-    findings = read.findings + located(validate_audit(audit, catalog), read.cells)
+    findings = live_findings(live)
     previous = previous_highlights(live)
     rendered = render_grids(catalog, audit.language, audit, ("findings",), findings=findings,
                             sheet_names=dict(live.roles), cells=read.cells)
@@ -567,8 +573,8 @@ def report(book: Any, *, alert: bool = True) -> Report:
     from spi4xl.report.model import ReportInput
 
     live = snapshot(book)
-    read, audit, catalog = live.read, live.read.audit, live.read.catalog
-    findings = read.findings + located(validate_audit(audit, catalog), read.cells)
+    audit, catalog = live.read.audit, live.read.catalog
+    findings = live_findings(live)
     source = Path(book.fullname)
     out = source.with_name(f"{source.stem}-report.html")
     page = render_html(ReportInput(catalog, audit, score_audit(audit, catalog), findings, audit.language, source.name))
