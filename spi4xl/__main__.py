@@ -21,6 +21,8 @@ def run() -> int:
     except BaseException as exc:
         if not interrupted(exc) or isinstance(exc, SystemExit):
             raise
+        if "spi4xl.output" in sys.modules:  # a write may have begun: leave no private folder behind
+            sys.modules["spi4xl.output"].remove_pending()
         print("spi4xl: interrupted", file=sys.stderr)
         return 130
 

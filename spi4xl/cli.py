@@ -22,7 +22,7 @@ from spi4xl.__main__ import interrupted
 from spi4xl.errors import Spi4xlError
 from spi4xl.workbook.printing import DEFAULT_PAPER, PAPERS
 from spi4xl.ui import LANGUAGES, set_ui_language, ui, ui_language
-from spi4xl.output import release
+from spi4xl.output import release, remove_pending
 
 DEFAULT_EDITION = "usspm-2016"
 UNPROTECTED_HELP = "no sheet protection: for xlwings Lite, whose buttons cannot lift it (see README)"
@@ -702,6 +702,7 @@ def _main(argv: list[str] | None) -> int:
     except (KeyboardInterrupt, RuntimeError) as exc:
         if not interrupted(exc):
             raise
+        remove_pending()
         print(f"spi4xl: {ui('cli.interrupted', ui_language())}", file=sys.stderr)
         return 130
     except BrokenPipeError:  # output piped into `head` and the like: stop quietly

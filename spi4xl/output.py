@@ -6,6 +6,10 @@ temporary files, so nothing is left in TMPDIR). When the writer is done, the fil
 and renamed over dest. On any failure, Ctrl-C or termination, the private folder is removed and dest
 keeps what it had. A missing destination folder is created; a folder that cannot be written to or a
 full disk is one line naming dest. After a SIGKILL, only a hidden `.<name>.*.tmp` folder can remain.
+
+Ctrl-C can land anywhere, also inside the cleanup itself or between the writer's `with` and its body, where no
+`finally` runs in time; so each private folder is listed in `_PENDING` from before it exists until it is gone,
+and the command line's interrupt handler calls `remove_pending()` on its way out.
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ from typing import Any, Iterator
 from spi4xl.errors import Spi4xlError
 
 TEMP_SUFFIX = ".tmp"
+_PENDING: set[Path] = set()
 
 
 def write_error(dest: Path, exc: OSError) -> Spi4xlError:
@@ -53,6 +58,7 @@ def atomic_output(dest: str | Path) -> Iterator[Path]:
     # Named here and made inside the try: Ctrl-C landing just after the folder is made still removes it (with
     # tempfile.mkdtemp it could land before the name came back, and the folder stayed). 128 random bits: no clash.
     private = dest.parent / f".{dest.name}.{secrets.token_hex(16)}{TEMP_SUFFIX}"
+    _PENDING.add(private)
     try:
         dest.parent.mkdir(parents=True, exist_ok=True)
         private.mkdir(mode=0o700)
@@ -65,6 +71,14 @@ def atomic_output(dest: str | Path) -> Iterator[Path]:
         raise write_error(dest, exc) from None
     finally:
         shutil.rmtree(private, ignore_errors=True)
+        _PENDING.discard(private)
+
+
+def remove_pending() -> None:
+    """Remove the private folders of writes an interrupt cut short (see the module's docstring)."""
+    for private in list(_PENDING):
+        shutil.rmtree(private, ignore_errors=True)
+        _PENDING.discard(private)
 
 
 def release(exc: BaseException | None) -> None:
