@@ -79,7 +79,7 @@ NOT_COPIED = shutil.ignore_patterns(".git", ".venv", ".cache", "build", "dist", 
 
 @pytest.fixture(scope="session")
 def checkout_wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The spi4xl wheel of this checkout, built once per run (the install test and the xlwings Lite test share it)
+    """The spi4xl wheel of this checkout, built once per pytest process (the install test and the xlwings Lite test share it)
     from a copy of the checkout, so no build/ folder is left in it and a stale one cannot leak in."""
     work = tmp_path_factory.mktemp("wheel")
     src = work / "spi4xl"
