@@ -271,10 +271,6 @@ def _report_language(args: argparse.Namespace, workbook_lang: str) -> str:
     return args.ui_lang or workbook_lang
 
 
-def _counts(counts: dict[str, int], lang: str) -> str:
-    return ", ".join(f"{n} {ui(f'severity.{kind}', lang)}" for kind, n in counts.items())
-
-
 def _print_findings(findings, sheets: dict[str, str], lang: str) -> None:
     """Each finding on one line, its fix hint indented on the next."""
     for f in findings:
@@ -324,7 +320,9 @@ def score_cmd(args: argparse.Namespace) -> int:
             unit_line(code, unit, cat.text(f"module.{code}", "name", lang))
     else:
         print(ui("cli.no_modules", lang))
-    print(ui("cli.findings", lang, counts=_counts(a.counts, lang)))
+    from spi4xl.findings import counts_line
+
+    print(ui("cli.findings", lang, counts=counts_line(a.counts, lang)))
     if args.out:
         print(ui("cli.wrote", lang, path=args.out))
     return 0
@@ -333,6 +331,7 @@ def score_cmd(args: argparse.Namespace) -> int:
 @command("validate")
 def validate_cmd(args: argparse.Namespace) -> int:
     from spi4xl.assess import assess, write_report
+    from spi4xl.findings import counts_line
 
     a = assess(args.workbook)
     if args.out:
@@ -343,7 +342,7 @@ def validate_cmd(args: argparse.Namespace) -> int:
     else:
         lang = _report_language(args, a.read.audit.language)
         _print_findings(a.findings, a.read.sheets, lang)
-        print(f"{args.workbook}: {_counts(a.counts, lang)}")
+        print(f"{args.workbook}: {counts_line(a.counts, lang)}")
         if args.out:
             print(ui("cli.wrote", lang, path=args.out))
     return 1 if a.counts["error"] else 0

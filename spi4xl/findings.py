@@ -52,6 +52,11 @@ def count_by_severity(findings: list[Finding]) -> dict[str, int]:
     return {s: sum(f.severity == s for f in findings) for s in SEVERITIES}
 
 
+def counts_line(counts: Mapping[str, int], lang: str) -> str:
+    """"errors 28, warnings 42, notes 1": the label before its number reads right for any count, in every language."""
+    return ", ".join(f"{ui('severity.' + kind, lang)} {n}" for kind, n in counts.items())
+
+
 def named(findings: list[Finding], labels: Mapping[str, Mapping[str, str]]) -> list[Finding]:
     """Organization findings with their field's label in every language, from {field id: {language: label}}."""
     return [dataclasses.replace(f, names=labels[f.item]) if f.sheet == "organization" and f.item in labels else f

@@ -340,6 +340,10 @@ def test_validate_exits_1_on_errors_with_located_french_findings(books):
     text_run = run("validate", path)
     assert text_run.returncode == 1
     assert "Questionnaire!" + invalid["cell"] in text_run.stdout and invalid["message"] in text_run.stdout
+    # the counts, each label before its number ("notes 1", never "1 notes"), in the workbook's language
+    counts = data["counts"]
+    assert text_run.stdout.splitlines()[-1] == (f"{path}: erreurs {counts['error']}, avertissements "
+                                                f"{counts['warning']}, notes {counts['info']}")
 
 
 @pytest.mark.parametrize("name", ["clean_en", "clean_es"])

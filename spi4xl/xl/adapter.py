@@ -29,7 +29,7 @@ from typing import Any, Iterable
 
 from spi4xl.audit import as_text
 from spi4xl.errors import Spi4xlError
-from spi4xl.findings import Finding, count_by_severity, located
+from spi4xl.findings import Finding, count_by_severity, counts_line, located
 from spi4xl.scoring import Scores, UnitScore
 from spi4xl.scoring import score as score_audit
 from spi4xl.ui import LANGUAGES, ui, ui_all
@@ -476,7 +476,7 @@ def validate(book: Any, *, alert: bool = True) -> Report:
         fills[(live.roles[role], *at)] = SEVERITY_FILLS[sev] if sev else _base_fill(rows, role, at[0], catalog)
     colour(live, fills)
     counts = count_by_severity(findings)
-    message = f"{live.roles['findings']}: " + ", ".join(f"{ui('severity.' + kind, audit.language)} {n}" for kind, n in counts.items())
+    message = f"{live.roles['findings']}: {counts_line(counts, audit.language)}"
     report = Report("validate", ui("button.validate", audit.language), message, findings=findings, counts=counts)
     if alert:
         _alert(book, report, "critical" if counts["error"] else "info")
