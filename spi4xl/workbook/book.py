@@ -30,7 +30,8 @@ import re
 
 import xlsxwriter
 from xlsxwriter.utility import xl_rowcol_to_cell_fast
-from xlsxwriter.worksheet import Worksheet as _XlsxWorksheet
+from xlsxwriter.worksheet import (CellBlankTuple, CellDatetimeTuple, CellFormulaTuple, CellNumberTuple, CellStringTuple,
+                                  Worksheet as _XlsxWorksheet)
 
 # The names XlsxWriter 3.3.1 substitutes when use_future_functions is off ("INGLE": its SINGLE pattern
 # is written `\SINGLE\(`, any character before "INGLE(").
@@ -39,9 +40,9 @@ DYNAMIC_FUNCTIONS = ("ANCHORARRAY", "BYCOL", "BYROW", "CHOOSECOLS", "CHOOSEROWS"
                      "SORT", "SORTBY", "SWITCH", "TAKE", "TEXTSPLIT", "TOCOL", "TOROW", "UNIQUE", "VSTACK",
                      "WRAPCOLS", "WRAPROWS", "XLOOKUP")
 _MAY_SUBSTITUTE = re.compile("(?:" + "|".join(DYNAMIC_FUNCTIONS) + r")\(")
-# The cell tuples XlsxWriter 3.3.1 stores, by class name (as its _write_cell tells them apart), that
-# _write_cell below writes itself.
-_WRITTEN_HERE = ("String", "Number", "Datetime", "Formula", "Blank")
+# The cell tuples XlsxWriter 3.3.1 stores that _write_cell below writes itself, and how.
+_WRITTEN_HERE = {CellStringTuple: "string", CellNumberTuple: "number", CellDatetimeTuple: "number",
+                 CellFormulaTuple: "formula", CellBlankTuple: "blank"}
 _ERROR_CODES = ("#DIV/0!", "#N/A", "#NAME?", "#NULL!", "#NUM!", "#REF!", "#VALUE!")  # a formula's cached error
 
 
@@ -86,13 +87,16 @@ class Worksheet(_XlsxWorksheet):
                     self._write_empty_row(row_num, span, info.get(row_num))
                     continue
                 self._write_row(row_num, span, info.get(row_num))
-                for col_num in sorted(c for c in cells if lo <= c <= hi):
+                cols = sorted(cells)
+                if cols[0] < lo or cols[-1] > hi:  # never seen: every write widens the dimensions
+                    cols = [c for c in cols if lo <= c <= hi]
+                for col_num in cols:
                     self._write_cell(row_num, col_num, cells[col_num])
                 self.fh.write("</row>")
 
     def _write_cell(self, row: int, col: int, cell) -> None:
-        kind = type(cell).__name__
-        if kind not in _WRITTEN_HERE or self.constant_memory:
+        kind = _WRITTEN_HERE.get(type(cell))
+        if kind is None or self.constant_memory:
             return super()._write_cell(row, col, cell)
         attrs = f' r="{xl_rowcol_to_cell_fast(row, col)}"'
         if cell.format:
@@ -101,11 +105,11 @@ class Worksheet(_XlsxWorksheet):
             attrs += f' s="{self.row_info[row].row_format._get_xf_index()}"'
         elif col in self.col_info and self.col_info[col].column_format is not None:
             attrs += f' s="{self.col_info[col].column_format._get_xf_index()}"'
-        if kind == "String":
+        if kind == "string":
             self.fh.write(f'<c{attrs} t="s"><v>{cell.string}</v></c>')
-        elif kind in ("Number", "Datetime"):
+        elif kind == "number":
             self.fh.write(f"<c{attrs}><v>{cell.number:.16G}</v></c>")
-        elif kind == "Blank":
+        elif kind == "blank":
             self.fh.write(f"<c{attrs}/>")
         else:
             value = cell.value
