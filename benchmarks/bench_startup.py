@@ -16,7 +16,9 @@ beside this Python (`.venv/bin/spi4xl`), or `python -m spi4xl` where there is no
 --before CHECKOUT also times another checkout of spi4xl (an older commit, e.g. from `git worktree add
 /tmp/before <commit>`) through PYTHONPATH, with its own samples/, interleaved run by run with this
 one, so both see the same load on the machine. An older `spi4xl` without --version exits 2 after
-parsing: that still times its start-up. To see where the time of one command goes:
+parsing: that still times its start-up. The runs may write bytecode (`__pycache__/`, as pip writes it when it
+installs): PYTHONDONTWRITEBYTECODE is left out of their environment, so the warm-up run compiles every module once
+and no timed run pays for compiling. To see where the time of one command goes:
 `python -X importtime -m spi4xl --version 2>&1 | sort -t'|' -k2 -n | tail`.
 """
 
@@ -47,7 +49,8 @@ def commands(root: Path) -> list[list[str]]:
 
 
 def checkout_env(root: Path) -> dict[str, str]:
-    env = dict(os.environ)
+    """The environment of one checkout's runs: bytecode cached as an installed spi4xl has it (pip compiles it)."""
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
     if root != ROOT:
         env["PYTHONPATH"] = os.pathsep.join(p for p in (str(root), env.get("PYTHONPATH")) if p)
     return env

@@ -140,20 +140,21 @@ def bench_render(rounds: int, out: Path) -> None:
     import xlsxwriter
 
     from spi4xl.catalog import load_catalog
-    from spi4xl.workbook import render as render_module
+    from spi4xl.workbook import book
+    from spi4xl.workbook.render import render
 
     catalog = load_catalog("usspm-2016")
 
     def render_with(book_class) -> Callable[[], float]:
         def run() -> float:
-            render_module.Workbook = book_class
+            book.Workbook = book_class  # what render() imports when it writes
             try:
-                return cpu(lambda: render_module.render(catalog, "en", None, out / "template.xlsx"))
+                return cpu(lambda: render(catalog, "en", None, out / "template.xlsx"))
             finally:
-                render_module.Workbook = ours
+                book.Workbook = ours
         return run
 
-    ours = render_module.Workbook
+    ours = book.Workbook
     render_with(ours)()
     show(f"render() one template (CPU, median of {rounds})", interleaved(
         rounds, **{"spi4xl render()": render_with(ours), "the same with plain XlsxWriter": render_with(xlsxwriter.Workbook)}))

@@ -12,6 +12,12 @@ def interrupted(exc: BaseException) -> bool:
     return False
 
 
+def remove_pending_outputs() -> None:
+    """After an interrupt: a write may have begun, so leave no private folder behind (spi4xl.output, if loaded)."""
+    if "spi4xl.output" in sys.modules:  # never imported: nothing was written
+        sys.modules["spi4xl.output"].remove_pending()
+
+
 def run() -> int:
     """The command line; an interrupt while Python imports it ends as one later on does (exit 130, one line)."""
     try:
@@ -21,8 +27,7 @@ def run() -> int:
     except BaseException as exc:
         if not interrupted(exc) or isinstance(exc, SystemExit):
             raise
-        if "spi4xl.output" in sys.modules:  # a write may have begun: leave no private folder behind
-            sys.modules["spi4xl.output"].remove_pending()
+        remove_pending_outputs()
         print("spi4xl: interrupted", file=sys.stderr)
         return 130
 

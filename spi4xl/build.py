@@ -14,9 +14,9 @@ from spi4xl.audit import Audit
 from spi4xl.catalog import load_catalog
 from spi4xl.catalog.model import CORE_MODULE, PROFILES, Catalog
 from spi4xl.errors import Spi4xlError
-from spi4xl.resources import data_dir
+from spi4xl.resources import templates_dir
 
-TEMPLATES_DIR = data_dir("workbook_templates")  # the templates spi4xl carries (workbook_templates/ of the checkout)
+TEMPLATES_DIR = templates_dir()
 
 
 def default_out_dir(check: bool = False) -> Path:

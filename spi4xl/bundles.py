@@ -13,7 +13,7 @@ from __future__ import annotations
 import hashlib
 import json
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any, Callable, Iterable
 
 FORMAT = 1
 
@@ -35,8 +35,9 @@ def bundle_text(body: Any, sources: str) -> str:
     return json.dumps(header, sort_keys=True) + "\n" + line + "\n"
 
 
-def read_bundle(path: Path, sources: str) -> Any | None:
-    """The body of the bundle at `path`; None when it is missing, damaged or compiled from other sources."""
+def read_bundle(path: Path, sources: str, object_hook: Callable[[dict], Any] | None = None) -> Any | None:
+    """The body of the bundle at `path` (each JSON object passed through `object_hook`, as json.loads does);
+    None when it is missing, damaged or compiled from other sources."""
     try:
         head, body = path.read_bytes().split(b"\n", 1)
         header = json.loads(head)
@@ -46,4 +47,4 @@ def read_bundle(path: Path, sources: str) -> Any | None:
     if (not isinstance(header, dict) or header.get("format") != FORMAT or header.get("sources") != sources
             or header.get("sha256") != hashlib.sha256(body).hexdigest()):
         return None
-    return json.loads(body)
+    return json.loads(body, object_hook=object_hook)

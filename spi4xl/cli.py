@@ -17,12 +17,11 @@ import threading
 from pathlib import Path
 from typing import Callable
 
-from spi4xl.catalog.model import PROFILES, parse_modules
-from spi4xl.__main__ import interrupted
+from spi4xl.catalog.scope import PROFILES, parse_modules
+from spi4xl.__main__ import interrupted, remove_pending_outputs
 from spi4xl.errors import Spi4xlError
 from spi4xl.workbook.printing import DEFAULT_PAPER, PAPERS
 from spi4xl.ui import LANGUAGES, set_ui_language, ui, ui_language
-from spi4xl.output import release, remove_pending
 
 DEFAULT_EDITION = "usspm-2016"
 UNPROTECTED_HELP = "no sheet protection: for xlwings Lite, whose buttons cannot lift it (see README)"
@@ -350,13 +349,15 @@ def validate_cmd(args: argparse.Namespace) -> int:
 
 @command("batch")
 def batch_cmd(args: argparse.Namespace) -> int:
-    from tqdm import tqdm
-
     from spi4xl.batch import default_jobs, find_audits, run_batch
 
     files = find_audits(args.source)
-    tqdm.monitor_interval = 0  # no monitor thread: batch workers are forked from this process
-    bar = (lambda it: tqdm(it, total=len(files), unit="audit", file=sys.stderr)) if not args.quiet else None
+    bar = None
+    if not args.quiet:
+        from tqdm import tqdm  # only for a bar: its import reads package metadata (~50 ms)
+
+        tqdm.monitor_interval = 0  # no monitor thread: batch workers are forked from this process
+        bar = lambda it: tqdm(it, total=len(files), unit="audit", file=sys.stderr)  # noqa: E731
     written, skipped = run_batch(files, Path(args.out), args.jobs or default_jobs(), bar, raw=args.raw)
     lang = ui_language()
     for path, error in skipped:
@@ -486,25 +487,17 @@ def _loopback(host: str) -> bool:
 
 def version_text() -> str:
     """The version, and the catalog editions and templates this installation carries."""
-    import yaml
-
     from spi4xl import __version__
-    from spi4xl.build import TEMPLATES_DIR
-    from spi4xl.catalog.loader import STANDARDS_ENV, bundled_standards, editions, standards_dirs
-
-    def edition_version(folder: Path) -> str:
-        try:
-            return str(yaml.safe_load((folder / "catalog.yaml").read_text(encoding="utf-8"))["version"])
-        except Exception:  # noqa: BLE001 - a broken catalog still gets listed; `catalog check` says why
-            return "?"
+    from spi4xl.catalog.editions import STANDARDS_ENV, bundled_standards, declared_version, editions, standards_dirs
+    from spi4xl.resources import templates_dir
 
     lines = [f"spi4xl {__version__}"]
     for root in standards_dirs():
         where = "carried" if root == bundled_standards() else f"from ${STANDARDS_ENV}"
-        found = ", ".join(f"{name} {edition_version(root / name)}" for name in editions(root)) or "none"
+        found = ", ".join(f"{name} {declared_version(root / name)}" for name in editions(root)) or "none"
         lines.append(f"catalog editions {where}: {found} ({root})")
-    templates = sorted(p.name for p in TEMPLATES_DIR.glob("*.xls[xm]"))
-    lines.append(f"templates carried: {len(templates)} ({TEMPLATES_DIR})")
+    templates = sorted(p.name for p in templates_dir().glob("*.xls[xm]"))
+    lines.append(f"templates carried: {len(templates)} ({templates_dir()})")
     return "\n".join(lines)
 
 
@@ -525,7 +518,26 @@ JSON_HELP = "print JSON instead of text (keys in README)"
 WORKBOOK_HELP = "an audit workbook (.xlsx or .xlsm)"
 
 
-def build_parser() -> argparse.ArgumentParser:
+def named_command(argv: list[str]) -> str | None:
+    """The sub-command `argv` names, so that only its parser is built; None when the help of every command may
+    be shown (none named, an unknown name, -h before it): then all are built. '' for a bare `--version`."""
+    args = iter(argv)
+    for arg in args:
+        if arg in ("-h", "--help"):
+            return None
+        if arg == "--lang":
+            next(args, None)  # its value
+        elif not arg.startswith("-"):
+            return arg if arg in {name.split()[0] for name in COMMANDS} else None
+    return "" if "--version" in argv else None
+
+
+def build_parser(command: str | None = None) -> argparse.ArgumentParser:
+    """The command line; with `command`, only that sub-command's parser (argparse builds each at some cost)."""
+
+    def wanted(name: str) -> bool:
+        return command is None or name == command
+
     parser = argparse.ArgumentParser(prog="spi4xl", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--version", action=_Version)
     parser.add_argument("--lang", dest="ui_lang", choices=LANGUAGES, type=str.lower,
@@ -534,134 +546,148 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="group", metavar="COMMAND")
     parser.set_defaults(help_of=parser)
 
-    group = sub.add_parser("catalog", help="check and summarize a standards catalog")
-    group.set_defaults(help_of=group)
-    cat = group.add_subparsers(dest="action", metavar="ACTION")
-    for action, helptext in (("check", "fail on any loader error, incomplete translation or Excel limit"),
-                             ("show", "counts per dimension, standard, principle, module and language"),
-                             ("bundle", "compile the edition and the interface strings to the JSON bundles loaded at run time")):
-        p = cat.add_parser(action, help=helptext)
-        p.add_argument("edition", nargs="?", default=DEFAULT_EDITION, help=EDITION_HELP)
-        p.add_argument("--overlay", help="spreadsheet or PO file of your own wording (code -> text)")
-        if action == "show":
-            p.add_argument("--json", action="store_true", help="stable JSON (see README)")
-    p = cat.add_parser("stamp", help="write a copy of an overlay declaring this catalog (after checking its wording)")
-    p.add_argument("overlay", help="spreadsheet or PO file of your own wording")
-    p.add_argument("--out", required=True, help="the stamped copy to write (.xlsx or .po, like the overlay)")
-    p.add_argument("--edition", default=DEFAULT_EDITION, help=EDITION_HELP)
-
-    group = sub.add_parser("i18n", help="translators' workflow")
-    group.set_defaults(help_of=group)
-    i18n = group.add_subparsers(dest="action", metavar="ACTION")
-    p = i18n.add_parser("export", help="write a workbook of texts to translate")
-    p.add_argument("--lang", required=True, type=str.lower, help="the language to translate into (fr, es)")
-    p.add_argument("--out", required=True, help="the .xlsx file to write")
-    p = i18n.add_parser("import", help="write a filled translation workbook back into the PO files")
-    p.add_argument("workbook", help="a workbook written by 'spi4xl i18n export', filled in")
-    i18n.add_parser("update", help="add new English texts to every PO file (as missing)")
-    for p in i18n.choices.values():
+    if wanted("catalog"):
+        group = sub.add_parser("catalog", help="check and summarize a standards catalog")
+        group.set_defaults(help_of=group)
+        cat = group.add_subparsers(dest="action", metavar="ACTION")
+        for action, helptext in (("check", "fail on any loader error, incomplete translation or Excel limit"),
+                                 ("show", "counts per dimension, standard, principle, module and language"),
+                                 ("bundle", "compile the edition and the interface strings to the JSON bundles loaded at run time")):
+            p = cat.add_parser(action, help=helptext)
+            p.add_argument("edition", nargs="?", default=DEFAULT_EDITION, help=EDITION_HELP)
+            p.add_argument("--overlay", help="spreadsheet or PO file of your own wording (code -> text)")
+            if action == "show":
+                p.add_argument("--json", action="store_true", help="stable JSON (see README)")
+        p = cat.add_parser("stamp", help="write a copy of an overlay declaring this catalog (after checking its wording)")
+        p.add_argument("overlay", help="spreadsheet or PO file of your own wording")
+        p.add_argument("--out", required=True, help="the stamped copy to write (.xlsx or .po, like the overlay)")
         p.add_argument("--edition", default=DEFAULT_EDITION, help=EDITION_HELP)
 
-    p = sub.add_parser("build", help="render questionnaire templates (batch regeneration)")
-    p.add_argument("--edition", default=DEFAULT_EDITION, help=EDITION_HELP)
-    p.add_argument("--lang", type=str.lower, help="comma-separated languages (default: all of the catalog)")
-    p.add_argument("--profile", default=PROFILES[0], choices=PROFILES,
-                   help="which indicators: full (default), alinus or cp (client protection)")
-    p.add_argument("--modules", help="comma-separated optional modules, or 'all' (default) or 'core'")
-    p.add_argument("--format", help="xlsx, xlsm or both (default)")
-    p.add_argument("--out", help="folder (default: workbook_templates/ of the checkout, or of the current folder "
-                   "when spi4xl is installed from a wheel; --check: the templates spi4xl carries)")
-    p.add_argument("--check", action="store_true", help="fail when the committed templates differ from a fresh render")
-    p.add_argument("--password", help="protect the sheets with this password (default: protected without one)")
-    p.add_argument("--unprotected", action="store_true", help=UNPROTECTED_HELP)
-    p.add_argument("--interpreter-win", metavar="PATH", help="the pythonw.exe that runs the .xlsm buttons on Windows "
-                   "(default: none written, so the user's xlwings settings or Python on PATH decide)")
-    p.add_argument("--interpreter-mac", metavar="PATH", help="the full path of the python3 that runs the .xlsm buttons "
-                   "on macOS (default: none written, so the user's xlwings settings decide)")
-    p.add_argument("--paper", choices=PAPERS, help="paper the sheets print on (default by language: "
-                   + ", ".join(f"{lang} {paper}" for lang, paper in DEFAULT_PAPER.items()) + ")")
-    p.add_argument("--department", help="comma-separated departments: blank department workbooks of one new "
-                   "audit (one audit id for all), for 'spi4xl merge'; needs --out")
-    p.add_argument("--json", action="store_true", help=JSON_HELP)
+    if wanted("i18n"):
+        group = sub.add_parser("i18n", help="translators' workflow")
+        group.set_defaults(help_of=group)
+        i18n = group.add_subparsers(dest="action", metavar="ACTION")
+        p = i18n.add_parser("export", help="write a workbook of texts to translate")
+        p.add_argument("--lang", required=True, type=str.lower, help="the language to translate into (fr, es)")
+        p.add_argument("--out", required=True, help="the .xlsx file to write")
+        p = i18n.add_parser("import", help="write a filled translation workbook back into the PO files")
+        p.add_argument("workbook", help="a workbook written by 'spi4xl i18n export', filled in")
+        i18n.add_parser("update", help="add new English texts to every PO file (as missing)")
+        for p in i18n.choices.values():
+            p.add_argument("--edition", default=DEFAULT_EDITION, help=EDITION_HELP)
 
-    p = sub.add_parser("split", help="one workbook per department, holding that department's indicators, "
-                       "Organization fields and answers (same audit id, language and edition)")
-    p.add_argument("workbook", help=WORKBOOK_HELP)
-    p.add_argument("--by", choices=("department",), default="department", help="how to split (department)")
-    p.add_argument("--departments", help="comma-separated department codes (default: every department with "
-                   "indicators in the audit)")
-    p.add_argument("--out", required=True, help="folder for the parts (named AUDIT-DEPARTMENT.xlsx)")
-    p.add_argument("--json", action="store_true", help=JSON_HELP)
+    if wanted("build"):
+        p = sub.add_parser("build", help="render questionnaire templates (batch regeneration)")
+        p.add_argument("--edition", default=DEFAULT_EDITION, help=EDITION_HELP)
+        p.add_argument("--lang", type=str.lower, help="comma-separated languages (default: all of the catalog)")
+        p.add_argument("--profile", default=PROFILES[0], choices=PROFILES,
+                       help="which indicators: full (default), alinus or cp (client protection)")
+        p.add_argument("--modules", help="comma-separated optional modules, or 'all' (default) or 'core'")
+        p.add_argument("--format", help="xlsx, xlsm or both (default)")
+        p.add_argument("--out", help="folder (default: workbook_templates/ of the checkout, or of the current folder "
+                       "when spi4xl is installed from a wheel; --check: the templates spi4xl carries)")
+        p.add_argument("--check", action="store_true", help="fail when the committed templates differ from a fresh render")
+        p.add_argument("--password", help="protect the sheets with this password (default: protected without one)")
+        p.add_argument("--unprotected", action="store_true", help=UNPROTECTED_HELP)
+        p.add_argument("--interpreter-win", metavar="PATH", help="the pythonw.exe that runs the .xlsm buttons on Windows "
+                       "(default: none written, so the user's xlwings settings or Python on PATH decide)")
+        p.add_argument("--interpreter-mac", metavar="PATH", help="the full path of the python3 that runs the .xlsm buttons "
+                       "on macOS (default: none written, so the user's xlwings settings decide)")
+        p.add_argument("--paper", choices=PAPERS, help="paper the sheets print on (default by language: "
+                       + ", ".join(f"{lang} {paper}" for lang, paper in DEFAULT_PAPER.items()) + ")")
+        p.add_argument("--department", help="comma-separated departments: blank department workbooks of one new "
+                       "audit (one audit id for all), for 'spi4xl merge'; needs --out")
+        p.add_argument("--json", action="store_true", help=JSON_HELP)
 
-    p = sub.add_parser("merge", help="merge filled department files into a new workbook with a Merge report sheet")
-    p.add_argument("parts", nargs="+", help="the filled parts (any language, any order)")
-    p.add_argument("--into", required=True, help="the audit the parts came from (or a template of the audit)")
-    p.add_argument("--out", required=True, help="the new merged workbook (never an input)")
-    p.add_argument("--prefer", choices=("parts", "blank-only", "newest", "fail"), default="parts",
-                   help="who wins a conflict: parts (default: a part's value replaces the audit's; disagreeing parts: "
-                   "the newest file), blank-only (parts fill only blanks), newest (the file saved last), fail "
-                   "(any conflict or unreadable part stops the merge)")
-    p.add_argument("--force", action="store_true", help="merge parts of another audit id or edition too")
-    p.add_argument("--json", action="store_true", help=JSON_HELP)
+    if wanted("split"):
+        p = sub.add_parser("split", help="one workbook per department, holding that department's indicators, "
+                           "Organization fields and answers (same audit id, language and edition)")
+        p.add_argument("workbook", help=WORKBOOK_HELP)
+        p.add_argument("--by", choices=("department",), default="department", help="how to split (department)")
+        p.add_argument("--departments", help="comma-separated department codes (default: every department with "
+                       "indicators in the audit)")
+        p.add_argument("--out", required=True, help="folder for the parts (named AUDIT-DEPARTMENT.xlsx)")
+        p.add_argument("--json", action="store_true", help=JSON_HELP)
 
-    p = sub.add_parser("read", help="read a filled workbook")
-    p.add_argument("workbook", help=WORKBOOK_HELP)
-    p.add_argument("--json", action="store_true", help=JSON_HELP)
+    if wanted("merge"):
+        p = sub.add_parser("merge", help="merge filled department files into a new workbook with a Merge report sheet")
+        p.add_argument("parts", nargs="+", help="the filled parts (any language, any order)")
+        p.add_argument("--into", required=True, help="the audit the parts came from (or a template of the audit)")
+        p.add_argument("--out", required=True, help="the new merged workbook (never an input)")
+        p.add_argument("--prefer", choices=("parts", "blank-only", "newest", "fail"), default="parts",
+                       help="who wins a conflict: parts (default: a part's value replaces the audit's; disagreeing parts: "
+                       "the newest file), blank-only (parts fill only blanks), newest (the file saved last), fail "
+                       "(any conflict or unreadable part stops the merge)")
+        p.add_argument("--force", action="store_true", help="merge parts of another audit id or edition too")
+        p.add_argument("--json", action="store_true", help=JSON_HELP)
 
-    p = sub.add_parser("convert", help="a new workbook in another language and/or the current catalog")
-    p.add_argument("workbook", help=WORKBOOK_HELP)
-    p.add_argument("--lang", required=True, type=str.lower, help="language of the new workbook (en, fr, es)")
-    p.add_argument("--edition", help="target catalog edition (default: the workbook's)")
-    p.add_argument("--out", required=True, help="the new workbook to write (never the input)")
-    p.add_argument("--unprotected", action="store_true", help=UNPROTECTED_HELP)
-    p.add_argument("--json", action="store_true", help=JSON_HELP)
-
-    for name, helptext in (("score", "scores of a filled workbook"), ("validate", "findings of a filled workbook (exit 1 on errors)")):
-        p = sub.add_parser(name, help=helptext)
+    if wanted("read"):
+        p = sub.add_parser("read", help="read a filled workbook")
         p.add_argument("workbook", help=WORKBOOK_HELP)
         p.add_argument("--json", action="store_true", help=JSON_HELP)
-        p.add_argument("--out", help="write a new workbook with results and findings filled (the input is never changed)")
 
-    p = sub.add_parser("batch", help="score every audit of a folder or glob into one table")
-    p.add_argument("source", help="folder or glob of .xlsx/.xlsm audits")
-    p.add_argument("--out", required=True, help="results.csv or results.parquet")
-    p.add_argument("--jobs", type=int, help="processes (default: up to 2)")
-    p.add_argument("--quiet", action="store_true", help="no progress bar")
-    p.add_argument("--raw", action="store_true", help="CSV texts exactly as they are: no apostrophe before a text "
-                   "that starts like a formula (=, +, -, @, tab, CR), which a spreadsheet app would then run")
+    if wanted("convert"):
+        p = sub.add_parser("convert", help="a new workbook in another language and/or the current catalog")
+        p.add_argument("workbook", help=WORKBOOK_HELP)
+        p.add_argument("--lang", required=True, type=str.lower, help="language of the new workbook (en, fr, es)")
+        p.add_argument("--edition", help="target catalog edition (default: the workbook's)")
+        p.add_argument("--out", required=True, help="the new workbook to write (never the input)")
+        p.add_argument("--unprotected", action="store_true", help=UNPROTECTED_HELP)
+        p.add_argument("--json", action="store_true", help=JSON_HELP)
 
-    p = sub.add_parser("compare", help="percentile rank of an audit against a peer results table")
-    p.add_argument("workbook", help=WORKBOOK_HELP)
-    p.add_argument("--peers", required=True, help="results.csv or .parquet from 'spi4xl batch'")
-    p.add_argument("--out", help="write a new workbook with a peer comparison sheet")
-    p.add_argument("--json", action="store_true", help=JSON_HELP)
+    for name, helptext in (("score", "scores of a filled workbook"), ("validate", "findings of a filled workbook (exit 1 on errors)")):
+        if wanted(name):
+            p = sub.add_parser(name, help=helptext)
+            p.add_argument("workbook", help=WORKBOOK_HELP)
+            p.add_argument("--json", action="store_true", help=JSON_HELP)
+            p.add_argument("--out", help="write a new workbook with results and findings filled (the input is never changed)")
 
-    p = sub.add_parser("report", help="an audit report (HTML or PDF): cover, summary, charts, findings, action plan")
-    p.add_argument("workbook", help="an audit workbook, or a folder or glob of them (one report each)")
-    p.add_argument("--out", required=True, help="report.html or report.pdf; for a folder, the folder to write into")
-    p.add_argument("--lang", type=str.lower, choices=LANGUAGES, help="language of the report (default: the workbook's)")
-    p.add_argument("--previous", help="an earlier audit workbook of the same organization: change since then")
-    p.add_argument("--peers", help="results.csv or .parquet from 'spi4xl batch': percentile bands among peers")
-    p.add_argument("--format", choices=("html", "pdf"), help="for a folder: html (default) or pdf")
-    p.add_argument("--paper", choices=PAPERS, help="paper the report prints on (default by language, as the workbooks)")
-    p.add_argument("--quiet", action="store_true", help="no progress bar (folders)")
+    if wanted("batch"):
+        p = sub.add_parser("batch", help="score every audit of a folder or glob into one table")
+        p.add_argument("source", help="folder or glob of .xlsx/.xlsm audits")
+        p.add_argument("--out", required=True, help="results.csv or results.parquet")
+        p.add_argument("--jobs", type=int, help="processes (default: up to 2)")
+        p.add_argument("--quiet", action="store_true", help="no progress bar")
+        p.add_argument("--raw", action="store_true", help="CSV texts exactly as they are: no apostrophe before a text "
+                       "that starts like a formula (=, +, -, @, tab, CR), which a spreadsheet app would then run")
 
-    p = sub.add_parser("doctor", help="what the desktop buttons need on this computer and whether it is there "
-                       "(and, given a workbook, whether it is sound)")
-    p.add_argument("workbook", nargs="?", help="an audit workbook (.xlsm) to check as well")
-    p.add_argument("--json", action="store_true", help=JSON_HELP)
+    if wanted("compare"):
+        p = sub.add_parser("compare", help="percentile rank of an audit against a peer results table")
+        p.add_argument("workbook", help=WORKBOOK_HELP)
+        p.add_argument("--peers", required=True, help="results.csv or .parquet from 'spi4xl batch'")
+        p.add_argument("--out", help="write a new workbook with a peer comparison sheet")
+        p.add_argument("--json", action="store_true", help=JSON_HELP)
 
-    p = sub.add_parser("serve", help="Populate/Validate/Score for the Office.js add-in and xlwings' VBA client "
-                       "(xlwings Server; needs an xlwings PRO licence key, see README)")
-    p.add_argument("--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1, this computer only)")
-    p.add_argument("--port", type=int, default=8000, help="port to listen on (default: 8000)")
-    p.add_argument("--base-url", help="public https URL of this server, written into /manifest.xml")
-    p.add_argument("--certfile", help="TLS certificate (Office add-ins need https)")
-    p.add_argument("--keyfile", help="TLS private key")
-    p.add_argument("--workers", type=int, help="processes running the jobs (default: one per core)")
-    p.add_argument("--insecure", action="store_true", help="serve on a non-loopback --host without "
-                   "SPI4XL_SERVER_TOKEN: anyone who can reach the host can run the jobs")
-    p.add_argument("--docs", action="store_true", help="serve the OpenAPI docs (/docs, /openapi.json)")
+    if wanted("report"):
+        p = sub.add_parser("report", help="an audit report (HTML or PDF): cover, summary, charts, findings, action plan")
+        p.add_argument("workbook", help="an audit workbook, or a folder or glob of them (one report each)")
+        p.add_argument("--out", required=True, help="report.html or report.pdf; for a folder, the folder to write into")
+        p.add_argument("--lang", type=str.lower, choices=LANGUAGES, help="language of the report (default: the workbook's)")
+        p.add_argument("--previous", help="an earlier audit workbook of the same organization: change since then")
+        p.add_argument("--peers", help="results.csv or .parquet from 'spi4xl batch': percentile bands among peers")
+        p.add_argument("--format", choices=("html", "pdf"), help="for a folder: html (default) or pdf")
+        p.add_argument("--paper", choices=PAPERS, help="paper the report prints on (default by language, as the workbooks)")
+        p.add_argument("--quiet", action="store_true", help="no progress bar (folders)")
+
+    if wanted("doctor"):
+        p = sub.add_parser("doctor", help="what the desktop buttons need on this computer and whether it is there "
+                           "(and, given a workbook, whether it is sound)")
+        p.add_argument("workbook", nargs="?", help="an audit workbook (.xlsm) to check as well")
+        p.add_argument("--json", action="store_true", help=JSON_HELP)
+
+    if wanted("serve"):
+        p = sub.add_parser("serve", help="Populate/Validate/Score for the Office.js add-in and xlwings' VBA client "
+                           "(xlwings Server; needs an xlwings PRO licence key, see README)")
+        p.add_argument("--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1, this computer only)")
+        p.add_argument("--port", type=int, default=8000, help="port to listen on (default: 8000)")
+        p.add_argument("--base-url", help="public https URL of this server, written into /manifest.xml")
+        p.add_argument("--certfile", help="TLS certificate (Office add-ins need https)")
+        p.add_argument("--keyfile", help="TLS private key")
+        p.add_argument("--workers", type=int, help="processes running the jobs (default: one per core)")
+        p.add_argument("--insecure", action="store_true", help="serve on a non-loopback --host without "
+                       "SPI4XL_SERVER_TOKEN: anyone who can reach the host can run the jobs")
+        p.add_argument("--docs", action="store_true", help="serve the OpenAPI docs (/docs, /openapi.json)")
+
     return parser
 
 
@@ -684,10 +710,16 @@ def main(argv: list[str] | None = None) -> int:
             signal.signal(s, handler)
 
 
+def _release(exc: BaseException) -> None:
+    from spi4xl.output import release  # imported when a command fails, not by every start
+
+    release(exc)
+
+
 def _main(argv: list[str] | None) -> int:
     try:
-        parser = build_parser()
-        args = parser.parse_args(argv)
+        argv = sys.argv[1:] if argv is None else argv
+        args = build_parser(named_command(argv)).parse_args(argv)
         set_ui_language(args.ui_lang)
         name = f"{args.group} {args.action}" if getattr(args, "action", None) else args.group
         if name not in COMMANDS:  # a bare `spi4xl` (or `spi4xl catalog`): the help, and exit 2 as for any usage error
@@ -696,12 +728,12 @@ def _main(argv: list[str] | None) -> int:
         return COMMANDS[name](args)
     except Spi4xlError as exc:
         print(f"spi4xl: {exc.line()}", file=sys.stderr)
-        release(exc)
+        _release(exc)
         return 1
     except (KeyboardInterrupt, RuntimeError) as exc:
         if not interrupted(exc):
             raise
-        remove_pending()
+        remove_pending_outputs()
         print(f"spi4xl: {ui('cli.interrupted', ui_language())}", file=sys.stderr)
         return 130
     except BrokenPipeError:  # output piped into `head` and the like: stop quietly
@@ -710,7 +742,7 @@ def _main(argv: list[str] | None) -> int:
     except OSError as exc:  # an ordinary I/O failure no command foresaw: still one line, no traceback
         error = Spi4xlError("io.failed", path=exc.filename or "spi4xl", reason=exc.strerror or type(exc).__name__)
         print(f"spi4xl: {error.line()}", file=sys.stderr)
-        release(exc)
+        _release(exc)
         return 1
 
 

@@ -8,7 +8,6 @@ it gives it one, and every later write keeps it. Times are UTC, ISO 8601 to the 
 from __future__ import annotations
 
 import datetime as dt
-import uuid
 from dataclasses import replace
 
 from spi4xl.audit import Audit
@@ -20,6 +19,8 @@ def now() -> str:
 
 def new_audit_id() -> str:
     """Random, so two audits never share one, whoever creates them and wherever."""
+    import uuid  # (and platform, which it imports) only when an audit is written: reading and scoring need neither
+
     return uuid.uuid4().hex
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import importlib.resources
+import importlib.util
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
@@ -13,9 +13,15 @@ def data_dir(name: str) -> Path:
 
     A wheel holds it inside the package; an editable install maps it to the checkout's folder (see
     pyproject.toml); a checkout run without installing has no such package, so the folder is read
-    directly. Installs are unzipped, so the result is a real folder.
+    directly. Installs are unzipped, so the package's one folder is the data. Found by its import spec,
+    not importlib.resources, whose import (tempfile, shutil, zipfile...) every command would pay at start.
     """
-    try:
-        return Path(str(importlib.resources.files(f"spi4xl.{name}")))
-    except ModuleNotFoundError:
+    spec = importlib.util.find_spec(f"spi4xl.{name}")
+    if spec is None or not spec.submodule_search_locations:
         return REPO / name
+    return Path(next(iter(spec.submodule_search_locations)))
+
+
+def templates_dir() -> Path:
+    """The templates spi4xl carries (workbook_templates/ of the checkout)."""
+    return data_dir("workbook_templates")

@@ -14,7 +14,7 @@ import pytest
 
 from audits import CATALOG, random_audit
 from spi4xl.catalog.model import CORE_MODULE
-from spi4xl.cli import build_parser, main
+from spi4xl.cli import build_parser, main, named_command
 from spi4xl.ui import ui
 from spi4xl.workbook.render import render
 
@@ -34,6 +34,37 @@ def test_every_option_and_argument_has_help_text():
                if not isinstance(action, argparse._SubParsersAction) and action.help in (None, "", argparse.SUPPRESS)]
     assert missing == []
     assert len(list(parsers(build_parser()))) > 15  # the walk really reaches the sub-commands
+
+
+SAME_PARSE = [["score", "a.xlsx"], ["--lang", "fr", "validate", "a.xlsx", "--json"], ["--lang=es", "read", "a.xlsx"],
+              ["catalog", "show", "--json"], ["i18n", "export", "--lang", "fr", "--out", "t.xlsx"], ["--version"],
+              ["build", "--lang", "fr", "--profile", "cp", "--check"], ["batch", "in", "--out", "r.csv", "--jobs", "2"],
+              ["--la", "score", "x"], ["score"], ["score", "--bogus", "a.xlsx"], ["scor", "a.xlsx"], ["build", "-h"],
+              ["catalog", "nope"], ["--lang", "de", "score", "a.xlsx"], ["-h"], ["report", "a.xlsx", "--format", "doc"]]
+
+
+@pytest.mark.parametrize("argv", SAME_PARSE)
+def test_the_named_command_s_parser_alone_parses_as_the_whole_command_line(argv, capsys):
+    """Only the named sub-command's parser is built at start-up: its result, output and exit match the full tree's."""
+    def parse(parser: argparse.ArgumentParser) -> tuple:
+        try:
+            args = vars(parser.parse_args(argv))
+            code = None
+        except SystemExit as stop:
+            args, code = {}, stop.code
+        out = capsys.readouterr()
+        return {k: v for k, v in args.items() if k != "help_of"}, code, out.out, out.err
+
+    alone, whole = parse(build_parser(named_command(argv))), parse(build_parser())
+    assert alone == whole
+    assert alone[0] or alone[1] is not None  # something was parsed or refused
+
+
+def test_named_command():
+    assert named_command(["--lang", "fr", "score", "a.xlsx"]) == "score"
+    assert named_command(["catalog", "show"]) == "catalog"
+    assert named_command(["--version"]) == ""
+    assert [named_command(a) for a in ([], ["-h", "score"], ["nope"], ["--lang", "score"])] == [None, None, None, None]
 
 
 @pytest.mark.parametrize("argv, usage", [([], "usage: spi4xl [-h]"), (["catalog"], "usage: spi4xl catalog"),

@@ -93,6 +93,15 @@ def test_commands_without_workbooks_load_no_heavy_module(args: list[str]) -> Non
     assert heavy == []
 
 
+def test_version_loads_no_catalog_and_no_yaml() -> None:
+    """`spi4xl --version` lists editions from their folders: no loader, model, PyYAML or hashing at start-up."""
+    script = textwrap.dedent(RUN_CLI) + "print(sorted({'yaml', 'dataclasses', 'hashlib', 'spi4xl.catalog.loader', 'spi4xl.output'} & set(sys.modules)))"
+    proc = subprocess.run([sys.executable, "-c", script, "--version"], capture_output=True, text=True,
+                          cwd=ROOT, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.splitlines()[-1] == "[]"
+
+
 def test_score_loads_no_writer_pandas_or_xlwings() -> None:
     sample = ROOT / "samples" / "sample-audit-fr.xlsx"
     heavy, first = loaded_after(RUN_CLI, "score", str(sample))

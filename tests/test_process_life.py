@@ -122,7 +122,7 @@ def test_ctrl_c_at_any_moment_of_the_command_line_is_one_line_and_exit_130(
     ends like Ctrl-C during a command; any other RuntimeError still propagates."""
     from spi4xl import __main__ as entry, cli
 
-    def interrupted_parser():
+    def interrupted_parser(command=None):
         if where == "parsing the arguments":
             raise KeyboardInterrupt
         try:
@@ -135,6 +135,6 @@ def test_ctrl_c_at_any_moment_of_the_command_line_is_one_line_and_exit_130(
     assert entry.run() == 130
     assert capsys.readouterr().err == "spi4xl: interrupted\n"
 
-    monkeypatch.setattr(cli, "build_parser", lambda: (_ for _ in ()).throw(RuntimeError("a real bug")))
+    monkeypatch.setattr(cli, "build_parser", lambda command=None: (_ for _ in ()).throw(RuntimeError("a real bug")))
     with pytest.raises(RuntimeError, match="a real bug"):
         entry.run()

@@ -47,15 +47,19 @@ def _encode(value: Any) -> Any:
     return value
 
 
-def _decode(value: Any) -> Any:
-    if isinstance(value, list):
-        return tuple(_decode(v) for v in value)
-    if isinstance(value, dict):
-        if "__map" in value:
-            return MappingProxyType({k: _decode(v) for k, v in value["__map"]})
-        cls = _CLASSES[value["__"]]
-        return cls(**{k: _decode(v) for k, v in value.items() if k != "__"})
-    return value
+def _tuples(value: Any) -> Any:
+    return tuple(_tuples(v) for v in value) if type(value) is list else value
+
+
+def _decoded(obj: dict[str, Any]) -> Any:
+    """json's object_hook: each model object is built as the parser meets it (its fields already decoded), so
+    decoding needs no second walk over the bundle; JSON arrays become the model's tuples."""
+    name = obj.pop("__", None)
+    if name is not None:
+        return _CLASSES[name](**{k: _tuples(v) for k, v in obj.items()})
+    if "__map" in obj:
+        return MappingProxyType({k: _tuples(v) for k, v in obj["__map"]})
+    return obj
 
 
 def _texts(texts: Any) -> list[list[str]]:
@@ -83,10 +87,10 @@ def load_bundle(root: Path) -> m.Catalog | None:
     if not (root / FOLDER / f"{m.SOURCE_LANGUAGE}.json").is_file():
         return None
     sources = _sources(root)
-    base = read_bundle(root / FOLDER / f"{m.SOURCE_LANGUAGE}.json", sources)
+    base = read_bundle(root / FOLDER / f"{m.SOURCE_LANGUAGE}.json", sources, _decoded)
     if base is None:
         return None
-    head = {k: _decode(v) for k, v in base["catalog"].items()}
+    head = {k: _tuples(v) for k, v in base["catalog"].items()}
     texts = {}
     for lang in head["languages"]:
         body = base if lang == m.SOURCE_LANGUAGE else read_bundle(root / FOLDER / f"{lang}.json", sources)

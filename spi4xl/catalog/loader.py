@@ -10,10 +10,10 @@ from typing import TYPE_CHECKING
 
 from spi4xl.catalog import model as m
 from spi4xl.catalog.bundle import load_bundle
-from spi4xl.errors import CatalogError, Spi4xlError, shown
-from spi4xl.resources import data_dir
+from spi4xl.catalog.editions import (  # noqa: F401 - also named from here by the callers of the loader
+    STANDARDS_ENV, bundled_standards, catalog_dir, edition_dir, editions, standards_dirs)
+from spi4xl.errors import CatalogError
 
-STANDARDS_ENV = "SPI4XL_STANDARDS"  # a folder of one's own editions, looked up before the bundled ones
 ORG_TYPES = ("integer", "number", "percent", "currency", "date", "choice", "text")
 RULE_OPS = ("<=", "<", ">=", ">", "==")
 METHODS = ("pooled_mean", "mean_of_children")
@@ -36,44 +36,6 @@ if TYPE_CHECKING:
 def catalog_root(catalog: m.Catalog) -> Path:
     """The folder a loaded catalog came from (its edition name may not be under standards/)."""
     return catalog.root if catalog.root is not None else catalog_dir(catalog.edition)
-
-
-def bundled_standards() -> Path:
-    """The editions spi4xl carries: standards/ of the checkout, shipped as the package spi4xl.standards."""
-    return data_dir("standards")
-
-
-def standards_dirs() -> list[Path]:
-    """Where edition names are looked up, in order: $SPI4XL_STANDARDS (when set), then the bundled editions."""
-    own = os.environ.get(STANDARDS_ENV)
-    return ([Path(own)] if own else []) + [bundled_standards()]
-
-
-def editions(root: Path) -> list[str]:
-    """The edition folders under `root`."""
-    if not root.is_dir():
-        return []
-    return sorted(p.name for p in root.iterdir() if p.is_dir() and (p / "catalog.yaml").is_file())
-
-
-def edition_dir(name: str) -> Path:
-    """The folder of an edition name, searched in standards_dirs() only (never a path of the caller's)."""
-    for root in standards_dirs():
-        if name in editions(root):
-            return root / name
-    known = ", ".join(sorted({e for root in standards_dirs() for e in editions(root)})) or "none"
-    raise Spi4xlError("catalog.unknown_edition", edition=shown(name), known=known)
-
-
-def catalog_dir(edition: str | os.PathLike) -> Path:
-    """The folder of an edition name (see edition_dir) or an explicit path."""
-    path = Path(edition)
-    try:  # a name too long for a path (a Settings cell of 5,000 characters) is an unknown edition too
-        if path.is_dir():
-            return path
-    except OSError:
-        pass
-    return edition_dir(str(edition))
 
 
 class _Builder:

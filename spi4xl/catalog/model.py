@@ -4,27 +4,17 @@ from __future__ import annotations
 
 import hashlib
 import json
-import re
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 from types import MappingProxyType
 from typing import Iterable, Mapping
 
+from spi4xl.catalog.scope import ALL_MODULES, CORE_MODULE, PROFILES  # noqa: F401 - named from the model too
 from spi4xl.errors import Spi4xlError
 
 SOURCE_LANGUAGE = "en"
-PROFILES = ("full", "alinus", "cp")  # the first is the default
-CORE_MODULE = "core"  # indicators of no optional module
-ALL_MODULES = "all"  # how settings and options say "every module"
 EXCEL_CELL_LIMIT = 32_767  # characters in one cell: a longer text cannot be shown in a workbook
-
-
-def parse_modules(text: str | None) -> tuple[str, ...] | None:
-    """Modules as options write them ('all', 'core' for none, 'gender,rural'), lenient on separators and spaces; None (every module) when empty."""
-    if text is None or text.strip() in ("", ALL_MODULES):
-        return None
-    return tuple(m for m in re.split(r"[,\s;]+", text) if m and m != CORE_MODULE)
 TextKey = tuple[str, str]  # (object key, field), e.g. ("1A.1.1", "text")
 
 

@@ -13,8 +13,6 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Mapping
 
-from spi4xl.bundles import bundle_text, read_bundle, sources_digest
-
 if TYPE_CHECKING:
     from spi4xl.po import TextKey, Translations
 
@@ -63,11 +61,15 @@ def compile_bundle() -> dict[str, dict[str, str]]:
 
 def bundle_file_text() -> str:
     """The text bundle.json must have for the current sources."""
+    from spi4xl.bundles import bundle_text, sources_digest
+
     return bundle_text(compile_bundle(), sources_digest(UI_DIR, _source_files()))
 
 
 @lru_cache(maxsize=2)
 def _bundled(ui_dir: Path) -> dict[str, dict[str, str]] | None:
+    from spi4xl.bundles import read_bundle, sources_digest  # hashlib and json: when a string is first looked up
+
     body = read_bundle(ui_dir / "bundle.json", sources_digest(ui_dir, _source_files()))
     return body if isinstance(body, dict) and set(body) == set(LANGUAGES) else None
 

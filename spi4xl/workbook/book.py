@@ -1,4 +1,5 @@
-"""An XlsxWriter workbook whose worksheets prepare formulas without 28 needless substitutions each.
+"""An XlsxWriter workbook whose worksheets prepare formulas without 28 needless substitutions each, and
+write their cells' XML one string per cell.
 
 XlsxWriter prefixes Excel 365's dynamic-array functions (`FILTER(` -> `_xlfn._xlws.FILTER(`) with one
 regular-expression substitution per function name on every formula written: 40 % of a render, for
@@ -7,11 +8,20 @@ of what the substitutions match) and only then hands the formula to XlsxWriter's
 otherwise the result is the formula stripped the way XlsxWriter strips it, which is what the
 substitutions would have returned unchanged. So the files are byte-identical.
 
-This overrides XlsxWriter's private `Worksheet._prepare_formula`, through its documented
-`Workbook.worksheet_class` hook: XlsxWriter is pinned in pyproject.toml, and tests/test_book.py checks
-the override against XlsxWriter's method on every formula of a rendered workbook and the file bytes
-against a plain XlsxWriter workbook. On an XlsxWriter upgrade, rerun those tests (and update
-DYNAMIC_FUNCTIONS from the new `_prepare_formula`).
+Writing the sheets' XML is the other half of a render: for each of ~13,000 cells XlsxWriter builds a list
+of attributes and runs a regular expression over each one to escape it, although a cell reference and
+a format index never need escaping, and it loops over every column of every row to find the cells.
+`Worksheet._write_cell` here writes the kinds of cell spi4xl writes (string, number, date, formula,
+blank) as one string, escaping only the formula and its cached value as XlsxWriter does; any other kind
+goes to XlsxWriter's own method. `_write_rows` and `_calculate_spans` visit a row's cells instead of
+its columns, in the same order. The XML is the same, character for character.
+
+These override XlsxWriter's private `Worksheet._prepare_formula`, `_write_rows`, `_calculate_spans` and
+`_write_cell`, through its documented `Workbook.worksheet_class` hook: XlsxWriter is pinned in
+pyproject.toml, and tests/test_book.py checks the formula preparation against XlsxWriter's method on
+every formula of a rendered workbook, and the file bytes (every template, random audits with findings,
+texts to escape) against a plain XlsxWriter workbook. On an XlsxWriter upgrade, rerun those tests (and
+compare these methods and DYNAMIC_FUNCTIONS with the new XlsxWriter's).
 """
 
 from __future__ import annotations
@@ -19,7 +29,9 @@ from __future__ import annotations
 import re
 
 import xlsxwriter
-from xlsxwriter.worksheet import Worksheet as _XlsxWorksheet
+from xlsxwriter.utility import xl_rowcol_to_cell_fast
+from xlsxwriter.worksheet import (CellBlankTuple, CellDatetimeTuple, CellFormulaTuple, CellNumberTuple, CellStringTuple,
+                                  Worksheet as _XlsxWorksheet)
 
 # The names XlsxWriter 3.3.1 substitutes when use_future_functions is off ("INGLE": its SINGLE pattern
 # is written `\SINGLE\(`, any character before "INGLE(").
@@ -28,6 +40,10 @@ DYNAMIC_FUNCTIONS = ("ANCHORARRAY", "BYCOL", "BYROW", "CHOOSECOLS", "CHOOSEROWS"
                      "SORT", "SORTBY", "SWITCH", "TAKE", "TEXTSPLIT", "TOCOL", "TOROW", "UNIQUE", "VSTACK",
                      "WRAPCOLS", "WRAPROWS", "XLOOKUP")
 _MAY_SUBSTITUTE = re.compile("(?:" + "|".join(DYNAMIC_FUNCTIONS) + r")\(")
+# The cell tuples XlsxWriter 3.3.1 stores that _write_cell below writes itself, and how.
+_WRITTEN_HERE = {CellStringTuple: "string", CellNumberTuple: "number", CellDatetimeTuple: "number",
+                 CellFormulaTuple: "formula", CellBlankTuple: "blank"}
+_ERROR_CODES = ("#DIV/0!", "#N/A", "#NAME?", "#NULL!", "#NUM!", "#REF!", "#VALUE!")  # a formula's cached error
 
 
 class Worksheet(_XlsxWorksheet):
@@ -41,6 +57,67 @@ class Worksheet(_XlsxWorksheet):
         if formula.endswith("}"):
             formula = formula[:-1]
         return formula
+
+    def _calculate_spans(self) -> None:
+        """The <row spans="first:last"> of each block of 16 rows, from the cells (and comments) each row has."""
+        spans, lo, hi = {}, self.dim_colmin, self.dim_colmax
+        first = last = None
+        for row_num in range(self.dim_rowmin, self.dim_rowmax + 1):
+            cols = [c for c in self.table[row_num] if lo <= c <= hi] if row_num in self.table else []
+            if row_num in self.comments:
+                cols += [c for c in self.comments[row_num] if lo <= c <= hi]
+            if cols:
+                first = min(cols) if first is None else min(first, *cols)
+                last = max(cols) if last is None else max(last, *cols)
+            if (row_num + 1) % 16 == 0 or row_num == self.dim_rowmax:
+                if first is not None:
+                    spans[row_num // 16] = f"{first + 1}:{last + 1}"
+                    first = last = None
+        self.row_spans = spans
+
+    def _write_rows(self) -> None:
+        """Every row with cells, a format or comments, its cells in column order."""
+        self._calculate_spans()
+        table, info, lo, hi = self.table, self.row_info, self.dim_colmin, self.dim_colmax
+        for row_num in range(self.dim_rowmin, self.dim_rowmax + 1):
+            if row_num in info or row_num in self.comments or table[row_num]:
+                span = self.row_spans.get(row_num // 16)
+                cells = table[row_num]
+                if not cells:
+                    self._write_empty_row(row_num, span, info.get(row_num))
+                    continue
+                self._write_row(row_num, span, info.get(row_num))
+                cols = sorted(cells)
+                if cols[0] < lo or cols[-1] > hi:  # never seen: every write widens the dimensions
+                    cols = [c for c in cols if lo <= c <= hi]
+                for col_num in cols:
+                    self._write_cell(row_num, col_num, cells[col_num])
+                self.fh.write("</row>")
+
+    def _write_cell(self, row: int, col: int, cell) -> None:
+        kind = _WRITTEN_HERE.get(type(cell))
+        if kind is None or self.constant_memory:
+            return super()._write_cell(row, col, cell)
+        attrs = f' r="{xl_rowcol_to_cell_fast(row, col)}"'
+        if cell.format:
+            attrs += f' s="{cell.format._get_xf_index()}"'
+        elif row in self.row_info and self.row_info[row].row_format:
+            attrs += f' s="{self.row_info[row].row_format._get_xf_index()}"'
+        elif col in self.col_info and self.col_info[col].column_format is not None:
+            attrs += f' s="{self.col_info[col].column_format._get_xf_index()}"'
+        if kind == "string":
+            self.fh.write(f'<c{attrs} t="s"><v>{cell.string}</v></c>')
+        elif kind == "number":
+            self.fh.write(f"<c{attrs}><v>{cell.number:.16G}</v></c>")
+        elif kind == "blank":
+            self.fh.write(f"<c{attrs}/>")
+        else:
+            value = cell.value
+            if isinstance(value, bool):
+                attrs, value = attrs + ' t="b"', int(value)
+            elif isinstance(value, str) and value:
+                attrs += ' t="e"' if value in _ERROR_CODES else ' t="str"'
+            self.fh.write(f"<c{attrs}><f>{self._escape_data(cell.formula)}</f><v>{self._escape_data(value)}</v></c>")
 
 
 class Workbook(xlsxwriter.Workbook):
