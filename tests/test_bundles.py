@@ -38,7 +38,7 @@ def mini(tmp_path: Path) -> Path:
 def same(a, b) -> bool:
     fields = ("id", "edition", "version", "date", "licence", "languages", "sources", "scales", "default_scale",
               "detail_scale", "scoring", "principles", "modules", "departments", "evidence_types", "dimensions",
-              "org_fields", "org_rules")
+              "org_fields", "org_rules", "field_departments")
     return (all(getattr(a, f) == getattr(b, f) for f in fields) and a.content_hash == b.content_hash
             and {k: dict(v) for k, v in a.texts.items()} == {k: dict(v) for k, v in b.texts.items()}
             and [list(t) for t in a.texts.values()] == [list(t) for t in b.texts.values()])  # text order kept
@@ -92,12 +92,19 @@ def test_catalog_bundle_writes_what_check_wants(mini: Path, tmp_path: Path, monk
     assert load_bundle(mini) is not None
 
 
-def test_buttons_and_lite_functions_run_without_yaml_polib_or_file_libraries(tmp_path: Path) -> None:
-    """What xlwings Lite's Python lacks is blocked; the jobs and functions still answer (and the core too)."""
+@pytest.mark.parametrize("part", [None, "operations"], ids=["whole audit", "a department's part"])
+def test_buttons_and_lite_functions_run_without_yaml_polib_or_file_libraries(part: str | None, tmp_path: Path) -> None:
+    """What xlwings Lite's Python lacks is blocked; the jobs and functions still answer (and the core too), also on
+    a department's part, whose Organization fields come from departments.yaml (carried by the bundle)."""
+    from spi4xl.parts import split
     from spi4xl.xl.payload import payload
 
+    src = REPO / "samples" / "sample-audit-fr.xlsx"
+    if part:
+        (written,) = split(src, tmp_path / "parts", [part])
+        src = Path(written["file"])
     data = tmp_path / "payload.json"
-    data.write_text(json.dumps(payload(REPO / "samples" / "sample-audit-fr.xlsx", "Office.js")), encoding="utf-8")
+    data.write_text(json.dumps(payload(src, "Office.js")), encoding="utf-8")
     script = textwrap.dedent(f"""
         import json, os, sys
         for name in {NATIVE!r}:

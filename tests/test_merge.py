@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 
 from audits import CATALOG, CLEAN_ORG, TEXT, audits, random_audit
 from spi4xl.audit import Audit
-from spi4xl.catalog.departments import department_items, field_departments, owns_field
+from spi4xl.catalog.departments import department_items, owns_field
 from spi4xl.errors import Spi4xlError
 from spi4xl.merge import RULES, Source, merge, slots
 from spi4xl.parts import departments_in_scope, part_of
@@ -128,7 +128,7 @@ def test_a_field_added_to_the_model_is_merged_too() -> None:
 
 # --- departments --------------------------------------------------------------------------------------
 def test_every_item_and_field_belongs_to_exactly_one_department() -> None:
-    owners = field_departments(CATALOG)
+    owners = CATALOG.field_departments
     assert set(owners) == {f.id for f in CATALOG.org_fields}
     teams = [d.code for d in CATALOG.departments]
     for item in {c for d in teams for c in department_items(CATALOG, (d,))} - {
@@ -152,7 +152,7 @@ def test_a_broken_departments_file_is_a_catalog_error(tmp_path: Path) -> None:
                        ("default: hr\nowner: me\n", "catalog.unknown_key")):
         (edition / "departments.yaml").write_text(text)
         with pytest.raises(Spi4xlError) as err:
-            check_catalog(load_catalog(edition))
+            check_catalog(load_catalog(edition))  # the bundle is out of date: the sources are read
         assert err.value.code == code
 
 

@@ -19,7 +19,7 @@ from spi4xl.bundles import bundle_text, read_bundle, sources_digest
 from spi4xl.catalog import model as m
 
 FOLDER = "bundle"
-VERSION = 3  # of the encoding below: bump it when it changes, so older bundles are not read
+VERSION = 4  # of the encoding below: bump it when it changes, so older bundles are not read
 # Every dataclass of the model, so a class the model gains is bundled without another list to keep
 _CLASSES = {name: cls for name, cls in vars(m).items()
             if isinstance(cls, type) and dataclasses.is_dataclass(cls) and cls.__module__ == m.__name__}
@@ -30,8 +30,9 @@ def _sources(root: Path) -> str:
 
 
 def source_files(root: Path) -> list[Path]:
-    """The files an edition is loaded from: catalog.yaml, organization.yaml, dimensions/**.yaml, locale/*.po."""
-    files = [root / "catalog.yaml", root / "organization.yaml"]
+    """The files an edition is loaded from: catalog.yaml, organization.yaml, departments.yaml, dimensions/**.yaml,
+    locale/*.po."""
+    files = [root / "catalog.yaml", root / "organization.yaml", root / "departments.yaml"]
     files += sorted((root / "dimensions").rglob("*.yaml")) + sorted((root / "locale").glob("*.po"))
     return [f for f in files if f.is_file()]
 

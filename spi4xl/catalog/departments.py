@@ -6,34 +6,34 @@ listed, and `fields` ({field id: department code}). A catalog without that file 
 
 from __future__ import annotations
 
-from functools import lru_cache
+from pathlib import Path
+from types import MappingProxyType
 from typing import Iterable, Mapping
 
-from spi4xl.catalog.loader import catalog_root
-from spi4xl.catalog.model import Catalog
+from spi4xl.catalog.model import Catalog, OrgField, Term
 
 FILE = "departments.yaml"
 
 
-@lru_cache(maxsize=8)
-def field_departments(catalog: Catalog) -> Mapping[str, str] | None:
-    """{field id: department code} for every Organization field; None when the catalog has no departments.yaml.
+def read_field_departments(root: Path, edition: str, departments: Iterable[Term],
+                           org_fields: Iterable[OrgField]) -> Mapping[str, str] | None:
+    """{field id: department code} for every Organization field from `root`/departments.yaml, None without the
+    file; the loader keeps it in the catalog (so a compiled bundle carries it, and xlwings Lite needs no PyYAML).
 
-    A broken file raises CatalogError (unknown field, undefined department), as `spi4xl catalog check` shows."""
-    path = catalog_root(catalog) / FILE
+    A broken file raises CatalogError naming file and key (unknown field, undefined department)."""
+    path = root / FILE
     if not path.is_file():
         return None
-    from spi4xl.strict_yaml import Node, load_yaml  # PyYAML only for a department's part (never in Lite's whole audits)
+    from spi4xl.strict_yaml import Node, load_yaml  # PyYAML: only when the catalog is read from its sources
 
-    node = Node(load_yaml(path, f"{catalog.edition}/{FILE}"), f"{catalog.edition}/{FILE}")
-    known = [d.code for d in catalog.departments]
+    node = Node(load_yaml(path, f"{edition}/{FILE}"), f"{edition}/{FILE}")
+    known = [d.code for d in departments]
     default = node.get("default", str)
     if default not in known:
         raise node.fail("catalog.undefined_department", "default", value=default, known=", ".join(known))
     listed = node.get("fields", dict, {})
     fields = Node(listed, node.file, "fields")
-    ids = [f.id for f in catalog.org_fields]
-    out = {}
+    ids = [f.id for f in org_fields]
     for fid in listed:
         if fid not in ids:
             raise fields.fail("catalog.department_field", str(fid), value=str(fid))
@@ -41,16 +41,14 @@ def field_departments(catalog: Catalog) -> Mapping[str, str] | None:
         if department not in known:
             raise fields.fail("catalog.undefined_department", fid, value=department, known=", ".join(known))
     node.close()
-    for fid in ids:
-        out[fid] = listed.get(fid, default)
-    return out
+    return MappingProxyType({fid: listed.get(fid, default) for fid in ids})
 
 
 def owns_field(catalog: Catalog, field_id: str, departments: Iterable[str] | None) -> bool:
     """Whether a part for `departments` (None: the whole audit) holds this Organization field."""
-    if departments is None:  # the whole audit: no file to look at (a catalog bundled without its folder works too)
+    if departments is None:  # the whole audit holds every field
         return True
-    owners = field_departments(catalog)
+    owners = catalog.field_departments
     return owners is None or owners.get(field_id) in set(departments)
 
 

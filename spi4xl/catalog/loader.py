@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 
 from spi4xl.catalog import model as m
 from spi4xl.catalog.bundle import load_bundle
+from spi4xl.catalog.departments import read_field_departments
 from spi4xl.catalog.editions import (  # noqa: F401 - also named from here by the callers of the loader
     STANDARDS_ENV, bundled_standards, catalog_dir, edition_dir, editions, standards_dirs)
 from spi4xl.errors import CatalogError
@@ -354,11 +355,11 @@ def load_catalog_sources(root: Path) -> m.Catalog:
     texts = {m.SOURCE_LANGUAGE: MappingProxyType(builder.texts)}
     for lang in head["languages"][1:]:
         texts[lang] = MappingProxyType(catalog_translations(root, lang, builder.texts).usable)
-    catalog = m.Catalog(
+    owners = read_field_departments(root, head["edition"], head["departments"], org_fields)
+    return m.Catalog(
         dimensions=dims, org_fields=org_fields, org_rules=org_rules, texts=MappingProxyType(texts), root=root,
-        changes=tuple(builder.changes), **head
+        changes=tuple(builder.changes), field_departments=owners, **head
     )
-    return catalog
 
 
 # --- errors whose wording depends on the kind of entry (each kind is its own code and sentence) ----

@@ -187,6 +187,8 @@ class Catalog:
     org_rules: tuple[OrgRule, ...]
     texts: Mapping[str, Mapping[TextKey, str]]  # language -> key -> text (English complete)
     changes: tuple[Change, ...] = ()  # codes of earlier versions that moved, merged, split or retired
+    # {Organization field id: department code} from departments.yaml; None without that file (spi4xl.catalog.departments)
+    field_departments: Mapping[str, str] | None = None
     _index: Mapping[str, object] = field(default_factory=lambda: MappingProxyType({}), init=False, repr=False, compare=False)
     root: Path | None = field(default=None, repr=False, compare=False)  # the folder it was loaded from
 
