@@ -65,4 +65,6 @@ def named(findings: list[Finding], labels: Mapping[str, Mapping[str, str]]) -> l
 
 def located(findings: list[Finding], cells: Mapping[tuple[str, str], str]) -> list[Finding]:
     """Findings with the cell they point at, from a map of (sheet role, item) -> cell of the file that was read."""
-    return [f if f.cell else dataclasses.replace(f, cell=cells.get((f.sheet, f.item), "")) for f in findings]
+    # built directly: dataclasses.replace looks the fields up again for each of an audit's ~200 findings
+    return [f if f.cell else Finding(f.code, f.severity, f.item, f.sheet, cells.get((f.sheet, f.item), ""), f.values, f.names)
+            for f in findings]

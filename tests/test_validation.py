@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import ast
 import copy
+import dataclasses
 import datetime as dt
 from pathlib import Path
 
@@ -12,7 +13,7 @@ import pytest
 
 from spi4xl.audit import Audit
 from spi4xl.catalog import load_catalog
-from spi4xl.findings import SEVERITIES, Finding
+from spi4xl.findings import SEVERITIES, Finding, located
 from spi4xl.merge import MergeEntry
 from spi4xl.ui import LANGUAGES, ui_source, ui_translations
 from spi4xl import validation
@@ -331,3 +332,16 @@ def test_unanswered_items_are_listed_per_department_only_for_merged_audits(catal
     assert notes["management"].values == {"count": 1, "codes": "1A.2.1"}
     assert notes[owner].values["codes"].split(", ") == ["2B.1.3"]
     assert notes[owner].message("fr").startswith(catalog.text(f"department.{owner}", "name", "fr"))
+
+
+def test_located_findings_keep_every_field_but_the_cell():
+    """located() builds findings field by field (faster than dataclasses.replace): none may be lost, and a new
+    field of Finding must be added there too."""
+    assert [f.name for f in dataclasses.fields(Finding)] == ["code", "severity", "item", "sheet", "cell", "values", "names"]
+    found = Finding("org.invalid", "error", "deposits", "organization", "", {"raw": "x", "kind": "number"},
+                    {"en": "Deposits", "fr": "Dépôts"})
+    kept = Finding("answer.missing", "error", "1A.1.1", "questionnaire", "D7")
+    moved, same = located([found, kept], {("organization", "deposits"): "C12"})
+    assert dataclasses.asdict(moved) == dataclasses.asdict(dataclasses.replace(found, cell="C12"))
+    assert same is kept
+

@@ -266,6 +266,16 @@ def row_value(values: list[Any], c: int | None) -> Any:
     return normalise(values[c])
 
 
+def column(rows: list[list[Any]], c: int | None, start: int = 0) -> list[Any]:
+    """The normalised values of column c of rows[start:] (None where a row is shorter): a whole column in one
+    pass, its texts (most cells) kept without a call."""
+    if c is None:
+        return [None] * max(0, len(rows) - start)
+    errors = EXCEL_ERRORS
+    return [v if (v := row[c] if c < len(row) else None).__class__ is str and v and v not in errors
+            else None if v is None or v == "" else normalise(v) for row in rows[start:]]
+
+
 def cell(rows: list[list[Any]], r: int, c: int | None) -> Any:
     """The normalised value at (r, c) of sheet values from A1; None outside them."""
     return row_value(rows[r], c) if r < len(rows) else None

@@ -7,6 +7,7 @@ Nothing typed is dropped: text that is not a valid answer, evidence type or numb
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import re
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -31,6 +32,8 @@ from spi4xl.workbook.names import parse_departments_name, parse_modules_name, pa
 
 REQUIRED_ROLES = ("settings", "questionnaire", "organization", "start")
 ROLES_READ = (*REQUIRED_ROLES, "conversion", "merge", "plan")
+# The questionnaire's columns read, in the order _read_questionnaire unpacks them
+COLUMNS_READ = {"questionnaire": ("level", "code", "fingerprint", "answer", "scale", "comment", "flag", "evidence")}
 
 
 @dataclass
@@ -216,34 +219,29 @@ def read_audit(path: str | Path) -> Audit:
 def _read_questionnaire(t: L.Table, catalog: Catalog, result: ReadResult, path: str) -> None:
     audit, seen = result.audit, {}
     evidence = term_lookup(catalog, "evidence")
-    at = L.row_value  # the hot loop of every read: plain index lookups, no per-cell method dispatch
-    i_level, i_code, i_fp, i_answer, i_scale, i_comment, i_flag, i_evidence = (
-        t.columns.get(k) for k in ("level", "code", "fingerprint", "answer", "scale", "comment", "flag", "evidence"))
-    answer_col = L.col_name(i_answer)
-    for r in range(t.first_row, len(t.rows)):
-        row = t.rows[r]
-        level = row[i_level] if i_level is not None and i_level < len(row) else None
-        if level.__class__ is not str or level not in L.LEVELS:  # a level is a plain text: no need to normalise it
+    # the hot loop of every read: each column normalised in one pass, then plain values row by row
+    columns = [L.column(t.rows, t.columns.get(k), t.first_row) for k in COLUMNS_READ["questionnaire"]]
+    answer_col = L.col_name(t.columns["answer"])
+    for r, level, code, fp, raw, scale, comment, flag, raw_ev in zip(itertools.count(t.first_row), *columns):
+        if level.__class__ is not str or level not in L.LEVELS:  # a level is a plain text
             continue
-        code = at(row, i_code)
         if code is None:
             continue
         code = as_text(code).strip()
         if level not in ("indicator", "detail"):  # a header row: only the notes typed beside it (auditors' words)
-            for index, target in ((i_comment, audit.comments), (i_flag, audit.flags)):
-                if text := as_text(at(row, index)):
+            for value, target in ((comment, audit.comments), (flag, audit.flags)):
+                if text := as_text(value):
                     target[code] = text
             continue
         if code in seen:
             raise Spi4xlError("read.duplicate_code", path=path, sheet=t.name, code=code, first=seen[code] + 1, second=r + 1)
         seen[code] = r
         result.cells[("questionnaire", code)] = f"{answer_col}{r + 1}"
-        if (fp := at(row, i_fp)) is not None:
+        if fp is not None:
             result.fingerprints[code] = as_text(fp)
-        raw = at(row, i_answer)
         if raw is not None and as_text(raw).strip():
             node = catalog.node(code)
-            scale = as_text(at(row, i_scale)) or getattr(node, "scale", "")
+            scale = as_text(scale) or getattr(node, "scale", "")
             parsed = parse_answer(catalog, scale, raw) if scale in catalog.scales else None
             if parsed is not None and not getattr(node, "is_checklist", False):
                 audit.answers[code] = parsed
@@ -253,10 +251,9 @@ def _read_questionnaire(t: L.Table, catalog: Catalog, result: ReadResult, path: 
                     if scale in catalog.scales else "?"
                 result.findings.append(Finding("answer.invalid", "error", code, "questionnaire", t.address(r, "answer"),
                                                {"raw": as_text(raw), "allowed": allowed}))
-        for index, target in ((i_comment, audit.comments), (i_flag, audit.flags)):
-            if text := as_text(at(row, index)):
+        for value, target in ((comment, audit.comments), (flag, audit.flags)):
+            if text := as_text(value):
                 target[code] = text
-        raw_ev = at(row, i_evidence)
         if raw_ev is not None and level == "indicator" and (ev := as_text(raw_ev).strip()):
             if (ev_code := evidence.get(answer_key(ev))) is not None:
                 audit.evidence[code] = ev_code
@@ -406,13 +403,15 @@ def merge_source(result: ReadResult, name: str) -> Source:
 def _read_plan(t: L.Table, audit: Audit) -> None:
     """What the auditor typed on the action plan, by indicator code: a due date as a date (else as typed),
     a status by its code (else as typed). Rows with nothing typed are not kept."""
-    for r in range(t.first_row, len(t.rows)):
-        code = as_text(t.value(r, "code")).strip()
+    at = L.row_value  # one lookup per cell: the plan has a row per indicator
+    i_code, fields = t.columns.get("code"), [(column, t.columns.get(column)) for column in PLAN_FIELDS]
+    for row in t.rows[t.first_row:]:
+        code = as_text(at(row, i_code)).strip()
         if not code:
             continue
         entry = {}
-        for column in PLAN_FIELDS:
-            raw = t.value(r, column)
+        for column, index in fields:
+            raw = at(row, index)
             if raw is None or not as_text(raw).strip():
                 continue
             if column == "due":
