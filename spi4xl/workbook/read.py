@@ -222,38 +222,39 @@ def _read_questionnaire(t: L.Table, catalog: Catalog, result: ReadResult, path: 
     # the hot loop of every read: each column normalised in one pass, then plain values row by row
     columns = [L.column(t.rows, t.columns.get(k), t.first_row) for k in COLUMNS_READ["questionnaire"]]
     answer_col = L.col_name(t.columns["answer"])
+    text = lambda v: v if v.__class__ is str else as_text(v)  # noqa: E731 (most cells are texts already)
     for r, level, code, fp, raw, scale, comment, flag, raw_ev in zip(itertools.count(t.first_row), *columns):
         if level.__class__ is not str or level not in L.LEVELS:  # a level is a plain text
             continue
         if code is None:
             continue
-        code = as_text(code).strip()
+        code = text(code).strip()
         if level not in ("indicator", "detail"):  # a header row: only the notes typed beside it (auditors' words)
             for value, target in ((comment, audit.comments), (flag, audit.flags)):
-                if text := as_text(value):
-                    target[code] = text
+                if value is not None and (note := text(value)):
+                    target[code] = note
             continue
         if code in seen:
             raise Spi4xlError("read.duplicate_code", path=path, sheet=t.name, code=code, first=seen[code] + 1, second=r + 1)
         seen[code] = r
         result.cells[("questionnaire", code)] = f"{answer_col}{r + 1}"
         if fp is not None:
-            result.fingerprints[code] = as_text(fp)
-        if raw is not None and as_text(raw).strip():
+            result.fingerprints[code] = text(fp)
+        if raw is not None and text(raw).strip():
             node = catalog.node(code)
-            scale = as_text(scale) or getattr(node, "scale", "")
+            scale = (text(scale) if scale is not None else "") or getattr(node, "scale", "")
             parsed = parse_answer(catalog, scale, raw) if scale in catalog.scales else None
             if parsed is not None and not getattr(node, "is_checklist", False):
                 audit.answers[code] = parsed
             else:
-                audit.unparsed[(code, "answer")] = as_text(raw)
+                audit.unparsed[(code, "answer")] = text(raw)
                 allowed = ", ".join(catalog.answer_label(scale, a, audit.language) for a in catalog.scales[scale].codes) \
                     if scale in catalog.scales else "?"
                 result.findings.append(Finding("answer.invalid", "error", code, "questionnaire", t.address(r, "answer"),
-                                               {"raw": as_text(raw), "allowed": allowed}))
+                                               {"raw": text(raw), "allowed": allowed}))
         for value, target in ((comment, audit.comments), (flag, audit.flags)):
-            if text := as_text(value):
-                target[code] = text
+            if value is not None and (note := text(value)):
+                target[code] = note
         if raw_ev is not None and level == "indicator" and (ev := as_text(raw_ev).strip()):
             if (ev_code := evidence.get(answer_key(ev))) is not None:
                 audit.evidence[code] = ev_code
@@ -403,15 +404,15 @@ def merge_source(result: ReadResult, name: str) -> Source:
 def _read_plan(t: L.Table, audit: Audit) -> None:
     """What the auditor typed on the action plan, by indicator code: a due date as a date (else as typed),
     a status by its code (else as typed). Rows with nothing typed are not kept."""
-    at = L.row_value  # one lookup per cell: the plan has a row per indicator
-    i_code, fields = t.columns.get("code"), [(column, t.columns.get(column)) for column in PLAN_FIELDS]
-    for row in t.rows[t.first_row:]:
-        code = as_text(at(row, i_code)).strip()
+    # a whole column at a time: the plan has a row per indicator, most with nothing typed
+    codes = L.column(t.rows, t.columns.get("code"), t.first_row)
+    typed = [L.column(t.rows, t.columns.get(column), t.first_row) for column in PLAN_FIELDS]
+    for code, *values in zip(codes, *typed):
+        code = as_text(code).strip()
         if not code:
             continue
         entry = {}
-        for column, index in fields:
-            raw = at(row, index)
+        for column, raw in zip(PLAN_FIELDS, values):
             if raw is None or not as_text(raw).strip():
                 continue
             if column == "due":
