@@ -22,7 +22,11 @@ from __future__ import annotations
 
 import datetime as dt
 import difflib
+import marshal
 import re
+from itertools import compress, repeat
+from math import isnan
+from operator import is_
 from pathlib import Path
 from dataclasses import dataclass, field
 from typing import Any, Iterable
@@ -41,7 +45,7 @@ from spi4xl.merge import merge as merge_audits
 from spi4xl.workbook.read import ReadResult, find_role_tables, learn_percent_formats, merge_source, read_tables, read_workbook
 from spi4xl.workbook.render import ConversionEntry, fingerprint
 from spi4xl.workbook.names import modules_name, parse_status, profile_name
-from spi4xl.xl.grid import ROLES, Grid, Rendered, as_written, render_grids
+from spi4xl.xl.grid import ROLES, Formula, Grid, Rendered, render_grids
 
 # What xlwings' own VBA and Office Scripts clients can replay (see xlwings' Remote.bas).
 VBA_ACTIONS = frozenset({
@@ -55,11 +59,12 @@ VBA_ACTIONS = frozenset({
 
 LOCKED_FILL = "#EDEDED"  # a checklist indicator's answer cell (Formats.locked_grey)
 READ_ROLES = ("start", "organization", "questionnaire", "settings", "conversion", "plan")
-# The sheets each job reads or writes: the server asks clients for these sheets only.
+# The sheets each job reads or writes: the server asks clients for these sheets only. Score leaves out the action
+# plan: nothing on it changes a score (its due dates and notes are read for Populate, Validate and the report).
 JOB_ROLES = {
     "populate": ROLES,
     "validate": (*READ_ROLES, "findings"),
-    "score": (*READ_ROLES, "results", "dashboard"),
+    "score": (*(r for r in READ_ROLES if r != "plan"), "results", "dashboard"),
 }
 ROW_KEYS = {"questionnaire": ("code",), "results": ("level", "code"), "plan": ("code",)}  # rows matched by these columns
 INPUT_ROLES = ("start", "organization", "questionnaire", "settings", "plan")  # sheets holding what auditors type
@@ -112,6 +117,19 @@ def _iso(value: str) -> Any:
     return dt.datetime.fromisoformat(value[:-1] if value.endswith("Z") else value).replace(tzinfo=None)
 
 
+_ISO_BYTES = re.compile(rb"-\d\d-\d\dT")  # in the bytes of every text _ISO matches
+
+
+def _may_hold_dates(rows: list[list[Any]]) -> bool:
+    """Whether a cell may be ISO date-time text; False is sure, and the payload's rows are then used as they are
+    (nothing changes them). One search over the rows' marshal bytes (texts in UTF-8, numbers in binary: at worst a
+    false True) costs half of testing every cell, which on a full questionnaire costs more than scoring it."""
+    try:
+        return _ISO_BYTES.search(marshal.dumps(rows)) is not None
+    except ValueError:  # not JSON values: test every cell
+        return True
+
+
 def sheet_values(sheet: Any) -> list[list[Any]]:
     """A sheet's values from A1 to its last used cell, as `read_values` expects them.
 
@@ -121,8 +139,9 @@ def sheet_values(sheet: Any) -> list[list[Any]]:
     """
     api = getattr(sheet, "api", None)
     if isinstance(api, dict) and isinstance(api.get("values"), list):
-        rows = [[_iso(v) if v.__class__ is str and len(v) >= 19 and v[10] == "T" else v for v in row]
-                for row in api["values"]]
+        rows = api["values"]
+        if _may_hold_dates(rows):
+            rows = [[_iso(v) if v.__class__ is str and len(v) >= 19 and v[10] == "T" else v for v in row] for row in rows]
         return [] if rows in ([], [[]]) else rows
     last = sheet.used_range.last_cell
     rows = sheet.range((1, 1), (last.row, last.column)).options(ndim=2).value
@@ -184,7 +203,7 @@ def _align_rows(sheet: Any, old: list[list[Any]], grid: Grid) -> int:
     """
     spec = L.ROLES[grid.role]
     cols = [spec.col(c) for c in ROW_KEYS[grid.role]]
-    a, b = _keys(old, cols), _keys(grid.rows, cols)
+    a, b = _keys(old, cols), grid.memo(("keys", *cols), lambda: _keys(grid.rows, cols))
     if a == b:
         return len(old)
     ops = difflib.SequenceMatcher(None, a, b, autojunk=False).get_opcodes()
@@ -239,10 +258,34 @@ def write_sheet(live: Live, grid: Grid) -> None:
     _write_blocks(sheet, grid)
 
 
+_PLAIN = frozenset((str, Formula, int, float, bool, type(None)))  # values the remote engine sends as they are
+
+
 def _write_blocks(sheet: Any, grid: Grid) -> None:
-    """The grid as few rectangular writes as its merged ranges allow (one for most sheets)."""
-    for row, col, values in grid.blocks():
-        sheet.range((row + 1, col + 1)).value = as_written(values)
+    """The grid as few rectangular writes as its merged ranges allow (one for most sheets).
+
+    On the remote engine a block of plain values (texts, numbers, no dates) is handed over as the engine's
+    conversion would leave it (empty cells as "") through `Range.raw_value`, which skips that per-cell
+    conversion: the same action for less time. Other blocks and engines go through `Range.value`."""
+    remote = isinstance(getattr(sheet, "api", None), dict)
+    raw_blocks = grid.memo("raw", lambda: [_raw_block(values) for _, _, values in grid.written]) if remote else ()
+    for i, (row, col, values) in enumerate(grid.written):
+        if remote and (raw := raw_blocks[i]) is not None:
+            sheet.range((row + 1, col + 1), (row + len(values), col + len(values[0]))).raw_value = raw
+        else:
+            sheet.range((row + 1, col + 1)).value = values
+
+
+def _raw_block(values: list[list[Any]]) -> list[list[Any]] | None:
+    """The block as the remote engine's conversion leaves plain values (None as ""); None when a value needs that
+    conversion (a date, NaN, another type)."""
+    out = []
+    for line in values:
+        kinds = list(map(type, line))
+        if not _PLAIN.issuperset(kinds) or any(map(isnan, compress(line, map(is_, kinds, repeat(float))))):
+            return None
+        out.append(["" if v is None else v for v in line])
+    return out if out and out[0] else None
 
 
 def rename_sheets(live: Live, wanted: dict[str, str]) -> None:
@@ -270,6 +313,8 @@ def sync_names(live: Live, rendered: Rendered) -> None:
     """Redefine the defined names whose range changed (e.g. the results table grew)."""
     current: dict[str, tuple[str, str] | None] = {}
     for name in live.book.names:
+        if name.name not in rendered.names:  # only ours are compared: a book may hold a hundred
+            continue
         try:
             rng = name.refers_to_range
             current[name.name] = (rng.sheet.name, rng.address)
