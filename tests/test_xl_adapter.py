@@ -336,6 +336,20 @@ def test_blocks_handed_over_raw_are_the_actions_xlwings_would_queue(tmp_path: Pa
     assert raw.count(None) >= 1 and len(raw) - raw.count(None) >= 5  # the Start sheet's dates took xlwings' way
 
 
+def test_score_redefines_only_the_names_whose_range_changed(tmp_path: Path) -> None:
+    book = remote_book(tmp_path, "VBA")
+    names = book.api["names"]
+    moved = next(e for e in names if e["name"] == "r_score")
+    moved["address"] = "E3:E9"  # as if rows had been deleted from the results table
+    gone = names.index(next(e for e in names if e["name"] == "r_code"))
+    names[gone] = {**names[gone], "sheet_index": None, "address": None}  # #REF!
+    names.append({**moved, "name": "r_level", "book_scope": False, "scope_sheet_name": "Résultats",
+                  "scope_sheet_index": moved["sheet_index"]})  # a sheet's own name does not count
+    adapter.score(book, alert=False)
+    added = {a["args"][0]: a["args"][1] for a in book.json()["actions"] if a["func"] == "namesAdd"}
+    assert sorted(added) == ["r_code", "r_score"] and added["r_score"].startswith("='Résultats'!$E$3:$E$")
+
+
 def test_dates_sent_as_iso_text_are_read_as_dates_and_other_text_is_kept() -> None:
     rows = [["2016-12-31T00:00:00.000Z", "2016-12-31T14:30:00.000Z", "1-12-31T", "see 2016-12-31T10:00:00.000Z", 3, None]]
     sheet = type("Sheet", (), {"api": {"values": rows}})()

@@ -311,21 +311,34 @@ def rename_sheets(live: Live, wanted: dict[str, str]) -> None:
 
 def sync_names(live: Live, rendered: Rendered) -> None:
     """Redefine the defined names whose range changed (e.g. the results table grew)."""
-    current: dict[str, tuple[str, str] | None] = {}
-    for name in live.book.names:
-        if name.name not in rendered.names:  # only ours are compared: a book may hold a hundred
-            continue
-        try:
-            rng = name.refers_to_range
-            current[name.name] = (rng.sheet.name, rng.address)
-        except Exception:  # noqa: BLE001 - #REF!, constants, multi-area: all get redefined
-            current[name.name] = None
+    current = _current_names(live.book, rendered.names)
     rendered_role = {grid.name: role for role, grid in rendered.sheets.items()}
     for name, (sheet_name, address) in rendered.names.items():
         live_sheet = live.roles.get(rendered_role.get(sheet_name, ""), sheet_name)
         if current.get(name) != (live_sheet, address):
             quoted = live_sheet.replace("'", "''")
             live.book.names.add(name, f"='{quoted}'!{address}")
+
+
+def _current_names(book: Any, wanted: Iterable[str]) -> dict[str, tuple[str, str] | None]:
+    """(sheet, address) each name of `wanted` the book defines refers to; None when it is not one range (#REF!,
+    a constant, several areas). On the remote engine they are looked up in the payload's list of book names,
+    without the xlwings object per name of the book (a hundred) that iterating `book.names` makes."""
+    wanted = set(wanted)
+    api = getattr(book, "api", None)
+    if isinstance(api, dict) and isinstance(api.get("names"), list):
+        found = [(e["name"], lambda e=e: book.sheets[e["sheet_index"]].range(e["address"]))
+                 for e in api["names"] if e.get("book_scope") and e.get("name") in wanted]
+    else:
+        found = [(n.name, lambda n=n: n.refers_to_range) for n in book.names if n.name in wanted]
+    current: dict[str, tuple[str, str] | None] = {}
+    for name, refers_to in found:
+        try:
+            rng = refers_to()
+            current[name] = (rng.sheet.name, rng.address)
+        except Exception:  # noqa: BLE001 - #REF!, constants, multi-area: all get redefined
+            current[name] = None
+    return current
 
 
 def client(book: Any) -> str | None:
@@ -544,12 +557,14 @@ def formula_disagreements(live: Live, scores: Scores) -> int:
     if table is None:
         return 0
     units, seen, differ = _units(scores), set(), 0
-    for r in range(table.first_row, len(table.rows)):
-        key = (as_text(table.value(r, "level")), as_text(table.value(r, "code")))
+    at = L.row_value
+    i_level, i_code, i_score = (table.columns.get(k) for k in ("level", "code", "score"))
+    for row in table.rows[table.first_row:]:
+        key = (as_text(at(row, i_level)), as_text(at(row, i_code)))
         if key not in units:
             continue
         seen.add(key)
-        cached, expected = table.value(r, "score"), units[key].score
+        cached, expected = at(row, i_score), units[key].score
         if not isinstance(cached, (int, float)) or isinstance(cached, bool):
             cached = None
         if (cached is None) != (expected is None) or (cached is not None and abs(cached - expected) > 1e-9):
