@@ -359,6 +359,12 @@ def test_dates_sent_as_iso_text_are_read_as_dates_and_other_text_is_kept() -> No
     assert adapter.sheet_values(type("Sheet", (), {"api": {"values": plain}})()) is plain  # no date: taken as sent
 
 
+def test_json_without_iso_date_text_is_told_apart() -> None:
+    assert adapter.json_may_hold_dates(b'[["2016-12-31T00:00:00.000Z"]]')
+    assert adapter.json_may_hold_dates(b'[["2016\\u002d12\\u002d31T00:00:00"]]')  # escaped, as JSON allows
+    assert not adapter.json_may_hold_dates(b'[["Oui", 2016, "12-31T", "2016-12-31", "\\u00e9t\\u00e9"]]')
+
+
 # --- refusals ----------------------------------------------------------------------------------------
 def test_a_foreign_workbook_is_refused() -> None:
     book = xw.Book(json={"client": "VBA", "version": xw.__version__, "book": {"name": "budget.xlsx", "active_sheet_index": 0,

@@ -24,6 +24,7 @@ import datetime as dt
 import difflib
 import marshal
 import re
+from contextvars import ContextVar
 from itertools import compress, repeat
 from math import isnan
 from operator import is_
@@ -118,12 +119,23 @@ def _iso(value: str) -> Any:
 
 
 _ISO_BYTES = re.compile(rb"-\d\d-\d\dT")  # in the bytes of every text _ISO matches
+_ASCII_ESCAPE = re.compile(rb"\\u00[2-7]")  # JSON may escape any character: an escaped letter, digit or dash
+# False while a job runs on a payload whose JSON text holds no ISO date text (`json_may_hold_dates`, checked by the
+# server on the request's body): then no sheet needs the check below.
+ISO_DATES = ContextVar("spi4xl_iso_dates", default=True)
+
+
+def json_may_hold_dates(body: bytes) -> bool:
+    """Whether JSON text may hold ISO date-time text in a string; False is sure."""
+    return _ISO_BYTES.search(body) is not None or _ASCII_ESCAPE.search(body) is not None
 
 
 def _may_hold_dates(rows: list[list[Any]]) -> bool:
     """Whether a cell may be ISO date-time text; False is sure, and the payload's rows are then used as they are
     (nothing changes them). One search over the rows' marshal bytes (texts in UTF-8, numbers in binary: at worst a
     false True) costs half of testing every cell, which on a full questionnaire costs more than scoring it."""
+    if not ISO_DATES.get():
+        return False
     try:
         return _ISO_BYTES.search(marshal.dumps(rows)) is not None
     except ValueError:  # not JSON values: test every cell

@@ -34,6 +34,7 @@ end with the server (on Linux the kernel kills them when it dies).
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import hmac
 import json
 import logging
@@ -257,7 +258,10 @@ def run_job(script_name: str, body: bytes, lang: str) -> tuple[int, Any]:
         except xw.XlwingsError as exc:
             raise Spi4xlError("server.payload_refused", detail=str(exc)) from None
         try:
-            _loop().run(xlwings.server.custom_scripts_call(SCRIPTS, script_name, None, typehint_to_value={xw.Book: book}))
+            context = contextvars.copy_context()  # a fresh one per call, as asyncio.run gives
+            context.run(adapter.ISO_DATES.set, adapter.json_may_hold_dates(body))
+            _loop().run(xlwings.server.custom_scripts_call(SCRIPTS, script_name, None, typehint_to_value={xw.Book: book}),
+                        context=context)
             actions = book.json()["actions"]
         except Spi4xlError as exc:
             return answer(exc, adapter.book_language(book) or lang)
