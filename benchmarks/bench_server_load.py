@@ -9,7 +9,8 @@ payload the add-in sends for Score (its `include` sheets). Each round sends --re
 once (each its own connection, payloads in turn) while /healthz is polled every 20 ms; every loop is bounded (a fixed
 number of calls, a timeout per call). Printed per round and overall: Score latency median, p95 and
 max, errors (any status but 200, or no answer), /healthz latency median and p95 during the load, and
-the memory (PSS) of the server with its workers before the first round and after each one.
+the memory (PSS) of the server with its workers before the first round and after each one, and the CPU time per
+call of the server's process, of its workers and of this client (/proc), beside the load average.
 Goals (issue 10): 0 errors, Score p95 under 2 s, /healthz p95 under 100 ms, memory flat across rounds
 (the last round within 10 % of the first). Exit code 1 when a goal is missed. --json for the numbers.
 """
@@ -59,19 +60,15 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def memory_mb(pid: int) -> float:
-    """Memory of a process and all its descendants (the server, its fork server and workers): their proportional
-    set size (pages shared by forked workers counted once overall), or resident size where PSS is unreadable."""
+def process_tree(pid: int) -> set[int]:
+    """A process and all its descendants (the server, its fork server and workers)."""
     parents: dict[int, int] = {}
-    rss: dict[int, int] = {}
     for status in Path("/proc").glob("[0-9]*/status"):
         try:
-            fields = dict(line.split(":", 1) for line in status.read_text().splitlines() if ":" in line)
-        except OSError:
+            ppid = next(line for line in status.read_text().splitlines() if line.startswith("PPid:"))
+        except (OSError, StopIteration):
             continue
-        proc = int(status.parent.name)
-        parents[proc] = int(fields["PPid"])
-        rss[proc] = int(fields.get("VmRSS", "0 kB").split()[0])
+        parents[int(status.parent.name)] = int(ppid.split()[1])
     tree, grown = {pid}, True
     while grown:
         grown = False
@@ -79,14 +76,72 @@ def memory_mb(pid: int) -> float:
             if parent in tree and proc not in tree:
                 tree.add(proc)
                 grown = True
+    return tree
+
+
+def memory_mb(pid: int) -> float:
+    """Memory of a process and all its descendants: their proportional set size (pages shared by forked workers
+    counted once overall), or resident size where PSS is unreadable."""
     total = 0
-    for proc in tree:
+    for proc in process_tree(pid):
         try:
             rollup = Path(f"/proc/{proc}/smaps_rollup").read_text()
             total += int(next(line.split()[1] for line in rollup.splitlines() if line.startswith("Pss:")))
         except (OSError, StopIteration):
-            total += rss.get(proc, 0)
+            try:
+                status = Path(f"/proc/{proc}/status").read_text()
+                total += int(next(line.split()[1] for line in status.splitlines() if line.startswith("VmRSS:")))
+            except (OSError, StopIteration):
+                continue
     return total / 1024
+
+
+def cpu_seconds(pid: int) -> dict[int, float]:
+    """CPU time (user + system) of a process and each of its descendants, by process id."""
+    tick = os.sysconf("SC_CLK_TCK")
+    out = {}
+    for proc in process_tree(pid):
+        try:
+            fields = Path(f"/proc/{proc}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        out[proc] = (int(fields[11]) + int(fields[12])) / tick
+    return out
+
+
+def cpu_per_call_ms(pid: int, before: dict[int, float], client_before: float, calls: int) -> dict[str, float]:
+    """CPU per call since `before` (cpu_seconds) and `client_before` (this process's time.process_time): of the
+    server's own process (HTTP, hand-off), of its workers (the jobs; the fork server counts with them), of this client."""
+    after = cpu_seconds(pid)
+    spent = {proc: after[proc] - before.get(proc, 0.0) for proc in after}
+    server = spent.pop(pid, 0.0)
+    return {"cpu_server_ms": server * 1000 / calls, "cpu_workers_ms": sum(spent.values()) * 1000 / calls,
+            "cpu_client_ms": (time.process_time() - client_before) * 1000 / calls}
+
+
+def start_server(workers: int | None = None) -> tuple[subprocess.Popen, int]:
+    """`spi4xl serve` on a free port of 127.0.0.1, answering /healthz (up to a minute to start)."""
+    port = free_port()
+    env = {**os.environ, "XLWINGS_LICENSE_KEY": os.environ.get("XLWINGS_LICENSE_KEY", "noncommercial")}
+    command = [sys.executable, "-m", "spi4xl", "serve", "--host", HOST, "--port", str(port)]
+    server = subprocess.Popen(command + (["--workers", str(workers)] if workers else []), env=env,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    for _ in range(600):
+        if asyncio.run(call(port, "GET", "/healthz", timeout=2))[0] == 200:
+            return server, port
+        if server.poll() is not None:
+            break
+        time.sleep(0.1)
+    stop_server(server)
+    raise SystemExit("spi4xl serve did not start (is XLWINGS_LICENSE_KEY usable?)")
+
+
+def stop_server(server: subprocess.Popen) -> None:
+    server.terminate()
+    try:
+        server.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        server.kill()
 
 
 async def call(port: int, method: str, path: str, body: bytes = b"", timeout: float = 60.0) -> tuple[int, float]:
@@ -153,36 +208,26 @@ def main() -> int:
     args = parser.parse_args()
 
     bodies = payloads(args.audits, args.client)
-    port = free_port()
-    env = {**os.environ, "XLWINGS_LICENSE_KEY": os.environ.get("XLWINGS_LICENSE_KEY", "noncommercial")}
-    command = [sys.executable, "-m", "spi4xl", "serve", "--host", HOST, "--port", str(port)]
-    server = subprocess.Popen(command + (["--workers", str(args.workers)] if args.workers else []), env=env,
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    server, port = start_server(args.workers)
     try:
-        for _ in range(600):  # up to a minute to start
-            if asyncio.run(call(port, "GET", "/healthz", timeout=2))[0] == 200:
-                break
-            if server.poll() is not None:
-                raise SystemExit("spi4xl serve did not start (is XLWINGS_LICENSE_KEY usable?)")
-            time.sleep(0.1)
         asyncio.run(burst(port, bodies, 4))  # warm: workers started, catalog loaded
         memory = [memory_mb(server.pid)]
         rounds = []
         for i in range(args.rounds):
+            cpu, client = cpu_seconds(server.pid), time.process_time()
             rounds.append(asyncio.run(burst(port, bodies, args.requests)))
+            rounds[-1].update(cpu_per_call_ms(server.pid, cpu, client, args.requests))
             memory.append(memory_mb(server.pid))
             r = rounds[-1]
             if not args.json:
                 print(f"round {i + 1:>2}: Score median {r['score_median_s']:.2f} s, p95 {r['score_p95_s']:.2f} s, "
                       f"max {r['score_max_s']:.2f} s, {r['throughput_rps']:.1f} calls/s, errors {r['errors']}; /healthz x{r['healthz_calls']} median "
                       f"{r['healthz_median_ms']:.0f} ms, p95 {r['healthz_p95_ms']:.0f} ms, max {r['healthz_max_ms']:.0f} ms; "
-                      f"server {memory[-1]:.0f} MB", flush=True)
+                      f"server {memory[-1]:.0f} MB; CPU per call: server {r['cpu_server_ms']:.1f} ms, workers "
+                      f"{r['cpu_workers_ms']:.1f} ms, this client {r['cpu_client_ms']:.1f} ms; load {os.getloadavg()[0]:.1f}",
+                      flush=True)
     finally:
-        server.terminate()
-        try:
-            server.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            server.kill()
+        stop_server(server)
     summary = {
         "requests_per_round": args.requests, "rounds": args.rounds, "payload_kb": round(statistics.mean(map(len, bodies)) / 1024),
         "cores": os.cpu_count(), "client": args.client,

@@ -28,6 +28,7 @@ from spi4xl.workbook.formats import INPUT_FILL, SEVERITY_FILLS
 from spi4xl.workbook.read import read_workbook
 from spi4xl.workbook.render import render, sheet_names
 from spi4xl.xl import adapter
+from spi4xl.xl.grid import ROLES, render_grids
 from xl_helpers import VBA_ACTIONS, enable_xlwings_pro, fills, payload, replay, role_sheet, set_settings, table, type_audit
 
 CLIENTS = ("VBA", "Office.js")
@@ -306,6 +307,62 @@ def test_populate_lists_answers_whose_wording_changed(filled: Path) -> None:
     assert added and added[0]["args"][1] == sheet_names("fr")["conversion"]
     written = [v for a in book.json()["actions"] if a["func"] == "setValues" for line in a["values"] for v in line]
     assert ui("conversion_status.changed", "fr") in written and row[0] in written
+
+
+# --- what the remote engine is handed ---------------------------------------------------------------------
+def remote_book(tmp_path: Path, client: str) -> xw.Book:
+    audit = random_audit(6, "fr", fill=0.5)
+    audit.metadata.update(start_date=dt.date(2016, 1, 2), end_date=dt.datetime(2016, 1, 9, 14, 30))
+    return xw.Book(json=payload(render(CATALOG, "fr", audit, tmp_path / "book.xlsx"), client))
+
+
+@pytest.mark.parametrize("client", CLIENTS)
+def test_blocks_handed_over_raw_are_the_actions_xlwings_would_queue(tmp_path: Path, client: str) -> None:
+    """Plain blocks skip xlwings' per-cell conversion (Range.raw_value); blocks with dates go through it."""
+    book = remote_book(tmp_path, client)
+    live = adapter.snapshot(book)
+    audit = live.read.audit
+    rendered = render_grids(CATALOG, "fr", audit, ROLES)
+    sheet = book.sheets[0]
+    for grid in rendered.sheets.values():
+        adapter._write_blocks(sheet, grid)
+    ours = book.json()["actions"]
+    book.json()["actions"] = []
+    for grid in rendered.sheets.values():
+        for row, col, values in grid.written:
+            sheet.range((row + 1, col + 1)).value = values
+    assert ours == book.json()["actions"]
+    raw = [adapter._raw_block(values) for grid in rendered.sheets.values() for _, _, values in grid.written]
+    assert raw.count(None) >= 1 and len(raw) - raw.count(None) >= 5  # the Start sheet's dates took xlwings' way
+
+
+def test_score_redefines_only_the_names_whose_range_changed(tmp_path: Path) -> None:
+    book = remote_book(tmp_path, "VBA")
+    names = book.api["names"]
+    moved = next(e for e in names if e["name"] == "r_score")
+    moved["address"] = "E3:E9"  # as if rows had been deleted from the results table
+    gone = names.index(next(e for e in names if e["name"] == "r_code"))
+    names[gone] = {**names[gone], "sheet_index": None, "address": None}  # #REF!
+    names.append({**moved, "name": "r_level", "book_scope": False, "scope_sheet_name": "Résultats",
+                  "scope_sheet_index": moved["sheet_index"]})  # a sheet's own name does not count
+    adapter.score(book, alert=False)
+    added = {a["args"][0]: a["args"][1] for a in book.json()["actions"] if a["func"] == "namesAdd"}
+    assert sorted(added) == ["r_code", "r_score"] and added["r_score"].startswith("='Résultats'!$E$3:$E$")
+
+
+def test_dates_sent_as_iso_text_are_read_as_dates_and_other_text_is_kept() -> None:
+    rows = [["2016-12-31T00:00:00.000Z", "2016-12-31T14:30:00.000Z", "1-12-31T", "see 2016-12-31T10:00:00.000Z", 3, None]]
+    sheet = type("Sheet", (), {"api": {"values": rows}})()
+    assert adapter.sheet_values(sheet) == [[dt.datetime(2016, 12, 31), dt.datetime(2016, 12, 31, 14, 30), "1-12-31T",
+                                            "see 2016-12-31T10:00:00.000Z", 3, None]]
+    plain = [["Oui", "2016-12-31", 1.5, None, ""], ["x" * 30, "T" * 19]]
+    assert adapter.sheet_values(type("Sheet", (), {"api": {"values": plain}})()) is plain  # no date: taken as sent
+
+
+def test_json_without_iso_date_text_is_told_apart() -> None:
+    assert adapter.json_may_hold_dates(b'[["2016-12-31T00:00:00.000Z"]]')
+    assert adapter.json_may_hold_dates(b'[["2016\\u002d12\\u002d31T00:00:00"]]')  # escaped, as JSON allows
+    assert not adapter.json_may_hold_dates(b'[["Oui", 2016, "12-31T", "2016-12-31", "\\u00e9t\\u00e9"]]')
 
 
 # --- refusals ----------------------------------------------------------------------------------------

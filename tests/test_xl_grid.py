@@ -70,21 +70,43 @@ def test_grids_hold_what_render_writes(tmp_path: Path, lang: str, profile: str, 
         assert book.defined_names[name].attr_text == f"'{sheet}'!{address}"
 
 
-@pytest.mark.parametrize("lang, profile, modules", [("en", "full", None), ("fr", "cp", ("core",)),
-                                                    ("es", "alinus", ("core", "gender"))])
-def test_static_grids_replayed_are_the_grids_written_afresh(lang: str, profile: str, modules) -> None:
-    """The results sheet, cached per catalog, language, scope and sheet names, never depends on the answers."""
+def clear_static() -> None:
+    grid_module.STATIC_GRIDS.clear()
+    grid_module.STATIC_RENDERS.clear()
+
+
+@pytest.mark.parametrize("lang, profile, modules, departments", [("en", "full", None, None), ("fr", "cp", ("core",), None),
+                                                                 ("es", "alinus", ("core", "gender"), None),
+                                                                 ("en", "full", None, ("board", "credit"))])
+def test_static_grids_replayed_are_the_grids_written_afresh(lang: str, profile: str, modules, departments) -> None:
+    """Results and dashboard, cached per catalog, language, scope and sheet names, never depend on the answers."""
     names = {"results": "Scores", "questionnaire": "Q", "dashboard": "Board"}
     for sheet_names in (None, names):
-        grid_module.STATIC_GRIDS.clear()
+        clear_static()
         for seed in (1, 2, 3):  # different answers, the same scope: the second and third are replays
-            audit = dataclasses.replace(random_audit(seed, lang), profile=profile, modules=modules)
+            audit = dataclasses.replace(random_audit(seed, lang), profile=profile, modules=modules, departments=departments)
             replayed = render_grids(CATALOG, lang, audit, ("results", "dashboard"), sheet_names=sheet_names)
-            assert len(grid_module.STATIC_GRIDS) == 1
-            grid_module.STATIC_GRIDS.clear()
+            assert len(grid_module.STATIC_GRIDS) == 2 and len(grid_module.STATIC_RENDERS) == 1
+            with_input = render_grids(CATALOG, lang, audit, ("questionnaire", "results", "dashboard"), sheet_names=sheet_names)
+            clear_static()
             fresh = render_grids(CATALOG, lang, audit, ("results", "dashboard"), sheet_names=sheet_names)
-            assert replayed.sheets == fresh.sheets and replayed.names == fresh.names
-            assert replayed.scores == fresh.scores
+            assert replayed == fresh  # grids, defined names, scores, input cells
+            assert with_input.sheets["results"] == fresh.sheets["results"]  # replayed sheet by sheet in a wider render
+            assert with_input.sheets["dashboard"] == fresh.sheets["dashboard"]
+
+
+def test_a_department_part_is_not_given_the_grids_of_the_whole_audit() -> None:
+    """A part's results count only its departments' indicators: its scope is part of the cache's key."""
+    clear_static()
+    whole = random_audit(4, "en")
+    part = dataclasses.replace(whole, departments=("board",))
+    render_grids(CATALOG, "en", whole, ("results", "dashboard"))
+    render_grids(CATALOG, "en", whole, ("results", "questionnaire"))
+    replayed = [render_grids(CATALOG, "en", part, roles) for roles in (("results", "dashboard"), ("results", "questionnaire"))]
+    clear_static()
+    fresh = [render_grids(CATALOG, "en", part, roles) for roles in (("results", "dashboard"), ("results", "questionnaire"))]
+    assert replayed == fresh
+    assert replayed[0].sheets["results"] != render_grids(CATALOG, "en", whole, ("results",)).sheets["results"]
 
 
 def test_findings_link_to_live_cells_and_sheets() -> None:

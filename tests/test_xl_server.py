@@ -6,6 +6,7 @@ replayed onto a copy, which must then give what `spi4xl score` / `spi4xl validat
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 import shutil
@@ -15,6 +16,7 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
+import xlwings as xw
 
 from audits import CATALOG, random_audit
 from spi4xl.cli import main
@@ -83,6 +85,33 @@ def replay_response(response, src: Path, dst: Path, lo, kind: str) -> dict:
 def cli_json(capsys, *args: str) -> dict:
     main([*args, "--json"])
     return json.loads(capsys.readouterr().out)
+
+
+@pytest.mark.parametrize("with_dates", [True, False])
+def test_the_server_answers_what_the_adapter_writes(client, tmp_path: Path, with_dates: bool) -> None:
+    """Dates reach the reader through the server as they do on a book made from the payload (the server skips the
+    per-sheet date check when the body holds no ISO date text)."""
+    audit = random_audit(22, "fr", fill=0.6)
+    if with_dates:
+        audit.metadata.update(start_date=dt.date(2016, 1, 2), end_date=dt.date(2016, 1, 9))
+        audit.org["reporting_date"] = dt.date(2016, 12, 31)
+    else:
+        for key in ("start_date", "end_date"):
+            audit.metadata.pop(key, None)
+        audit.org.pop("reporting_date", None)
+    path = render(CATALOG, "fr", audit, tmp_path / "book.xlsx")
+    for job in ("validate", "score"):
+        data = payload(path, "Office.js", include(client, job))
+        body = json.dumps(data).encode()
+        assert adapter.json_may_hold_dates(body) == with_dates
+        book = xw.Book(json=data)
+        adapter.JOBS[job](book)
+        response = client.post(CALL + job, content=body, headers={"Content-Type": "application/json"})
+        assert response.status_code == 200, response.text
+        assert response.json()["actions"] == json.loads(json.dumps(book.json()["actions"], default=str))
+        if job == "validate":
+            written = json.dumps(response.json()["actions"])
+            assert "meta.invalid" not in written and "org.invalid" not in written
 
 
 @pytest.mark.parametrize("kind", ["VBA", "Office.js"])

@@ -22,7 +22,12 @@ from __future__ import annotations
 
 import datetime as dt
 import difflib
+import marshal
 import re
+from contextvars import ContextVar
+from itertools import compress, repeat
+from math import isnan
+from operator import is_
 from pathlib import Path
 from dataclasses import dataclass, field
 from typing import Any, Iterable
@@ -41,7 +46,7 @@ from spi4xl.merge import merge as merge_audits
 from spi4xl.workbook.read import ReadResult, find_role_tables, learn_percent_formats, merge_source, read_tables, read_workbook
 from spi4xl.workbook.render import ConversionEntry, fingerprint
 from spi4xl.workbook.names import modules_name, parse_status, profile_name
-from spi4xl.xl.grid import ROLES, Grid, Rendered, as_written, render_grids
+from spi4xl.xl.grid import ROLES, Formula, Grid, Rendered, render_grids
 
 # What xlwings' own VBA and Office Scripts clients can replay (see xlwings' Remote.bas).
 VBA_ACTIONS = frozenset({
@@ -55,11 +60,12 @@ VBA_ACTIONS = frozenset({
 
 LOCKED_FILL = "#EDEDED"  # a checklist indicator's answer cell (Formats.locked_grey)
 READ_ROLES = ("start", "organization", "questionnaire", "settings", "conversion", "plan")
-# The sheets each job reads or writes: the server asks clients for these sheets only.
+# The sheets each job reads or writes: the server asks clients for these sheets only. Score leaves out the action
+# plan: nothing on it changes a score (its due dates and notes are read for Populate, Validate and the report).
 JOB_ROLES = {
     "populate": ROLES,
     "validate": (*READ_ROLES, "findings"),
-    "score": (*READ_ROLES, "results", "dashboard"),
+    "score": (*(r for r in READ_ROLES if r != "plan"), "results", "dashboard"),
 }
 ROW_KEYS = {"questionnaire": ("code",), "results": ("level", "code"), "plan": ("code",)}  # rows matched by these columns
 INPUT_ROLES = ("start", "organization", "questionnaire", "settings", "plan")  # sheets holding what auditors type
@@ -112,6 +118,30 @@ def _iso(value: str) -> Any:
     return dt.datetime.fromisoformat(value[:-1] if value.endswith("Z") else value).replace(tzinfo=None)
 
 
+_ISO_BYTES = re.compile(rb"-\d\d-\d\dT")  # in the bytes of every text _ISO matches
+_ASCII_ESCAPE = re.compile(rb"\\u00[2-7]")  # JSON may escape any character: an escaped letter, digit or dash
+# False while a job runs on a payload whose JSON text holds no ISO date text (`json_may_hold_dates`, checked by the
+# server on the request's body): then no sheet needs the check below.
+ISO_DATES = ContextVar("spi4xl_iso_dates", default=True)
+
+
+def json_may_hold_dates(body: bytes) -> bool:
+    """Whether JSON text may hold ISO date-time text in a string; False is sure."""
+    return _ISO_BYTES.search(body) is not None or _ASCII_ESCAPE.search(body) is not None
+
+
+def _may_hold_dates(rows: list[list[Any]]) -> bool:
+    """Whether a cell may be ISO date-time text; False is sure, and the payload's rows are then used as they are
+    (nothing changes them). One search over the rows' marshal bytes (texts in UTF-8, numbers in binary: at worst a
+    false True) costs half of testing every cell, which on a full questionnaire costs more than scoring it."""
+    if not ISO_DATES.get():
+        return False
+    try:
+        return _ISO_BYTES.search(marshal.dumps(rows)) is not None
+    except ValueError:  # not JSON values: test every cell
+        return True
+
+
 def sheet_values(sheet: Any) -> list[list[Any]]:
     """A sheet's values from A1 to its last used cell, as `read_values` expects them.
 
@@ -121,8 +151,9 @@ def sheet_values(sheet: Any) -> list[list[Any]]:
     """
     api = getattr(sheet, "api", None)
     if isinstance(api, dict) and isinstance(api.get("values"), list):
-        rows = [[_iso(v) if v.__class__ is str and len(v) >= 19 and v[10] == "T" else v for v in row]
-                for row in api["values"]]
+        rows = api["values"]
+        if _may_hold_dates(rows):
+            rows = [[_iso(v) if v.__class__ is str and len(v) >= 19 and v[10] == "T" else v for v in row] for row in rows]
         return [] if rows in ([], [[]]) else rows
     last = sheet.used_range.last_cell
     rows = sheet.range((1, 1), (last.row, last.column)).options(ndim=2).value
@@ -184,7 +215,7 @@ def _align_rows(sheet: Any, old: list[list[Any]], grid: Grid) -> int:
     """
     spec = L.ROLES[grid.role]
     cols = [spec.col(c) for c in ROW_KEYS[grid.role]]
-    a, b = _keys(old, cols), _keys(grid.rows, cols)
+    a, b = _keys(old, cols), grid.memo(("keys", *cols), lambda: _keys(grid.rows, cols))
     if a == b:
         return len(old)
     ops = difflib.SequenceMatcher(None, a, b, autojunk=False).get_opcodes()
@@ -239,10 +270,34 @@ def write_sheet(live: Live, grid: Grid) -> None:
     _write_blocks(sheet, grid)
 
 
+_PLAIN = frozenset((str, Formula, int, float, bool, type(None)))  # values the remote engine sends as they are
+
+
 def _write_blocks(sheet: Any, grid: Grid) -> None:
-    """The grid as few rectangular writes as its merged ranges allow (one for most sheets)."""
-    for row, col, values in grid.blocks():
-        sheet.range((row + 1, col + 1)).value = as_written(values)
+    """The grid as few rectangular writes as its merged ranges allow (one for most sheets).
+
+    On the remote engine a block of plain values (texts, numbers, no dates) is handed over as the engine's
+    conversion would leave it (empty cells as "") through `Range.raw_value`, which skips that per-cell
+    conversion: the same action for less time. Other blocks and engines go through `Range.value`."""
+    remote = isinstance(getattr(sheet, "api", None), dict)
+    raw_blocks = grid.memo("raw", lambda: [_raw_block(values) for _, _, values in grid.written]) if remote else ()
+    for i, (row, col, values) in enumerate(grid.written):
+        if remote and (raw := raw_blocks[i]) is not None:
+            sheet.range((row + 1, col + 1), (row + len(values), col + len(values[0]))).raw_value = raw
+        else:
+            sheet.range((row + 1, col + 1)).value = values
+
+
+def _raw_block(values: list[list[Any]]) -> list[list[Any]] | None:
+    """The block as the remote engine's conversion leaves plain values (None as ""); None when a value needs that
+    conversion (a date, NaN, another type)."""
+    out = []
+    for line in values:
+        kinds = list(map(type, line))
+        if not _PLAIN.issuperset(kinds) or any(map(isnan, compress(line, map(is_, kinds, repeat(float))))):
+            return None
+        out.append(["" if v is None else v for v in line])
+    return out if out and out[0] else None
 
 
 def rename_sheets(live: Live, wanted: dict[str, str]) -> None:
@@ -268,19 +323,34 @@ def rename_sheets(live: Live, wanted: dict[str, str]) -> None:
 
 def sync_names(live: Live, rendered: Rendered) -> None:
     """Redefine the defined names whose range changed (e.g. the results table grew)."""
-    current: dict[str, tuple[str, str] | None] = {}
-    for name in live.book.names:
-        try:
-            rng = name.refers_to_range
-            current[name.name] = (rng.sheet.name, rng.address)
-        except Exception:  # noqa: BLE001 - #REF!, constants, multi-area: all get redefined
-            current[name.name] = None
+    current = _current_names(live.book, rendered.names)
     rendered_role = {grid.name: role for role, grid in rendered.sheets.items()}
     for name, (sheet_name, address) in rendered.names.items():
         live_sheet = live.roles.get(rendered_role.get(sheet_name, ""), sheet_name)
         if current.get(name) != (live_sheet, address):
             quoted = live_sheet.replace("'", "''")
             live.book.names.add(name, f"='{quoted}'!{address}")
+
+
+def _current_names(book: Any, wanted: Iterable[str]) -> dict[str, tuple[str, str] | None]:
+    """(sheet, address) each name of `wanted` the book defines refers to; None when it is not one range (#REF!,
+    a constant, several areas). On the remote engine they are looked up in the payload's list of book names,
+    without the xlwings object per name of the book (a hundred) that iterating `book.names` makes."""
+    wanted = set(wanted)
+    api = getattr(book, "api", None)
+    if isinstance(api, dict) and isinstance(api.get("names"), list):
+        found = [(e["name"], lambda e=e: book.sheets[e["sheet_index"]].range(e["address"]))
+                 for e in api["names"] if e.get("book_scope") and e.get("name") in wanted]
+    else:
+        found = [(n.name, lambda n=n: n.refers_to_range) for n in book.names if n.name in wanted]
+    current: dict[str, tuple[str, str] | None] = {}
+    for name, refers_to in found:
+        try:
+            rng = refers_to()
+            current[name] = (rng.sheet.name, rng.address)
+        except Exception:  # noqa: BLE001 - #REF!, constants, multi-area: all get redefined
+            current[name] = None
+    return current
 
 
 def client(book: Any) -> str | None:
@@ -499,12 +569,14 @@ def formula_disagreements(live: Live, scores: Scores) -> int:
     if table is None:
         return 0
     units, seen, differ = _units(scores), set(), 0
-    for r in range(table.first_row, len(table.rows)):
-        key = (as_text(table.value(r, "level")), as_text(table.value(r, "code")))
+    at = L.row_value
+    i_level, i_code, i_score = (table.columns.get(k) for k in ("level", "code", "score"))
+    for row in table.rows[table.first_row:]:
+        key = (as_text(at(row, i_level)), as_text(at(row, i_code)))
         if key not in units:
             continue
         seen.add(key)
-        cached, expected = table.value(r, "score"), units[key].score
+        cached, expected = at(row, i_score), units[key].score
         if not isinstance(cached, (int, float)) or isinstance(cached, bool):
             cached = None
         if (cached is None) != (expected is None) or (cached is not None and abs(cached - expected) > 1e-9):

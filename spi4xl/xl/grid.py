@@ -15,15 +15,15 @@ from __future__ import annotations
 import datetime as dt
 import re
 from dataclasses import dataclass, field
-from typing import Any, Iterable
+from typing import Any, Callable, Iterable
 
 from spi4xl.audit import Audit
 from spi4xl.catalog.model import Catalog
 from spi4xl.findings import Finding
-from spi4xl.scoring import Scores
+from spi4xl.scoring import Scores, score
 from spi4xl.workbook.formats import Formats
 from spi4xl.workbook.layout import parse_cell
-from spi4xl.workbook.render import SHEET_WRITERS, ConversionEntry, new_context
+from spi4xl.workbook.render import SHEET_WRITERS, ConversionEntry, new_context, sheet_names as default_sheet_names
 
 # Sheet roles the buttons write, in the renderer's sheet order (the peers sheet is spi4xl compare's alone).
 ROLES = tuple(w.role for w in SHEET_WRITERS if w.role != "peers")
@@ -147,6 +147,7 @@ class Grid:
     name: str  # sheet name the renderer chose (the language's, or the live book's when given)
     rows: list[list[Any]]
     merged: list[tuple[int, int, int, int]] = field(default_factory=list)  # (first row, col, last row, col)
+    _memo: dict = field(default_factory=dict, init=False, repr=False, compare=False)
 
     def blocks(self) -> list[tuple[int, int, list[list[Any]]]]:
         """(row, col, values) rectangles covering the grid except the hidden cells of merged ranges.
@@ -181,6 +182,18 @@ class Grid:
             start = r
         return out
 
+    @property
+    def written(self) -> list[tuple[int, int, list[list[Any]]]]:
+        """`blocks()` as the adapter writes them (through `as_written`)."""
+        return self.memo("written", lambda: [(row, col, as_written(values)) for row, col, values in self.blocks()])
+
+    def memo(self, key: Any, make: Callable[[], Any]) -> Any:
+        """What `make` derives from this grid, made once per grid: replayed grids (STATIC_RENDERS) are shared
+        between calls, so a grid's rows never change once it is made."""
+        if key not in self._memo:
+            self._memo[key] = make()
+        return self._memo[key]
+
 
 @dataclass
 class Rendered:
@@ -209,8 +222,16 @@ def render_grids(catalog: Catalog, language: str, audit: Audit, roles: Iterable[
     Each sheet is written by the renderer's own writer (`SHEET_WRITERS`), with the sheets it needs
     written first. `cells` gives the input cell of each item in the live workbook, so the findings
     sheet links to where things are now (and the input sheets need not be rendered for it).
+    Only static sheets asked for (Score's): replayed whole from STATIC_RENDERS, only the scores computed.
     """
     roles = set(roles)
+    static = roles <= set(STATIC_ROLES)
+    if static:
+        key = ("render", tuple(sorted(roles)), *_scope_key(catalog, language, audit,
+                                                             {**default_sheet_names(language), **(sheet_names or {})}))
+        if (hit := STATIC_RENDERS.get(key)) is not None:
+            grids, names, rendered_cells = hit
+            return Rendered(dict(grids), dict(names), score(audit, catalog), 0, dict(rendered_cells))
     book = GridBook()
     ctx = new_context(catalog, language, audit, Formats(book), findings=findings, conversion=conversion,
                       names=sheet_names)
@@ -236,18 +257,35 @@ def render_grids(catalog: Catalog, language: str, audit: Audit, roles: Iterable[
         if ref is not None and ref[0] in sheet_role and sheet_role[ref[0]] in roles:
             defined[name] = ref
     conversion_rows = len(ctx.conversion) if "conversion" in roles else 0
-    return Rendered({role: Grid(role, sheet.name, sheet.rows(), list(sheet.merged))
-                     for role, sheet in written.items() if role in roles},
-                    defined, ctx.scores, conversion_rows, rendered_cells)
+    rendered = Rendered({role: Grid(role, sheet.name, sheet.rows(), list(sheet.merged))
+                         for role, sheet in written.items() if role in roles},
+                        defined, ctx.scores, conversion_rows, rendered_cells)
+    if static:
+        _remember(STATIC_RENDERS, key, (dict(rendered.sheets), dict(defined), dict(rendered_cells)))
+    return rendered
 
 
 # Sheets whose cells depend only on the catalog, the language, the audit's scope and the sheet names, never on
-# what is answered (the results sheet: formulas over the questionnaire): written once per such key, then
-# replayed, with the defined names and results spans their writer sets. tests/test_xl_grid.py checks a replay
-# against a fresh write.
-STATIC_ROLES = ("results",)
+# what is answered (the results sheet: formulas over the questionnaire; the dashboard: formulas over the results
+# and the Organization figures): written once per such key, then replayed, with the defined names and results
+# spans their writer sets (STATIC_GRIDS, per sheet, inside any render); a render of static sheets only (Score) is
+# replayed whole, grids included (STATIC_RENDERS). tests/test_xl_grid.py checks replays against fresh writes.
+STATIC_ROLES = ("results", "dashboard")
 STATIC_GRIDS: dict[tuple, tuple[dict, list, dict, dict]] = {}
+STATIC_RENDERS: dict[tuple, tuple[dict[str, Grid], dict, dict]] = {}
 STATIC_LIMIT = 64
+
+
+def _scope_key(catalog: Catalog, language: str, audit: Audit, names: dict[str, str]) -> tuple:
+    """What a static sheet depends on: catalog, language, scope (profile, modules, departments), sheet names."""
+    return (catalog.content_hash, language, audit.profile, None if audit.modules is None else tuple(audit.modules),
+            None if audit.departments is None else tuple(audit.departments), tuple(sorted(names.items())))
+
+
+def _remember(cache: dict, key: tuple, entry: Any) -> None:
+    if len(cache) >= STATIC_LIMIT:
+        cache.clear()
+    cache[key] = entry
 
 
 def _write_sheet(writer: Any, book: GridBook, ctx: Any) -> None:
@@ -255,9 +293,7 @@ def _write_sheet(writer: Any, book: GridBook, ctx: Any) -> None:
     if writer.role not in STATIC_ROLES:
         writer.write(book, ctx)
         return
-    audit = ctx.audit
-    key = (writer.role, ctx.catalog.content_hash, ctx.lang, audit.profile,
-           None if audit.modules is None else tuple(audit.modules), tuple(sorted(ctx.sheet_names.items())))
+    key = (writer.role, *_scope_key(ctx.catalog, ctx.lang, ctx.audit, ctx.sheet_names))
     if key in STATIC_GRIDS:
         cells, merged, names, spans = STATIC_GRIDS[key]
         sheet = book.add_worksheet(ctx.sheet_names[writer.role])
@@ -270,10 +306,8 @@ def _write_sheet(writer: Any, book: GridBook, ctx: Any) -> None:
     writer.write(book, ctx)
     if len(book.sheets) == before + 1:
         sheet = book.sheets[-1]
-        if len(STATIC_GRIDS) >= STATIC_LIMIT:
-            STATIC_GRIDS.clear()
-        STATIC_GRIDS[key] = (dict(sheet.cells), list(sheet.merged),
-                             {k: v for k, v in book.names.items() if names.get(k) != v}, dict(ctx.spans))
+        _remember(STATIC_GRIDS, key, (dict(sheet.cells), list(sheet.merged),
+                                      {k: v for k, v in book.names.items() if names.get(k) != v}, dict(ctx.spans)))
 
 
 def excel_text(value: Any) -> Any:

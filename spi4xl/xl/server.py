@@ -34,6 +34,7 @@ end with the server (on Linux the kernel kills them when it dies).
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import hmac
 import json
 import logging
@@ -43,6 +44,7 @@ import re
 import signal
 import time
 import types
+from itertools import chain
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from contextlib import asynccontextmanager
@@ -192,7 +194,7 @@ def parse_payload(body: bytes) -> dict[str, Any]:
         if not isinstance(sheet, dict) or not isinstance(sheet.get("name"), str) \
                 or not isinstance(sheet.get("values"), list) or not all(isinstance(row, list) for row in sheet["values"]):
             raise Spi4xlError("server.payload_sheet", index=i)
-        if not all(_SCALAR_TYPES.issuperset(map(type, row)) for row in sheet["values"]):
+        if not _SCALAR_TYPES.issuperset(map(type, chain.from_iterable(sheet["values"]))):
             raise Spi4xlError("server.payload_cells", index=i, sheet=sheet["name"][:40])
         for key in ("pictures", "tables"):
             if not isinstance(sheet.setdefault(key, []), list):
@@ -234,6 +236,16 @@ def _from_xlwings(exc: BaseException) -> bool:
     return last is not None and f"{os.sep}xlwings{os.sep}" in last
 
 
+_RUNNER: list[asyncio.Runner] = []
+
+
+def _loop() -> asyncio.Runner:
+    """This worker's event loop for xlwings' script calls, made once: asyncio.run makes and closes one per call."""
+    if not _RUNNER:
+        _RUNNER.append(asyncio.Runner())
+    return _RUNNER[0]
+
+
 def run_job(script_name: str, body: bytes, lang: str) -> tuple[int, Any]:
     """One script call from parsing to the serialized answer: (200, JSON bytes) or (status, coded line); errors
     about the workbook speak its language, the others `lang` (the request's)."""
@@ -246,7 +258,10 @@ def run_job(script_name: str, body: bytes, lang: str) -> tuple[int, Any]:
         except xw.XlwingsError as exc:
             raise Spi4xlError("server.payload_refused", detail=str(exc)) from None
         try:
-            asyncio.run(xlwings.server.custom_scripts_call(SCRIPTS, script_name, None, typehint_to_value={xw.Book: book}))
+            context = contextvars.copy_context()  # a fresh one per call, as asyncio.run gives
+            context.run(adapter.ISO_DATES.set, adapter.json_may_hold_dates(body))
+            _loop().run(xlwings.server.custom_scripts_call(SCRIPTS, script_name, None, typehint_to_value={xw.Book: book}),
+                        context=context)
             actions = book.json()["actions"]
         except Spi4xlError as exc:
             return answer(exc, adapter.book_language(book) or lang)
