@@ -6,9 +6,9 @@ read_audit (python-calamine) and render (XlsxWriter) bring in their library, whe
 """
 
 import importlib as _importlib
-import typing as _typing
 
-if _typing.TYPE_CHECKING:
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing: the command line starts sooner
+if TYPE_CHECKING:
     from spi4xl.audit import Audit
     from spi4xl.catalog import load_catalog
     from spi4xl.errors import Spi4xlError

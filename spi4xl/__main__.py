@@ -1,6 +1,7 @@
 """`python -m spi4xl` and the `spi4xl` command: the command line, with Ctrl-C a quiet exit at any moment."""
 
 import sys
+import _thread
 
 
 def interrupted(exc: BaseException) -> bool:
@@ -18,8 +19,24 @@ def remove_pending_outputs() -> None:
         sys.modules["spi4xl.output"].remove_pending()
 
 
+def _deliver_swallowed_interrupt(unraisable) -> None:
+    """Ctrl-C landing in a callback Python cannot raise from (a weakref's, such as the import system's module
+    locks; a finalizer's) would print "Exception ignored ... KeyboardInterrupt" and be lost: deliver it again to
+    the main thread, where it stops the command as any other Ctrl-C does. From another thread, a moment later:
+    delivered from here, it would land in this hook, where it is swallowed too."""
+    if issubclass(unraisable.exc_type, KeyboardInterrupt):
+        import threading
+
+        redeliver = threading.Timer(0.01, _thread.interrupt_main)
+        redeliver.daemon = True
+        redeliver.start()
+    else:
+        sys.__unraisablehook__(unraisable)
+
+
 def run() -> int:
     """The command line; an interrupt while Python imports it ends as one later on does (exit 130, one line)."""
+    sys.unraisablehook = _deliver_swallowed_interrupt
     try:
         from spi4xl.cli import main
 

@@ -43,7 +43,8 @@ def inputs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     root = tmp_path_factory.mktemp("inputs")
     src = render(CATALOG, "en", random_audit(41, fill=0.6), root / "audit.xlsx")
     (root / "batch").mkdir()
-    (root / "batch" / "audit.xlsx").write_bytes(src.read_bytes())
+    for i in range(16):  # a batch that lasts long enough for the random kills below to land before its end
+        (root / "batch" / f"audit-{i:02}.xlsx").write_bytes(src.read_bytes())
     (root / "peers.csv").write_text("file,overall,dim_1\npeer-a.xlsx,0.4,0.5\npeer-b.xlsx,0.7,0.6\n")
     return {"src": src, "folder": root / "batch", "peers": root / "peers.csv"}
 

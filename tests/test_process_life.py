@@ -115,16 +115,34 @@ def test_concurrent_builds_into_one_folder_all_succeed_and_corrupt_nothing(tmp_p
                 assert z.testzip() is None
 
 
-@pytest.mark.parametrize("where", ["parsing the arguments", "a class body during a lazy import"])
+@pytest.mark.parametrize("where", ["parsing the arguments", "a class body during a lazy import",
+                                   "a weakref callback (the import system's module locks)"])
 def test_ctrl_c_at_any_moment_of_the_command_line_is_one_line_and_exit_130(
         where: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
-    """Ctrl-C while argparse runs, or inside a dataclass's __set_name__ (Python 3.11 wraps it in a RuntimeError),
-    ends like Ctrl-C during a command; any other RuntimeError still propagates."""
+    """Ctrl-C while argparse runs, inside a dataclass's __set_name__ (Python 3.11 wraps it in a RuntimeError), or
+    in a callback Python cannot raise from (it printed "Exception ignored ..." and the command went on) ends like
+    Ctrl-C during a command; any other RuntimeError still propagates."""
+    import weakref
+
     from spi4xl import __main__ as entry, cli
+
+    monkeypatch.setattr(sys, "unraisablehook", sys.unraisablehook)  # put back after run() sets its own
 
     def interrupted_parser(command=None):
         if where == "parsing the arguments":
             raise KeyboardInterrupt
+        if where.startswith("a weakref callback"):
+            class Lock:
+                pass
+
+            def cb(ref):
+                raise KeyboardInterrupt
+            lock = Lock()
+            ref = weakref.ref(lock, cb)
+            del lock  # the callback runs here: its KeyboardInterrupt cannot propagate
+            for _ in range(10**8):  # the command goes on... until the interrupt is delivered again
+                pass
+            raise AssertionError(f"the interrupt was lost ({ref})")
         try:
             raise KeyboardInterrupt
         except KeyboardInterrupt as exc:
