@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 META_FIELDS = ("organization", "country", "auditor", "assessment_type", "start_date", "end_date")
@@ -58,9 +59,13 @@ class Audit:
         return keys | {code for code, column in self.unparsed if column in ("answer", "evidence")}
 
 
+_SPACES = re.compile(" +")
+
+
+@lru_cache(maxsize=4096)  # a few dozen distinct answers fill a questionnaire of hundreds of rows
 def answer_key(text: str) -> str:
     """How a typed answer is compared, the same way as the workbook's TRIM + case-insensitive MATCH."""
-    return re.sub(" +", " ", text.strip(" ")).lower()
+    return _SPACES.sub(" ", text.strip(" ")).lower()
 
 
 def as_text(value: Any) -> str:
