@@ -359,10 +359,18 @@ def test_dates_sent_as_iso_text_are_read_as_dates_and_other_text_is_kept() -> No
     assert adapter.sheet_values(type("Sheet", (), {"api": {"values": plain}})()) is plain  # no date: taken as sent
 
 
-def test_json_without_iso_date_text_is_told_apart() -> None:
-    assert adapter.json_may_hold_dates(b'[["2016-12-31T00:00:00.000Z"]]')
-    assert adapter.json_may_hold_dates(b'[["2016\\u002d12\\u002d31T00:00:00"]]')  # escaped, as JSON allows
-    assert not adapter.json_may_hold_dates(b'[["Oui", 2016, "12-31T", "2016-12-31", "\\u00e9t\\u00e9"]]')
+def test_error_values_sent_as_text_are_read_as_empty_and_other_text_is_kept() -> None:
+    rows = [["#N/A", "#DIV/0!", "#N/A ", "see #REF!", "#n/a", 3], ["2016-12-31T00:00:00.000Z", "#VALUE!"]]
+    assert adapter.sheet_values(type("Sheet", (), {"api": {"values": rows}})()) == [
+        [None, None, "#N/A ", "see #REF!", "#n/a", 3], [dt.datetime(2016, 12, 31), None]]
+
+
+def test_json_without_iso_date_text_or_error_values_is_told_apart() -> None:
+    assert not adapter.json_is_plain(b'[["2016-12-31T00:00:00.000Z"]]')
+    assert not adapter.json_is_plain(b'[["2016\\u002d12\\u002d31T00:00:00"]]')  # escaped, as JSON allows
+    assert not adapter.json_is_plain(b'[["#N/A"]]') and not adapter.json_is_plain(b'[["#N\\/A"]]')
+    assert not adapter.json_is_plain(b'[["#DIV\\u002f0!"]]')
+    assert adapter.json_is_plain(b'[["Oui", 2016, "12-31T", "2016-12-31", "\\u00e9t\\u00e9", "#3", "N/A"]]')
 
 
 # --- refusals ----------------------------------------------------------------------------------------

@@ -211,20 +211,20 @@ LEVELS = ("dimension", "standard", "practice", "indicator", "detail")
 
 
 # --- reading the contract back ------------------------------------------------------------------
-# Excel's error values: python-calamine gives an error cell as empty, xlwings' clients send its text. Either way
-# it is not something an auditor typed (a comment reading #VALUE! is no evidence), so it reads as empty.
+# Excel's error values: python-calamine gives an error cell as empty, while xlwings' clients send its text, which
+# the adapter (spi4xl.xl.adapter.sheet_values) turns into empty; a text cell that reads the same is what an auditor
+# typed, kept by every reader of files.
 EXCEL_ERRORS = frozenset(("#NULL!", "#DIV/0!", "#VALUE!", "#REF!", "#NAME?", "#NUM!", "#N/A", "#GETTING_DATA",
                           "#SPILL!", "#CALC!", "#FIELD!", "#BLOCKED!", "#UNKNOWN!", "#CONNECT!", "#BUSY!"))
 
 
 def normalise(value: Any) -> Any:
-    """A cell as every reader compares it: integral floats as ints, midnight datetimes as dates, '' and error
-    values as None."""
+    """A cell as every reader compares it: integral floats as ints, midnight datetimes as dates, '' as None."""
     if isinstance(value, float) and value.is_integer() and abs(value) < 2**53:
         return int(value)
     if isinstance(value, dt.datetime) and value.time() == dt.time(0):
         return value.date()
-    if value == "" or value in EXCEL_ERRORS:
+    if value == "":
         return None
     return value
 
@@ -271,8 +271,7 @@ def column(rows: list[list[Any]], c: int | None, start: int = 0) -> list[Any]:
     pass, its texts (most cells) kept without a call."""
     if c is None:
         return [None] * max(0, len(rows) - start)
-    errors = EXCEL_ERRORS
-    return [v if (v := row[c] if c < len(row) else None).__class__ is str and v and v not in errors
+    return [v if (v := row[c] if c < len(row) else None).__class__ is str and v
             else None if v is None or v == "" else normalise(v) for row in rows[start:]]
 
 

@@ -119,27 +119,35 @@ def _iso(value: str) -> Any:
 
 
 _ISO_BYTES = re.compile(rb"-\d\d-\d\dT")  # in the bytes of every text _ISO matches
-_ASCII_ESCAPE = re.compile(rb"\\u00[2-7]")  # JSON may escape any character: an escaped letter, digit or dash
-# False while a job runs on a payload whose JSON text holds no ISO date text (`json_may_hold_dates`, checked by the
-# server on the request's body): then no sheet needs the check below.
-ISO_DATES = ContextVar("spi4xl_iso_dates", default=True)
+_ERROR_BYTES = re.compile(b"|".join(re.escape(e.encode()) for e in sorted(L.EXCEL_ERRORS)))
+_ASCII_ESCAPE = re.compile(rb"\\u00[2-7]|\\/")  # JSON may escape any character: an escaped letter, digit, dash, slash
+# True while a job runs on a payload whose JSON text holds no ISO date text and no error value (`json_is_plain`,
+# checked by the server on the request's body): then every sheet is used as sent.
+PLAIN_PAYLOAD = ContextVar("spi4xl_plain_payload", default=False)
 
 
-def json_may_hold_dates(body: bytes) -> bool:
-    """Whether JSON text may hold ISO date-time text in a string; False is sure."""
-    return _ISO_BYTES.search(body) is not None or _ASCII_ESCAPE.search(body) is not None
+def json_is_plain(body: bytes) -> bool:
+    """Whether JSON text surely holds no ISO date-time text and no Excel error value in a string."""
+    return not (_ISO_BYTES.search(body) or _ERROR_BYTES.search(body) or _ASCII_ESCAPE.search(body))
 
 
-def _may_hold_dates(rows: list[list[Any]]) -> bool:
-    """Whether a cell may be ISO date-time text; False is sure, and the payload's rows are then used as they are
-    (nothing changes them). One search over the rows' marshal bytes (texts in UTF-8, numbers in binary: at worst a
-    false True) costs half of testing every cell, which on a full questionnaire costs more than scoring it."""
-    if not ISO_DATES.get():
-        return False
+def _cleaned(rows: list[list[Any]]) -> list[list[Any]]:
+    """The payload's rows with ISO date-time texts as datetimes and error values (#N/A, ...: the clients send an
+    error cell as its text) as empty, as a file reads; the rows themselves when neither can be there, found by one
+    search over their marshal bytes (texts in UTF-8, numbers in binary: at worst a false hit), which costs half of
+    testing every cell: on a full questionnaire that costs more than scoring it."""
+    if PLAIN_PAYLOAD.get():
+        return rows
     try:
-        return _ISO_BYTES.search(marshal.dumps(rows)) is not None
+        data = marshal.dumps(rows)
     except ValueError:  # not JSON values: test every cell
-        return True
+        dates = errors = True
+    else:
+        dates, errors = _ISO_BYTES.search(data) is not None, _ERROR_BYTES.search(data) is not None
+    if not (dates or errors):
+        return rows
+    return [[v if v.__class__ is not str else None if errors and v in L.EXCEL_ERRORS
+             else _iso(v) if dates and len(v) >= 19 and v[10] == "T" else v for v in row] for row in rows]
 
 
 def sheet_values(sheet: Any) -> list[list[Any]]:
@@ -151,13 +159,11 @@ def sheet_values(sheet: Any) -> list[list[Any]]:
     """
     api = getattr(sheet, "api", None)
     if isinstance(api, dict) and isinstance(api.get("values"), list):
-        rows = api["values"]
-        if _may_hold_dates(rows):
-            rows = [[_iso(v) if v.__class__ is str and len(v) >= 19 and v[10] == "T" else v for v in row] for row in rows]
+        rows = _cleaned(api["values"])
         return [] if rows in ([], [[]]) else rows
     last = sheet.used_range.last_cell
     rows = sheet.range((1, 1), (last.row, last.column)).options(ndim=2).value
-    out = [[L.normalise(v) for v in row] for row in rows]
+    out = [[None if v.__class__ is str and v in L.EXCEL_ERRORS else L.normalise(v) for v in row] for row in rows]
     if len(out) == 1 and all(v is None for v in out[0]):
         return []
     return out

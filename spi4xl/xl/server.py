@@ -259,7 +259,7 @@ def run_job(script_name: str, body: bytes, lang: str) -> tuple[int, Any]:
             raise Spi4xlError("server.payload_refused", detail=str(exc)) from None
         try:
             context = contextvars.copy_context()  # a fresh one per call, as asyncio.run gives
-            context.run(adapter.ISO_DATES.set, adapter.json_may_hold_dates(body))
+            context.run(adapter.PLAIN_PAYLOAD.set, adapter.json_is_plain(body))
             _loop().run(xlwings.server.custom_scripts_call(SCRIPTS, script_name, None, typehint_to_value={xw.Book: book}),
                         context=context)
             actions = book.json()["actions"]
