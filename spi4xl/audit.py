@@ -70,6 +70,8 @@ def answer_key(text: str) -> str:
 
 def as_text(value: Any) -> str:
     """A cell value as the text an auditor would say they typed."""
+    if value.__class__ is str:  # most cells: no conversion, no further test
+        return value
     if value is None:
         return ""
     if isinstance(value, float) and value.is_integer():

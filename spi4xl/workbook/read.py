@@ -33,7 +33,7 @@ from spi4xl.workbook.names import parse_departments_name, parse_modules_name, pa
 REQUIRED_ROLES = ("settings", "questionnaire", "organization", "start")
 ROLES_READ = (*REQUIRED_ROLES, "conversion", "merge", "plan")
 # The questionnaire's columns read, in the order _read_questionnaire unpacks them
-COLUMNS_READ = {"questionnaire": ("level", "code", "fingerprint", "answer", "scale", "comment", "flag", "evidence")}
+QUESTIONNAIRE_COLUMNS = ("level", "code", "fingerprint", "answer", "scale", "comment", "flag", "evidence")
 
 
 @dataclass
@@ -220,18 +220,17 @@ def _read_questionnaire(t: L.Table, catalog: Catalog, result: ReadResult, path: 
     audit, seen = result.audit, {}
     evidence = term_lookup(catalog, "evidence")
     # the hot loop of every read: each column normalised in one pass, then plain values row by row
-    columns = [L.column(t.rows, t.columns.get(k), t.first_row) for k in COLUMNS_READ["questionnaire"]]
+    columns = [L.column(t.rows, t.columns.get(k), t.first_row) for k in QUESTIONNAIRE_COLUMNS]
     answer_col = L.col_name(t.columns["answer"])
-    text = lambda v: v if v.__class__ is str else as_text(v)  # noqa: E731 (most cells are texts already)
     for r, level, code, fp, raw, scale, comment, flag, raw_ev in zip(itertools.count(t.first_row), *columns):
         if level.__class__ is not str or level not in L.LEVELS:  # a level is a plain text
             continue
         if code is None:
             continue
-        code = text(code).strip()
+        code = as_text(code).strip()
         if level not in ("indicator", "detail"):  # a header row: only the notes typed beside it (auditors' words)
             for value, target in ((comment, audit.comments), (flag, audit.flags)):
-                if value is not None and (note := text(value)):
+                if note := as_text(value):
                     target[code] = note
             continue
         if code in seen:
@@ -239,21 +238,21 @@ def _read_questionnaire(t: L.Table, catalog: Catalog, result: ReadResult, path: 
         seen[code] = r
         result.cells[("questionnaire", code)] = f"{answer_col}{r + 1}"
         if fp is not None:
-            result.fingerprints[code] = text(fp)
-        if raw is not None and text(raw).strip():
+            result.fingerprints[code] = as_text(fp)
+        if raw is not None and as_text(raw).strip():
             node = catalog.node(code)
-            scale = (text(scale) if scale is not None else "") or getattr(node, "scale", "")
+            scale = as_text(scale) or getattr(node, "scale", "")
             parsed = parse_answer(catalog, scale, raw) if scale in catalog.scales else None
             if parsed is not None and not getattr(node, "is_checklist", False):
                 audit.answers[code] = parsed
             else:
-                audit.unparsed[(code, "answer")] = text(raw)
+                audit.unparsed[(code, "answer")] = as_text(raw)
                 allowed = ", ".join(catalog.answer_label(scale, a, audit.language) for a in catalog.scales[scale].codes) \
                     if scale in catalog.scales else "?"
                 result.findings.append(Finding("answer.invalid", "error", code, "questionnaire", t.address(r, "answer"),
-                                               {"raw": text(raw), "allowed": allowed}))
+                                               {"raw": as_text(raw), "allowed": allowed}))
         for value, target in ((comment, audit.comments), (flag, audit.flags)):
-            if value is not None and (note := text(value)):
+            if note := as_text(value):
                 target[code] = note
         if raw_ev is not None and level == "indicator" and (ev := as_text(raw_ev).strip()):
             if (ev_code := evidence.get(answer_key(ev))) is not None:
