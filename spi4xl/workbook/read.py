@@ -314,7 +314,7 @@ def _read_organization(t: L.Table, catalog: Catalog, result: ReadResult) -> None
         f = fields[fid]
         result.cells[("organization", fid)] = t.address(r, "value")
         raw = t.value(r, "value")
-        if raw is None or (isinstance(raw, str) and not raw.strip()):
+        if raw is None or (f.type != "text" and isinstance(raw, str) and not raw.strip()):  # texts kept as typed
             continue
         if f.type == "percent" and isinstance(raw, (int, float)) and not isinstance(raw, bool):
             result.percent_cells[fid] = t.address(r, "value")  # its meaning depends on the cell's number format
@@ -326,6 +326,9 @@ def _read_organization(t: L.Table, catalog: Catalog, result: ReadResult) -> None
                                            {"raw": as_text(raw), "kind": f.type}))
 
 
+_META_PARSED = frozenset((*META_DATES, "assessment_type"))  # Start sheet values read as a date or a term, not text
+
+
 def _read_start(t: L.Table, catalog: Catalog, result: ReadResult) -> None:
     assessment = term_lookup(catalog, "assessment")
     for r in range(t.first_row, len(t.rows)):
@@ -334,7 +337,7 @@ def _read_start(t: L.Table, catalog: Catalog, result: ReadResult) -> None:
             continue
         result.cells[("start", key)] = t.address(r, "value")
         raw = t.value(r, "value")
-        if raw is None or not as_text(raw).strip():
+        if raw is None or (key in _META_PARSED and not as_text(raw).strip()):  # free texts are kept as typed
             continue
         try:
             if key in META_DATES:
