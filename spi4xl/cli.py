@@ -468,6 +468,8 @@ def serve_cmd(args: argparse.Namespace) -> int:
         from spi4xl.xl.server import create_app
     except LicenseError:
         raise Spi4xlError("serve.licence") from None
+    except ImportError:  # an extra installed by hand, without the others
+        raise Spi4xlError("serve.no_extras") from None
     uvicorn.run(create_app(docs=args.docs or None, workers=args.workers), host=args.host, port=args.port,
                 ssl_certfile=args.certfile, ssl_keyfile=args.keyfile)
     return 0

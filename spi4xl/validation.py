@@ -31,6 +31,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 import operator
+from functools import lru_cache
 from typing import Any
 
 from spi4xl.audit import PERCENT_FORMAT, Audit, answer_key, as_text
@@ -114,6 +115,7 @@ def validate(audit: Audit, catalog: Catalog | None = None) -> list[Finding]:
     return named(findings, field_labels(catalog))
 
 
+@lru_cache(maxsize=8)  # every read and every validation names its findings; shared: read only
 def field_labels(catalog: Catalog) -> dict[str, dict[str, str]]:
     """{Organization field id: {language: label}}: what findings call a field instead of its id."""
     return {f.id: {lang: catalog.text(f"org.{f.id}", "label", lang) for lang in catalog.languages}

@@ -211,6 +211,25 @@ def test_malformed_payloads_get_400_when_not_json_and_422_for_any_wrong_part(cli
     assert response.status_code == status and message in response.json()["detail"], response.text
 
 
+@pytest.mark.parametrize("body", [b'{"a": ["x", 1, -2.5, 1E5, true, null, [], {}], "b": "\\u00e9\\n"}',
+                                  b'["\\ud800", "a\\udfffb"]', b"[NaN, Infinity, -Infinity]", b' {"k": 1, "k": 2} '])
+def test_payload_json_reads_as_json_reads_it(body: bytes) -> None:
+    """orjson reads the payloads, json what orjson refuses (lone surrogates, NaN): every body json takes is taken."""
+    from spi4xl.xl.server import json_loads
+
+    assert repr(json_loads(body)) == repr(json.loads(body))
+
+
+@pytest.mark.parametrize("body", [b"{not json", b"\xff\xfe", b"[" * 5000 + b"]" * 5000, b"[1,]"])
+def test_payload_json_fails_as_json_fails(body: bytes) -> None:
+    from spi4xl.xl.server import json_loads
+
+    with pytest.raises((ValueError, RecursionError)) as failed:
+        json.loads(body)
+    with pytest.raises(failed.type):
+        json_loads(body)
+
+
 def test_a_foreign_workbook_gets_422(client) -> None:
     data = {"client": "Office.js", "version": "1.0", "book": {"name": "budget.xlsx"},
             "sheets": [{"name": "Start", "values": [["Budget 2016", ""], ["Rent", 1200]]}]}

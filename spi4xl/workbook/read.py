@@ -268,10 +268,17 @@ def _report_missing_rows(catalog: Catalog, result: ReadResult) -> None:
     (the Results formulas count them too, from the catalog's totals)."""
     audit = result.audit
     kept = audit.typed_codes()  # e.g. on the conversion sheet
-    for ind in catalog.indicators(audit.profile, audit.modules, audit.departments):
-        for code in (ind.code, *(d.code for d in ind.details)):
-            if ("questionnaire", code) not in result.cells and code not in kept:
-                result.findings.append(Finding("row.missing", "warning", code, "questionnaire", "", {}))
+    for code in _row_codes(catalog, audit.profile, audit.modules, audit.departments):
+        if ("questionnaire", code) not in result.cells and code not in kept:
+            result.findings.append(Finding("row.missing", "warning", code, "questionnaire", "", {}))
+
+
+@lru_cache(maxsize=64)
+def _row_codes(catalog: Catalog, profile: str, modules: tuple[str, ...] | None,
+               departments: tuple[str, ...] | None) -> tuple[str, ...]:
+    """The codes of a scope's questionnaire rows that take an answer: indicators and their detail items."""
+    return tuple(code for ind in catalog.indicators(profile, modules, departments)
+                 for code in (ind.code, *(d.code for d in ind.details)))
 
 
 def parse_org_value(ftype: str, raw: Any, choices: dict[str, str] | None = None) -> Any:

@@ -209,7 +209,8 @@ def _layout_matches(old: list[list[Any]], grid: Grid) -> bool:
 
 
 def _keys(rows: list[list[Any]], cols: list[int]) -> list[tuple[str, ...]]:
-    return [tuple(as_text(L.cell(rows, r, c)).strip() for c in cols) for r in range(L.FIRST_DATA_ROW, len(rows))]
+    columns = [[as_text(v).strip() for v in L.column(rows, c, L.FIRST_DATA_ROW)] for c in cols]
+    return list(zip(*columns))
 
 
 def _align_rows(sheet: Any, old: list[list[Any]], grid: Grid) -> int:
@@ -575,14 +576,14 @@ def formula_disagreements(live: Live, scores: Scores) -> int:
     if table is None:
         return 0
     units, seen, differ = _units(scores), set(), 0
-    at = L.row_value
-    i_level, i_code, i_score = (table.columns.get(k) for k in ("level", "code", "score"))
-    for row in table.rows[table.first_row:]:
-        key = (as_text(at(row, i_level)), as_text(at(row, i_code)))
+    levels, codes, cached_scores = (L.column(table.rows, table.columns.get(k), table.first_row)
+                                    for k in ("level", "code", "score"))
+    for level, code, cached in zip(levels, codes, cached_scores):
+        key = (as_text(level), as_text(code))
         if key not in units:
             continue
         seen.add(key)
-        cached, expected = at(row, i_score), units[key].score
+        expected = units[key].score
         if not isinstance(cached, (int, float)) or isinstance(cached, bool):
             cached = None
         if (cached is None) != (expected is None) or (cached is not None and abs(cached - expected) > 1e-9):

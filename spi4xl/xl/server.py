@@ -52,6 +52,7 @@ from pathlib import Path
 from typing import Any
 from xml.sax.saxutils import escape
 
+import orjson
 import xlwings as xw
 import xlwings.server
 from fastapi import FastAPI, HTTPException, Request
@@ -89,6 +90,7 @@ def _script(job: str, button: str | None = None, suffix: str = "") -> Any:
         adapter.JOBS[job](book)
 
     run.__name__ = run.__qualname__ = job + suffix
+    run.__annotations__ = {"book": xw.Book, "return": None}  # objects, not texts: xlwings reads them on every call
     run.__doc__ = adapter.JOBS[job].__doc__
     include = adapter.sheet_names_for(adapter.JOB_ROLES[job])
     name = job.capitalize() + (f" ({suffix.rsplit('_', 1)[-1]} sheet button)" if button else "")
@@ -171,10 +173,20 @@ _NAME_FIELDS = (("name", str), ("sheet_index", int), ("address", str), ("book_sc
                 ("scope_sheet_name", (str, type(None))), ("scope_sheet_index", (int, type(None))))
 
 
+def json_loads(body: bytes) -> Any:
+    """JSON text as Python values: orjson (twice as fast as json on a payload), json for what orjson refuses
+    (lone surrogates, NaN, Infinity), so a body is refused only as json refuses it. Integers past 64 bits read
+    as floats, as Excel holds every number and as a file of the same values reads."""
+    try:
+        return orjson.loads(body)
+    except orjson.JSONDecodeError:
+        return json.loads(body)
+
+
 def parse_payload(body: bytes) -> dict[str, Any]:
     """The client's JSON (400 when it is not JSON), checked for the shape the remote engine relies on (422)."""
     try:
-        data = json.loads(body)
+        data = json_loads(body)
     except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
         raise Spi4xlError("server.not_json", error=type(exc).__name__, detail=str(exc)[:120]) from None
     if not isinstance(data, dict):
