@@ -220,6 +220,14 @@ def test_payload_json_reads_as_json_reads_it(body: bytes) -> None:
     assert repr(json_loads(body)) == repr(json.loads(body))
 
 
+@pytest.mark.parametrize("value", [{"actions": [{"func": "setValues", "args": [[["é", 1, -2.5, None, True]]]}]},
+                                   [dt.datetime(2024, 1, 2, 3, 4, 5), dt.date(2024, 1, 2), dt.time(6, 7)], [10**30, "x"]])
+def test_answers_are_the_json_of_json_dumps(value) -> None:
+    from spi4xl.xl.server import json_dumps
+
+    assert json.loads(json_dumps(value)) == json.loads(json.dumps(value, ensure_ascii=False, default=str))
+
+
 @pytest.mark.parametrize("body", [b"{not json", b"\xff\xfe", b"[" * 5000 + b"]" * 5000, b"[1,]"])
 def test_payload_json_fails_as_json_fails(body: bytes) -> None:
     from spi4xl.xl.server import json_loads
