@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import zipfile
+
+import pytest
 import xlsxwriter
 from xlsxwriter.worksheet import Worksheet as XlsxWorksheet
 
 from audits import CATALOG, random_audit
+from sheets import sheet_drawing
 from spi4xl.workbook import book
 from spi4xl.workbook.render import render
 
@@ -14,11 +18,35 @@ EDGE_FORMULAS = ("=SUM(A1:A3)", "{=SUM(A1:A3*B1:B3)}", "=FILTER(A1:A3,B1:B3>0)",
                  "SUM(1)", "=SEQUENCE(3)+RANDARRAY(2)")
 
 
+class PlainWorkbook(xlsxwriter.Workbook):
+    """Plain XlsxWriter in its file mode (each part a temporary file); a drawing's edit is applied to the saved
+    file, rewriting the package entry by entry with the same order, timestamps and modes (how render() named the
+    add-in's buttons before book.py did it while packaging)."""
+
+    def __init__(self, filename, options=None) -> None:
+        super().__init__(filename, options)
+        self.edits = {}
+
+    def edit_drawing(self, worksheet, edit) -> None:
+        self.edits[worksheet.name] = edit
+
+    def close(self) -> None:
+        super().close()
+        for sheet_name, edit in self.edits.items():
+            with zipfile.ZipFile(self.filename) as package:
+                part = sheet_drawing(package, sheet_name)
+                entries = [(info, package.read(info)) for info in package.infolist()]
+            with zipfile.ZipFile(self.filename, "w") as package:
+                for info, data in entries:
+                    data = edit(data.decode()).encode() if info.filename == part else data
+                    package.writestr(info, data, compress_type=info.compress_type)
+
+
 def _formulas(path) -> list[str]:
     """Every formula a render writes, as given to XlsxWriter."""
     seen: list[str] = []
 
-    class Recording(xlsxwriter.Workbook):
+    class Recording(PlainWorkbook):
         class worksheet_class(XlsxWorksheet):
             def _prepare_formula(self, formula, expand_future_functions=False):
                 seen.append(formula)
@@ -48,7 +76,7 @@ def test_rendered_files_are_byte_identical_to_plain_xlsxwriter(tmp_path, monkeyp
     for suffix in ("xlsx", "xlsm"):
         audit = random_audit(11, "es")
         ours = render(CATALOG, "es", audit, tmp_path / f"ours.{suffix}")
-        monkeypatch.setattr(book, "Workbook", xlsxwriter.Workbook)
+        monkeypatch.setattr(book, "Workbook", PlainWorkbook)
         theirs = render(CATALOG, "es", audit, tmp_path / f"theirs.{suffix}")
         monkeypatch.undo()
         assert ours.read_bytes() == theirs.read_bytes(), suffix
@@ -56,7 +84,7 @@ def test_rendered_files_are_byte_identical_to_plain_xlsxwriter(tmp_path, monkeyp
 
 def _plain_and_ours(tmp_path, monkeypatch, name: str, *args, **kwargs) -> tuple[bytes, bytes]:
     ours = render(*args, out=tmp_path / f"ours-{name}", **kwargs)
-    monkeypatch.setattr(book, "Workbook", xlsxwriter.Workbook)
+    monkeypatch.setattr(book, "Workbook", PlainWorkbook)
     theirs = render(*args, out=tmp_path / f"theirs-{name}", **kwargs)
     monkeypatch.undo()
     return ours.read_bytes(), theirs.read_bytes()
@@ -89,3 +117,31 @@ def test_cells_to_escape_findings_and_plan_are_written_as_plain_xlsxwriter_write
     for suffix in ("xlsx", "xlsm"):
         ours, theirs = _plain_and_ours(tmp_path, monkeypatch, f"t.{suffix}", CATALOG, "fr", audit, findings=findings)
         assert ours == theirs, suffix
+
+
+def test_packaging_in_memory_leaves_no_part_file_and_stamps_parts_as_the_file_mode(tmp_path, monkeypatch):
+    """No temporary part file anywhere (TMPDIR pointed at an empty folder); every entry 31/1/1980, mode 0600,
+    deflated; the add-in's buttons renamed in the zipped drawing."""
+    tmp = tmp_path / "tmp"
+    tmp.mkdir()
+    monkeypatch.setenv("TMPDIR", str(tmp))
+    monkeypatch.setattr("tempfile.tempdir", None)
+    path = render(CATALOG, "en", None, tmp_path / "out" / "t.xlsx")
+    assert not any(tmp.iterdir()) and [p.name for p in path.parent.iterdir()] == ["t.xlsx"]
+    with zipfile.ZipFile(path) as package:
+        infos = package.infolist()
+        drawing = package.read(sheet_drawing(package, package.read("xl/workbook.xml").decode().split('name="')[1].split('"')[0]))
+    assert {(i.date_time, i.external_attr >> 16, i.compress_type) for i in infos} == {
+        ((1980, 1, 31, 0, 0, 0), 0o100600, zipfile.ZIP_DEFLATED)}
+    assert b"spi4xl_populate" in drawing and b"TextBox" not in drawing
+
+
+def test_button_names_need_exactly_the_three_textboxes():
+    from spi4xl.workbook.shapes import name_button_shapes
+
+    box = '<xdr:cNvPr id="{}" name="TextBox {}">'
+    three = "".join(box.format(i + 2, i + 1) for i in range(3))
+    assert name_button_shapes(three) == "".join(f'<xdr:cNvPr id="{i + 2}" name="spi4xl_{job}">'
+                                                for i, job in enumerate(("populate", "validate", "score")))
+    with pytest.raises(ValueError, match="2 textboxes"):
+        name_button_shapes(three[: three.rindex("<")])

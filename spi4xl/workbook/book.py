@@ -22,13 +22,27 @@ pyproject.toml, and tests/test_book.py checks the formula preparation against Xl
 every formula of a rendered workbook, and the file bytes (every template, random audits with findings,
 texts to escape) against a plain XlsxWriter workbook. On an XlsxWriter upgrade, rerun those tests (and
 compare these methods and DYNAMIC_FUNCTIONS with the new XlsxWriter's).
+
+Packaging: XlsxWriter writes each part of the package to a temporary file, stamps it 31/1/1980 and zips it
+(its in-memory mode would stamp 1/1/1980 and no file mode: other bytes). `Workbook` here keeps the parts in
+memory (`in_memory`, through XlsxWriter's `_get_packager` hook) and zips them itself as the file mode does:
+same names, order, timestamp, mode bits of a `tempfile.mkstemp` file (0600) and deflate; the text parts are
+encoded as the file mode writes them on Linux (UTF-8, "\n" kept). No temporary file is written, and a
+sheet's drawing can be edited before it is zipped (`edit_drawing`: the add-in's button names), instead of
+unzipping and zipping the saved file again. This overrides XlsxWriter's private `Workbook._store_workbook`
+and `Packager._create_package`; tests/test_book.py checks the bytes against plain XlsxWriter in file mode.
 """
 
 from __future__ import annotations
 
+import io
 import re
+import stat
+import zipfile
+from typing import Callable
 
 import xlsxwriter
+from xlsxwriter.packager import Packager
 from xlsxwriter.utility import xl_rowcol_to_cell_fast
 from xlsxwriter.worksheet import (CellBlankTuple, CellDatetimeTuple, CellFormulaTuple, CellNumberTuple, CellStringTuple,
                                   Worksheet as _XlsxWorksheet)
@@ -120,5 +134,53 @@ class Worksheet(_XlsxWorksheet):
             self.fh.write(f"<c{attrs}><f>{self._escape_data(cell.formula)}</f><v>{self._escape_data(value)}</v></c>")
 
 
+# What XlsxWriter 3.3.1's file mode gives each part: os.utime to 31/1/1980 (local time, read back as such by
+# zipfile), the mode of a file made by tempfile.mkstemp.
+_PART_TIME = (1980, 1, 31, 0, 0, 0)
+_PART_ATTR = (stat.S_IFREG | 0o600) << 16
+
+
+class _Packager(Packager):
+    """XlsxWriter's packager in memory: the parts, edited, go to the workbook; XlsxWriter's own zip gets none."""
+
+    def __init__(self, book: "Workbook") -> None:
+        super().__init__()
+        self.book = book
+
+    def _create_package(self):
+        parts = super()._create_package()
+        names = {ws: f"xl/drawings/drawing{self.workbook.drawings.index(ws.drawing) + 1}.xml"
+                 for ws in self.book.drawing_edits}
+        edits = {names[ws]: edit for ws, edit in self.book.drawing_edits.items()}
+        self.book.parts = [(io.StringIO(edits[name](data.getvalue())) if name in edits else data, name, binary)
+                           for data, name, binary in parts]
+        return []
+
+
 class Workbook(xlsxwriter.Workbook):
     worksheet_class = Worksheet
+
+    def __init__(self, filename, options=None) -> None:
+        super().__init__(filename, {**(options or {}), "in_memory": True})
+        self.drawing_edits: dict[_XlsxWorksheet, Callable[[str], str]] = {}
+        self.parts: list = []
+
+    def edit_drawing(self, worksheet: _XlsxWorksheet, edit: Callable[[str], str]) -> None:
+        """Pass the XML of `worksheet`'s drawing (it must have one) through `edit` before it is zipped."""
+        self.drawing_edits[worksheet] = edit
+
+    def _get_packager(self) -> Packager:
+        return _Packager(self)
+
+    def _store_workbook(self) -> None:
+        dest, self.filename = self.filename, io.BytesIO()  # XlsxWriter's zip of no parts: thrown away
+        try:
+            super()._store_workbook()
+        finally:
+            self.filename = dest
+        with zipfile.ZipFile(dest, "w", compression=zipfile.ZIP_DEFLATED, allowZip64=self.allow_zip64) as package:
+            for data, name, binary in self.parts:
+                info = zipfile.ZipInfo(name, _PART_TIME)
+                info.external_attr, info.compress_type = _PART_ATTR, zipfile.ZIP_DEFLATED
+                package.writestr(info, data.getvalue() if binary else data.getvalue().encode())
+        self.parts = []

@@ -926,7 +926,7 @@ def render(catalog: Catalog, language: str, audit: Audit | None = None, out: str
     audit = audit or Audit(edition=catalog.edition, catalog_version=catalog.version, language=language)
     paper = paper_for(language, paper)
     _check_cell_limits(audit)
-    with atomic_output(out) as temp:  # shapes renamed in the same temporary file, then one rename
+    with atomic_output(out) as temp:
         _write_book(temp, catalog, language, audit, fmt_name, password, protected, interpreters,
                     findings=findings or (), conversion=conversion or (), peers=peers or (), paper=paper)
     return out
@@ -934,11 +934,11 @@ def render(catalog: Catalog, language: str, audit: Audit | None = None, out: str
 
 def _write_book(temp: Path, catalog: Catalog, language: str, audit: Audit, fmt_name: str, password: str | None,
                 protected: bool, interpreters: Mapping[str, str] | None, **context: Any) -> None:
-    """The workbook itself, written to `temp` (XlsxWriter's own temporary files beside it)."""
+    """The workbook itself, written to `temp` (its parts are put together in memory: no other file)."""
     from spi4xl.workbook.book import Workbook  # XlsxWriter only when a file is written: the buttons record cells without it
 
     book = Workbook(str(temp), {"strings_to_numbers": False, "strings_to_formulas": False,
-                                           "strings_to_urls": False, "tmpdir": str(temp.parent)})
+                                           "strings_to_urls": False})
     book.set_properties({
         "title": ui("start.title", language), "subject": catalog.id, "author": "spi4xl",
         "company": "", "comments": f"{catalog.id} {catalog.version} {catalog.content_hash}",
@@ -957,9 +957,8 @@ def _write_book(temp: Path, catalog: Catalog, language: str, audit: Audit, fmt_n
         add_buttons(start, 1, 4, {k: ctx.t(f"button.{k}") for k in MACROS})
     else:  # Office.js add-in buttons: named shapes
         add_sheet_buttons(start, ctx.sheet_names["start"], {k: ctx.t(f"button.{k}") for k in JOBS})
+        book.edit_drawing(start, name_button_shapes)
     close_workbook(book)
-    if fmt_name == "xlsx":
-        name_button_shapes(temp, ctx.sheet_names["start"])
 
 
 def _write_xlwings_conf(book, ctx: RenderContext, interpreters: Mapping[str, str] | None = None) -> None:
