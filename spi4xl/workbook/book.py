@@ -11,13 +11,12 @@ substitutions would have returned unchanged. So the files are byte-identical.
 Writing the sheets' XML is the other half of a render: for each of ~13,000 cells XlsxWriter builds a list
 of attributes and runs a regular expression over each one to escape it, although a cell reference and
 a format index never need escaping, and it loops over every column of every row to find the cells.
-`Worksheet._write_cell` here writes the kinds of cell spi4xl writes (string, number, date, formula,
-blank) as one string, escaping only the formula and its cached value as XlsxWriter does; any other kind
-goes to XlsxWriter's own method. `_write_rows` and `_calculate_spans` visit a row's cells instead of
-its columns, in the same order. The XML is the same, character for character.
+`Worksheet._write_rows` here writes the kinds of cell spi4xl writes (string, number, date, formula,
+blank) as one string a row, escaping only the formula and its cached value as XlsxWriter does; any other
+kind goes to XlsxWriter's own `_write_cell`. `_write_rows` and `_calculate_spans` visit a row's cells
+instead of its columns, in the same order. The XML is the same, character for character.
 
-These override XlsxWriter's private `Worksheet._prepare_formula`, `_write_rows`, `_calculate_spans` and
-`_write_cell`, through its documented `Workbook.worksheet_class` hook: XlsxWriter is pinned in
+These override XlsxWriter's private `Worksheet._prepare_formula`, `_write_rows` and `_calculate_spans`, through its documented `Workbook.worksheet_class` hook: XlsxWriter is pinned in
 pyproject.toml, and tests/test_book.py checks the formula preparation against XlsxWriter's method on
 every formula of a rendered workbook, and the file bytes (every template, random audits with findings,
 texts to escape) against a plain XlsxWriter workbook. On an XlsxWriter upgrade, rerun those tests (and
@@ -43,7 +42,7 @@ from typing import Callable
 
 import xlsxwriter
 from xlsxwriter.packager import Packager
-from xlsxwriter.utility import xl_rowcol_to_cell_fast
+from xlsxwriter.utility import COL_NAMES, xl_col_to_name
 from xlsxwriter.worksheet import (CellBlankTuple, CellDatetimeTuple, CellFormulaTuple, CellNumberTuple, CellStringTuple,
                                   Worksheet as _XlsxWorksheet)
 
@@ -54,7 +53,7 @@ DYNAMIC_FUNCTIONS = ("ANCHORARRAY", "BYCOL", "BYROW", "CHOOSECOLS", "CHOOSEROWS"
                      "SORT", "SORTBY", "SWITCH", "TAKE", "TEXTSPLIT", "TOCOL", "TOROW", "UNIQUE", "VSTACK",
                      "WRAPCOLS", "WRAPROWS", "XLOOKUP")
 _MAY_SUBSTITUTE = re.compile("(?:" + "|".join(DYNAMIC_FUNCTIONS) + r")\(")
-# The cell tuples XlsxWriter 3.3.1 stores that _write_cell below writes itself, and how.
+# The cell tuples XlsxWriter 3.3.1 stores that _write_rows below writes itself, and how.
 _WRITTEN_HERE = {CellStringTuple: "string", CellNumberTuple: "number", CellDatetimeTuple: "number",
                  CellFormulaTuple: "formula", CellBlankTuple: "blank"}
 _ERROR_CODES = ("#DIV/0!", "#N/A", "#NAME?", "#NULL!", "#NUM!", "#REF!", "#VALUE!")  # a formula's cached error
@@ -90,9 +89,23 @@ class Worksheet(_XlsxWorksheet):
         self.row_spans = spans
 
     def _write_rows(self) -> None:
-        """Every row with cells, a format or comments, its cells in column order."""
+        """Every row with cells, a format or comments, its cells in column order, each row's cells as one string.
+
+        A cell of a kind XlsxWriter 3.3.1 stores as _WRITTEN_HERE says is written here as its `_write_cell` writes
+        it: the reference, the style of the cell's format (else its row's, else its column's), then the value;
+        the formula and its cached value escaped as XlsxWriter escapes them. Any other cell: XlsxWriter's method.
+        """
         self._calculate_spans()
-        table, info, lo, hi = self.table, self.row_info, self.dim_colmin, self.dim_colmax
+        table, info, lo, hi, write = self.table, self.row_info, self.dim_colmin, self.dim_colmax, self.fh.write
+        styles: dict = {}  # Format -> ' s="N"': the indices are fixed by the time sheets are written
+
+        def style(fmt) -> str:
+            if fmt not in styles:
+                styles[fmt] = f' s="{fmt._get_xf_index()}"'
+            return styles[fmt]
+
+        column_formats = {c: i.column_format for c, i in self.col_info.items() if i.column_format is not None}
+        escape = self._escape_data
         for row_num in range(self.dim_rowmin, self.dim_rowmax + 1):
             if row_num in info or row_num in self.comments or table[row_num]:
                 span = self.row_spans.get(row_num // 16)
@@ -104,34 +117,33 @@ class Worksheet(_XlsxWorksheet):
                 cols = sorted(cells)
                 if cols[0] < lo or cols[-1] > hi:  # never seen: every write widens the dimensions
                     cols = [c for c in cols if lo <= c <= hi]
+                row_format = info[row_num].row_format if row_num in info else None
+                row_ref, out = f"{row_num + 1}\"", []
                 for col_num in cols:
-                    self._write_cell(row_num, col_num, cells[col_num])
-                self.fh.write("</row>")
-
-    def _write_cell(self, row: int, col: int, cell) -> None:
-        kind = _WRITTEN_HERE.get(type(cell))
-        if kind is None or self.constant_memory:
-            return super()._write_cell(row, col, cell)
-        attrs = f' r="{xl_rowcol_to_cell_fast(row, col)}"'
-        if cell.format:
-            attrs += f' s="{cell.format._get_xf_index()}"'
-        elif row in self.row_info and self.row_info[row].row_format:
-            attrs += f' s="{self.row_info[row].row_format._get_xf_index()}"'
-        elif col in self.col_info and self.col_info[col].column_format is not None:
-            attrs += f' s="{self.col_info[col].column_format._get_xf_index()}"'
-        if kind == "string":
-            self.fh.write(f'<c{attrs} t="s"><v>{cell.string}</v></c>')
-        elif kind == "number":
-            self.fh.write(f"<c{attrs}><v>{cell.number:.16G}</v></c>")
-        elif kind == "blank":
-            self.fh.write(f"<c{attrs}/>")
-        else:
-            value = cell.value
-            if isinstance(value, bool):
-                attrs, value = attrs + ' t="b"', int(value)
-            elif isinstance(value, str) and value:
-                attrs += ' t="e"' if value in _ERROR_CODES else ' t="str"'
-            self.fh.write(f"<c{attrs}><f>{self._escape_data(cell.formula)}</f><v>{self._escape_data(value)}</v></c>")
+                    cell = cells[col_num]
+                    kind = _WRITTEN_HERE.get(type(cell))
+                    if kind is None:
+                        write("".join(out))
+                        out = []
+                        self._write_cell(row_num, col_num, cell)
+                        continue
+                    fmt = cell.format or row_format or column_formats.get(col_num)
+                    head = f'<c r="{COL_NAMES.get(col_num) or xl_col_to_name(col_num)}{row_ref}{style(fmt) if fmt else ""}'
+                    if kind == "string":
+                        out.append(f'{head} t="s"><v>{cell.string}</v></c>')
+                    elif kind == "number":
+                        out.append(f"{head}><v>{cell.number:.16G}</v></c>")
+                    elif kind == "blank":
+                        out.append(f"{head}/>")
+                    else:
+                        value = cell.value
+                        if isinstance(value, bool):
+                            head, value = head + ' t="b"', int(value)
+                        elif isinstance(value, str) and value:
+                            head += ' t="e"' if value in _ERROR_CODES else ' t="str"'
+                        out.append(f"{head}><f>{escape(cell.formula)}</f><v>{escape(value)}</v></c>")
+                out.append("</row>")
+                write("".join(out))
 
 
 # What XlsxWriter 3.3.1's file mode gives each part: os.utime to 31/1/1980 (local time, read back as such by
