@@ -145,3 +145,31 @@ def test_button_names_need_exactly_the_three_textboxes():
                                                 for i, job in enumerate(("populate", "validate", "score")))
     with pytest.raises(ValueError, match="2 textboxes"):
         name_button_shapes(three[: three.rindex("<")])
+
+
+def test_a1_notation_keywords_and_other_cell_kinds_are_written_as_xlsxwriter_writes_them(tmp_path):
+    """The writers' numeric calls take a short way; every other call, and cells of kinds book.py does not write
+    itself (rich strings, booleans, URLs, array formulas), must still come out as plain XlsxWriter's."""
+    def fill(workbook_class, path):
+        wb = workbook_class(str(path))
+        ws, bold = wb.add_worksheet("S"), wb.add_format({"bold": True})
+        ws.write_string("A1", "a1 <&>", bold)
+        ws.write_number("B2", 2.5)
+        ws.write_blank("C3", None, bold)
+        ws.write_formula("D4", "=SUM(B2:B3)", bold, 2.5)
+        ws.write_string(4, 0, string="keyword", cell_format=bold)
+        ws.write_number(4, 1, number=7)
+        ws.write_formula(4, 2, formula='=IF(A1="x",1,"#N/A")', value="#N/A")
+        ws.write_blank(4, 3, blank=None, cell_format=bold)
+        ws.write_rich_string(5, 0, "plain ", bold, "bold")
+        ws.write_boolean(5, 1, True)
+        ws.write_url(5, 2, "https://example.org/?a=1&b=2", string="link")
+        ws.write_array_formula(6, 0, 6, 1, "{=A1:B1*2}")
+        ws.set_row(7, None, bold)
+        ws.write_string(7, 0, "row format")
+        ws.set_column(5, 5, 12, bold)
+        ws.write_number(8, 5, 3)
+        wb.close()
+        return path.read_bytes()
+
+    assert fill(book.Workbook, tmp_path / "ours.xlsx") == fill(PlainWorkbook, tmp_path / "theirs.xlsx")

@@ -16,8 +16,10 @@ blank) as one string a row, escaping only the formula and its cached value as Xl
 kind goes to XlsxWriter's own `_write_cell`. `_write_rows` and `_calculate_spans` visit a row's cells
 instead of its columns, in the same order. The XML is the same, character for character.
 
-These override XlsxWriter's private `Worksheet._prepare_formula`, `_write_rows` and `_calculate_spans`, through its documented `Workbook.worksheet_class` hook: XlsxWriter is pinned in
-pyproject.toml, and tests/test_book.py checks the formula preparation against XlsxWriter's method on
+These override XlsxWriter's private `Worksheet._prepare_formula`, `_write_rows` and `_calculate_spans` (and
+route `write_string`, `write_number`, `write_blank` and `write_formula` with numbers to their private
+`_write_*`, as the public ones do after their decorator), through its documented `Workbook.worksheet_class`
+hook: XlsxWriter is pinned in pyproject.toml, and tests/test_book.py checks the formula preparation against XlsxWriter's method on
 every formula of a rendered workbook, and the file bytes (every template, random audits with findings,
 texts to escape) against a plain XlsxWriter workbook. On an XlsxWriter upgrade, rerun those tests (and
 compare these methods and DYNAMIC_FUNCTIONS with the new XlsxWriter's).
@@ -60,6 +62,29 @@ _ERROR_CODES = ("#DIV/0!", "#N/A", "#NAME?", "#NULL!", "#NUM!", "#REF!", "#VALUE
 
 
 class Worksheet(_XlsxWorksheet):
+    # The writers give row and column numbers: their calls skip XlsxWriter's A1-notation decorator, which tries
+    # int() on the first argument of each of ~40,000 calls, and go where its public methods go (A1 notation or
+    # keywords: XlsxWriter's own methods).
+    def write_string(self, row, col, *args, **kwargs):
+        if type(row) is int and not kwargs:
+            return self._write_string(row, col, *args)
+        return super().write_string(row, col, *args, **kwargs)
+
+    def write_number(self, row, col, *args, **kwargs):
+        if type(row) is int and not kwargs:
+            return self._write_number(row, col, *args)
+        return super().write_number(row, col, *args, **kwargs)
+
+    def write_blank(self, row, col, *args, **kwargs):
+        if type(row) is int and not kwargs:
+            return self._write_blank(row, col, *args)
+        return super().write_blank(row, col, *args, **kwargs)
+
+    def write_formula(self, row, col, *args, **kwargs):
+        if type(row) is int and not kwargs:
+            return self._write_formula(row, col, *args)
+        return super().write_formula(row, col, *args, **kwargs)
+
     def _prepare_formula(self, formula, expand_future_functions=False):
         if self.use_future_functions or expand_future_functions or _MAY_SUBSTITUTE.search(formula):
             return super()._prepare_formula(formula, expand_future_functions)
