@@ -44,7 +44,7 @@ from typing import Callable
 
 import xlsxwriter
 from xlsxwriter.packager import Packager
-from xlsxwriter.utility import COL_NAMES, xl_col_to_name
+from xlsxwriter.utility import xl_col_to_name
 from xlsxwriter.worksheet import (CellBlankTuple, CellDatetimeTuple, CellFormulaTuple, CellNumberTuple, CellStringTuple,
                                   Worksheet as _XlsxWorksheet)
 
@@ -58,6 +58,7 @@ _MAY_SUBSTITUTE = re.compile("(?:" + "|".join(DYNAMIC_FUNCTIONS) + r")\(")
 # The cell tuples XlsxWriter 3.3.1 stores that _write_rows below writes itself, and how.
 _WRITTEN_HERE = {CellStringTuple: "string", CellNumberTuple: "number", CellDatetimeTuple: "number",
                  CellFormulaTuple: "formula", CellBlankTuple: "blank"}
+_COLUMNS: dict[int, str] = {}  # column number -> letters, as xl_col_to_name gives them
 _ERROR_CODES = ("#DIV/0!", "#N/A", "#NAME?", "#NULL!", "#NUM!", "#REF!", "#VALUE!")  # a formula's cached error
 
 
@@ -153,7 +154,8 @@ class Worksheet(_XlsxWorksheet):
                         self._write_cell(row_num, col_num, cell)
                         continue
                     fmt = cell.format or row_format or column_formats.get(col_num)
-                    head = f'<c r="{COL_NAMES.get(col_num) or xl_col_to_name(col_num)}{row_ref}{style(fmt) if fmt else ""}'
+                    letters = _COLUMNS.get(col_num) or _COLUMNS.setdefault(col_num, xl_col_to_name(col_num))
+                    head = f'<c r="{letters}{row_ref}{style(fmt) if fmt else ""}'
                     if kind == "string":
                         out.append(f'{head} t="s"><v>{cell.string}</v></c>')
                     elif kind == "number":

@@ -609,9 +609,13 @@ def _q(text: str) -> str:
 
 
 # --- findings and conversion --------------------------------------------------------------------
+_WIDTHS: dict[str, dict[str, float]] = {}  # role -> column id -> width: _fit runs for each row of the plan
+
+
 def _fit(role: L.SheetRole, **texts: str) -> float | None:
     """The height of a row whose wrapped cells, by column id, hold these texts."""
-    return row_height(*((text, role.columns[role.col(cid)].width) for cid, text in texts.items()))
+    widths = _WIDTHS.get(role.role) or _WIDTHS.setdefault(role.role, {col.id: col.width for col in role.columns})
+    return row_height(*((text, widths[cid]) for cid, text in texts.items()))
 
 
 def _table_sheet(book, ctx: RenderContext, role: L.SheetRole):
