@@ -147,6 +147,7 @@ def test_button_names_need_exactly_the_three_textboxes():
         name_button_shapes(three[: three.rindex("<")])
 
 
+@pytest.mark.filterwarnings("ignore:Formula can't be None or empty")
 def test_a1_notation_keywords_and_other_cell_kinds_are_written_as_xlsxwriter_writes_them(tmp_path):
     """The writers' numeric calls take a short way; every other call, and cells of kinds book.py does not write
     itself (rich strings, booleans, URLs, array formulas), must still come out as plain XlsxWriter's."""
@@ -165,6 +166,11 @@ def test_a1_notation_keywords_and_other_cell_kinds_are_written_as_xlsxwriter_wri
         ws.write_boolean(5, 1, True)
         ws.write_url(5, 2, "https://example.org/?a=1&b=2", string="link")
         ws.write_array_formula(6, 0, 6, 1, "{=A1:B1*2}")
+        for col, args in enumerate((("=1+1",), ("=SUM(B2)", bold), ("=B2*2", None, 5), ("{=A1:B1*3}",), ("=X}",),
+                                    ("=FILTER(A1:A3,B1:B3>0)", None, 0), ("=_xlfn.XLOOKUP(1,A:A,B:B)",),
+                                    ("=SINGLE(A1)", bold, "x"), ("",), ("=1", None, 0))):
+            ws.write_formula(9, col, *args)  # plain, format, value; braces; dynamic arrays; empty (warned)
+        assert ws.write_formula(2000000, 0, "=1") == -1 and ws.write_formula(0, 20000, "=1") == -1
         ws.set_row(7, None, bold)
         ws.write_string(7, 0, "row format")
         ws.set_column(5, 5, 12, bold)

@@ -62,6 +62,17 @@ _COLUMNS: dict[int, str] = {}  # column number -> letters, as xl_col_to_name giv
 _ERROR_CODES = ("#DIV/0!", "#N/A", "#NAME?", "#NULL!", "#NUM!", "#REF!", "#VALUE!")  # a formula's cached error
 
 
+def _stripped(formula: str) -> str:
+    """The formula as XlsxWriter's `_prepare_formula` leaves one it has nothing to substitute in."""
+    if formula.startswith("{"):
+        formula = formula[1:]
+    if formula.startswith("="):
+        formula = formula[1:]
+    if formula.endswith("}"):
+        formula = formula[:-1]
+    return formula
+
+
 class Worksheet(_XlsxWorksheet):
     # The writers give row and column numbers: their calls skip XlsxWriter's A1-notation decorator, which tries
     # int() on the first argument of each of ~40,000 calls, and go where its public methods go (A1 notation or
@@ -82,20 +93,25 @@ class Worksheet(_XlsxWorksheet):
         return super().write_blank(row, col, *args, **kwargs)
 
     def write_formula(self, row, col, *args, **kwargs):
-        if type(row) is int and not kwargs:
+        """A formula naming no dynamic-array function and not in braces goes straight where XlsxWriter's
+        `_write_formula` would put it (after the dimensions are checked), sparing its own search for those
+        functions (a superset of it is `_MAY_SUBSTITUTE`); any other goes through XlsxWriter's methods."""
+        if type(row) is not int or kwargs:
+            return super().write_formula(row, col, *args, **kwargs)
+        formula = args[0] if args else None
+        if (not 1 <= len(args) <= 3 or not isinstance(formula, str) or not formula or formula.startswith("{")
+                or self.constant_memory or self.use_future_functions or _MAY_SUBSTITUTE.search(formula)):
             return self._write_formula(row, col, *args)
-        return super().write_formula(row, col, *args, **kwargs)
+        if self._check_dimensions(row, col):
+            return -1
+        cell_format, value = args[1] if len(args) > 1 else None, args[2] if len(args) > 2 else 0
+        self.table[row][col] = CellFormulaTuple(_stripped(formula), cell_format, value)
+        return 0
 
     def _prepare_formula(self, formula, expand_future_functions=False):
         if self.use_future_functions or expand_future_functions or _MAY_SUBSTITUTE.search(formula):
             return super()._prepare_formula(formula, expand_future_functions)
-        if formula.startswith("{"):
-            formula = formula[1:]
-        if formula.startswith("="):
-            formula = formula[1:]
-        if formula.endswith("}"):
-            formula = formula[:-1]
-        return formula
+        return _stripped(formula)
 
     def _calculate_spans(self) -> None:
         """The <row spans="first:last"> of each block of 16 rows, from the cells (and comments) each row has."""
