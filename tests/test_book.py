@@ -103,7 +103,8 @@ def test_cells_to_escape_findings_and_plan_are_written_as_plain_xlsxwriter_write
     from spi4xl.validation import validate
 
     audit = random_audit(5, "fr")
-    tricky = ['a & b < c > "d"', "line\nbreak", "ctrl \x01 \x1f _x0041_", "  spaces  ", "=1+1", "\ufffe"]
+    tricky = ['a & b < c > "d"', "line\nbreak", "ctrl \x01 \x1f _x0041_", "  spaces  ", "=1+1", "\ufffe", "<r>not rich</r>",
+              "ends in a line end\n", "\ttab", "x_x00AF_y", "\u2003em space"]
     for i, code in enumerate(sorted(audit.answers)[:60]):
         audit.comments[code] = tricky[i % len(tricky)]
         audit.flags[code] = tricky[(i + 1) % len(tricky)]

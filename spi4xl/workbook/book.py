@@ -30,8 +30,10 @@ memory (`in_memory`, through XlsxWriter's `_get_packager` hook) and zips them it
 same names, order, timestamp, mode bits of a `tempfile.mkstemp` file (0600) and deflate; the text parts are
 encoded as the file mode writes them on Linux (UTF-8, "\n" kept). No temporary file is written, and a
 sheet's drawing can be edited before it is zipped (`edit_drawing`: the add-in's button names), instead of
-unzipping and zipping the saved file again. This overrides XlsxWriter's private `Workbook._store_workbook`
-and `Packager._create_package`; tests/test_book.py checks the bytes against plain XlsxWriter in file mode.
+unzipping and zipping the saved file again. The shared strings are written in one pass (`_SharedStrings`).
+This overrides XlsxWriter's private `Workbook._store_workbook`, `Packager._create_package` and
+`_write_shared_strings_file`, and `SharedStrings._write_sst_strings`; tests/test_book.py checks the bytes
+against plain XlsxWriter in file mode.
 """
 
 from __future__ import annotations
@@ -44,7 +46,8 @@ from typing import Callable
 
 import xlsxwriter
 from xlsxwriter.packager import Packager
-from xlsxwriter.utility import xl_col_to_name
+from xlsxwriter.sharedstrings import SharedStrings
+from xlsxwriter.utility import _preserve_whitespace, xl_col_to_name
 from xlsxwriter.worksheet import (CellBlankTuple, CellDatetimeTuple, CellFormulaTuple, CellNumberTuple, CellStringTuple,
                                   Worksheet as _XlsxWorksheet)
 
@@ -58,6 +61,8 @@ _MAY_SUBSTITUTE = re.compile("(?:" + "|".join(DYNAMIC_FUNCTIONS) + r")\(")
 # The cell tuples XlsxWriter 3.3.1 stores that _write_rows below writes itself, and how.
 _WRITTEN_HERE = {CellStringTuple: "string", CellNumberTuple: "number", CellDatetimeTuple: "number",
                  CellFormulaTuple: "formula", CellBlankTuple: "blank"}
+# What XlsxWriter's _escape_control_characters changes (an _xHHHH_ escape, a control character, U+FFFE/U+FFFF).
+_CONTROL = re.compile("_x[0-9a-fA-F]{4}_|[\x00-\x08\x0b-\x1f\ufffe\uffff]")
 _COLUMNS: dict[int, str] = {}  # column number -> letters, as xl_col_to_name gives them
 _ERROR_CODES = ("#DIV/0!", "#N/A", "#NAME?", "#NULL!", "#NUM!", "#REF!", "#VALUE!")  # a formula's cached error
 
@@ -184,7 +189,12 @@ class Worksheet(_XlsxWorksheet):
                             head, value = head + ' t="b"', int(value)
                         elif isinstance(value, str) and value:
                             head += ' t="e"' if value in _ERROR_CODES else ' t="str"'
-                        out.append(f"{head}><f>{escape(cell.formula)}</f><v>{escape(value)}</v></c>")
+                        formula = cell.formula
+                        if "&" in formula or "<" in formula or ">" in formula:
+                            formula = escape(formula)
+                        if type(value) is str and ("&" in value or "<" in value or ">" in value):
+                            value = escape(value)  # (a number, or text with none of them, it leaves as it is)
+                        out.append(f"{head}><f>{formula}</f><v>{value}</v></c>")
                 out.append("</row>")
                 write("".join(out))
 
@@ -195,8 +205,36 @@ _PART_TIME = (1980, 1, 31, 0, 0, 0)
 _PART_ATTR = (stat.S_IFREG | 0o600) << 16
 
 
+class _SharedStrings(SharedStrings):
+    def _write_sst_strings(self) -> None:
+        """Each string as XlsxWriter's `_write_si` writes it, in one write: a plain string escaped as `_escape_data`
+        escapes it (only &, < and > change), `xml:space` as `_preserve_whitespace` says; a string with control
+        characters or _xHHHH_ text to escape, or rich text, by XlsxWriter's method."""
+        out = []
+        for string in self.string_table.string_array:
+            if _CONTROL.search(string) or string.startswith("<r>"):
+                self.fh.write("".join(out))
+                out = []
+                self._write_si(string)
+                continue
+            if "&" in string or "<" in string or ">" in string:
+                string = string.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+            out.append(f'<si><t xml:space="preserve">{string}</t></si>' if _preserve_whitespace(string)
+                       else f"<si><t>{string}</t></si>")
+        self.fh.write("".join(out))
+
+
 class _Packager(Packager):
     """XlsxWriter's packager in memory: the parts, edited, go to the workbook; XlsxWriter's own zip gets none."""
+
+    def _write_shared_strings_file(self) -> None:
+        """XlsxWriter's, with the strings written by `_SharedStrings`."""
+        if not self.workbook.str_table.count:
+            return
+        sst = _SharedStrings()
+        sst.string_table = self.workbook.str_table
+        sst._set_xml_writer(self._filename("xl/sharedStrings.xml"))
+        sst._assemble_xml_file()
 
     def __init__(self, book: "Workbook") -> None:
         super().__init__()
