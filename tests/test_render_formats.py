@@ -77,3 +77,23 @@ def test_no_fork_while_threads_run() -> None:
     finally:
         stop.set()
         thread.join()
+
+
+def test_the_collector_is_paused_for_a_render_and_left_as_it_was(tmp_path, monkeypatch) -> None:
+    import gc
+
+    seen = []
+    real = render_module._write_sheets
+    monkeypatch.setattr(render_module, "_write_sheets", lambda *a, **k: seen.append(gc.isenabled()) or real(*a, **k))
+    assert gc.isenabled()
+    render(CATALOG, "en", None, tmp_path / "a.xlsx")
+    assert seen == [False] and gc.isenabled()
+    with pytest.raises(Exception):
+        render(CATALOG, "en", None, tmp_path / "no-such-folder" / "\0" / "b.xlsx")
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        render(CATALOG, "en", None, tmp_path / "c.xlsx")
+        assert not gc.isenabled()  # off before: still off
+    finally:
+        gc.enable()
