@@ -147,8 +147,7 @@ class Worksheet(_XlsxWorksheet):
         styles: dict = {}  # Format -> ' s="N"': the indices are fixed by the time sheets are written
 
         def style(fmt) -> str:
-            if fmt not in styles:
-                styles[fmt] = f' s="{fmt._get_xf_index()}"'
+            styles[fmt] = f' s="{fmt._get_xf_index()}"'
             return styles[fmt]
 
         column_formats = {c: i.column_format for c, i in self.col_info.items() if i.column_format is not None}
@@ -176,7 +175,7 @@ class Worksheet(_XlsxWorksheet):
                         continue
                     fmt = cell.format or row_format or column_formats.get(col_num)
                     letters = _COLUMNS.get(col_num) or _COLUMNS.setdefault(col_num, xl_col_to_name(col_num))
-                    head = f'<c r="{letters}{row_ref}{style(fmt) if fmt else ""}'
+                    head = f'<c r="{letters}{row_ref}{(styles.get(fmt) or style(fmt)) if fmt else ""}'
                     if kind == "string":
                         out.append(f'{head} t="s"><v>{cell.string}</v></c>')
                     elif kind == "number":
