@@ -1,5 +1,5 @@
-"""An XlsxWriter workbook whose worksheets prepare formulas without 28 needless substitutions each, and
-write their cells' XML one string per cell.
+"""An XlsxWriter workbook whose worksheets prepare formulas without 28 needless substitutions each, write
+their cells' XML one string per row, and whose package is put together in memory.
 
 XlsxWriter prefixes Excel 365's dynamic-array functions (`FILTER(` -> `_xlfn._xlws.FILTER(`) with one
 regular-expression substitution per function name on every formula written: 40 % of a render, for
@@ -18,11 +18,12 @@ instead of its columns, in the same order. The XML is the same, character for ch
 
 These override XlsxWriter's private `Worksheet._prepare_formula`, `_write_rows` and `_calculate_spans` (and
 route `write_string`, `write_number`, `write_blank` and `write_formula` with numbers to their private
-`_write_*`, as the public ones do after their decorator), through its documented `Workbook.worksheet_class`
-hook: XlsxWriter is pinned in pyproject.toml, and tests/test_book.py checks the formula preparation against XlsxWriter's method on
-every formula of a rendered workbook, and the file bytes (every template, random audits with findings,
-texts to escape) against a plain XlsxWriter workbook. On an XlsxWriter upgrade, rerun those tests (and
-compare these methods and DYNAMIC_FUNCTIONS with the new XlsxWriter's).
+`_write_*`, as the public ones do after their decorator; a plain formula goes straight to the cell table),
+through its documented `Workbook.worksheet_class` hook: XlsxWriter is pinned in pyproject.toml, and
+tests/test_book.py checks the formula preparation against XlsxWriter's method on every formula of a rendered
+workbook, and the file bytes (every template, random audits with findings, texts to escape, A1 notation,
+keywords, other cell kinds) against a plain XlsxWriter workbook. On an XlsxWriter upgrade, rerun those tests
+(and compare these methods and DYNAMIC_FUNCTIONS with the new XlsxWriter's).
 
 Packaging: XlsxWriter writes each part of the package to a temporary file, stamps it 31/1/1980 and zips it
 (its in-memory mode would stamp 1/1/1980 and no file mode: other bytes). `Workbook` here keeps the parts in
@@ -144,7 +145,7 @@ class Worksheet(_XlsxWorksheet):
         """
         self._calculate_spans()
         table, info, lo, hi, write = self.table, self.row_info, self.dim_colmin, self.dim_colmax, self.fh.write
-        styles: dict = {}  # Format -> ' s="N"': the indices are fixed by the time sheets are written
+        styles: dict = {}  # Format -> ' s="N"': a format keeps the index it is given
 
         def style(fmt) -> str:
             styles[fmt] = f' s="{fmt._get_xf_index()}"'
