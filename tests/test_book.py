@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import zipfile
+from fractions import Fraction
 
 import pytest
 import xlsxwriter
@@ -172,6 +173,13 @@ def test_a1_notation_keywords_and_other_cell_kinds_are_written_as_xlsxwriter_wri
                                     ("=SINGLE(A1)", bold, "x"), ("",), ("=1", None, 0))):
             ws.write_formula(9, col, *args)  # plain, format, value; braces; dynamic arrays; empty (warned)
         assert ws.write_formula(2000000, 0, "=1") == -1 and ws.write_formula(0, 20000, "=1") == -1
+        for col, (method, args) in enumerate((("write_string", ("plain",)), ("write_string", ("x" * 20000, bold)),
+                                              ("write_number", (3,)), ("write_number", (2.75, bold)),
+                                              ("write_number", (True,)), ("write_number", (Fraction(1, 4),)),
+                                              ("write_blank", (None,)), ("write_blank", ("", bold)),
+                                              ("write_blank", (None, None)))):
+            assert getattr(ws, method)(10, col, *args) == 0  # a long string, a float, a bool: XlsxWriter's way
+            assert getattr(ws, method)(1048576, col, *args) == -1 or method == "write_blank" and args[-1] is None
         ws.set_row(7, None, bold)
         ws.write_string(7, 0, "row format")
         ws.set_column(5, 5, 12, bold)

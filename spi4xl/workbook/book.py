@@ -80,23 +80,42 @@ def _stripped(formula: str) -> str:
 
 
 class Worksheet(_XlsxWorksheet):
-    # The writers give row and column numbers: their calls skip XlsxWriter's A1-notation decorator, which tries
-    # int() on the first argument of each of ~40,000 calls, and go where its public methods go (A1 notation or
-    # keywords: XlsxWriter's own methods).
+    # The writers give row and column numbers. Their calls skip XlsxWriter's A1-notation decorator (it tries int()
+    # on the first argument of each of ~15,000 calls a render) and, for the cells spi4xl writes (a string under
+    # half XlsxWriter's limit, an int, a blank with a format, outside constant_memory mode), do in place what
+    # XlsxWriter's `_write_string`, `_write_number` and `_write_blank` do with them: its `_check_dimensions`, then
+    # the cell stored. Any other call goes through XlsxWriter's methods.
     def write_string(self, row, col, *args, **kwargs):
-        if type(row) is int and not kwargs:
+        if type(row) is not int or kwargs:
+            return super().write_string(row, col, *args, **kwargs)
+        string = args[0] if args else None
+        if len(args) > 2 or type(string) is not str or len(string) > self.xls_strmax // 2 or self.constant_memory:
             return self._write_string(row, col, *args)
-        return super().write_string(row, col, *args, **kwargs)
+        if self._check_dimensions(row, col):
+            return -1
+        self.table[row][col] = CellStringTuple(self.str_table._get_shared_string_index(string),
+                                               args[1] if len(args) > 1 else None)
+        return 0
 
     def write_number(self, row, col, *args, **kwargs):
-        if type(row) is int and not kwargs:
+        if type(row) is not int or kwargs:
+            return super().write_number(row, col, *args, **kwargs)
+        if len(args) > 2 or type(args[0] if args else None) is not int or self.constant_memory:
             return self._write_number(row, col, *args)
-        return super().write_number(row, col, *args, **kwargs)
+        if self._check_dimensions(row, col):
+            return -1
+        self.table[row][col] = CellNumberTuple(args[0], args[1] if len(args) > 1 else None)
+        return 0
 
     def write_blank(self, row, col, *args, **kwargs):
-        if type(row) is int and not kwargs:
+        if type(row) is not int or kwargs:
+            return super().write_blank(row, col, *args, **kwargs)
+        if len(args) != 2 or args[1] is None or self.constant_memory:
             return self._write_blank(row, col, *args)
-        return super().write_blank(row, col, *args, **kwargs)
+        if self._check_dimensions(row, col):
+            return -1
+        self.table[row][col] = CellBlankTuple(args[1])
+        return 0
 
     def write_formula(self, row, col, *args, **kwargs):
         """A formula naming no dynamic-array function and not in braces goes straight where XlsxWriter's
