@@ -180,7 +180,8 @@ def write_questionnaire(book, ctx: RenderContext) -> None:
             ws.write_string(1, i, ctx.t(col.header), fmt.header)
     c = {col.id: i for i, col in enumerate(role.columns)}
     W = {col.id: col.width for col in role.columns}
-    A = lambda r, cid: f"${L.col_name(c[cid])}{r + 1}"  # same-row reference, safe under sorting
+    letters = {cid: L.col_name(i) for cid, i in c.items()}
+    A = lambda r, cid: f"${letters[cid]}{r + 1}"  # same-row reference, safe under sorting
     valid: dict[str, list[str]] = {}
     evidence_cells: list[str] = []
     r = L.FIRST_DATA_ROW
@@ -667,7 +668,8 @@ def write_plan(book, ctx: RenderContext) -> None:
     ws = _table_sheet(book, ctx, role)
     ws.write_comment(1, role.col("priority"), ctx.t("plan.note"), {"x_scale": 3, "y_scale": 2})
     c = {col.id: i for i, col in enumerate(role.columns)}
-    A = lambda r, cid: f"${L.col_name(c[cid])}{r + 1}"  # noqa: E731 - same-row reference, safe under sorting
+    letters = {cid: L.col_name(i) for cid, i in c.items()}
+    A = lambda r, cid: f"${letters[cid]}{r + 1}"  # noqa: E731 - same-row reference, safe under sorting
     labels = [_q(ctx.t(f"plan_state.{s}")) for s in STATES]
     status_cells: list[str] = []
     rows = plan_rows(ctx.catalog, ctx.audit, ctx.scores)
