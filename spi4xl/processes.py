@@ -36,6 +36,8 @@ def start_forked(work: Callable[[], None]) -> Callable[[], bool] | None:
     """
     if not sys.platform.startswith("linux") or threading.active_count() > 1:
         return None
+    import ctypes  # noqa: F401 - what die_with_parent needs, imported once here rather than in every copy
+
     parent = os.getpid()
     gc.freeze()
     try:

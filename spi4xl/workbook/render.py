@@ -948,6 +948,8 @@ def render_formats(catalog: Catalog, language: str, audit: Audit | None, outs: S
     audit = audit or Audit(edition=catalog.edition, catalog_version=catalog.version, language=language)
     options["paper"] = paper_for(language, options.get("paper"))
     _check_cell_limits(audit)
+    if any(out.suffix.lower() == ".xlsm" for out in outs[1:]):
+        from spi4xl.workbook import vba  # noqa: F401 - imported once, here, not in each forked copy that needs it
     with collector_paused():
         book, ctx = _write_sheets(catalog, language, audit, **options)
         copies = [(out, start_forked(lambda out=out: _finish(book, ctx, out, options.get("interpreters"))))
