@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import threading
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -16,12 +17,15 @@ from spi4xl.workbook import render as render_module
 from spi4xl.workbook.render import render, render_formats
 
 
+OPTIONS = {"interpreters": {"Interpreter_Win": "C:\\Python311\\pythonw.exe"}, "paper": "letter"}
+
+
 @pytest.fixture(scope="module")
 def expected(tmp_path_factory) -> tuple:
     audit = random_audit(3, "fr")
     findings = validate(audit, CATALOG)
     folder = tmp_path_factory.mktemp("one-by-one")
-    files = {fmt: render(CATALOG, "fr", audit, folder / f"a.{fmt}", findings=findings).read_bytes()
+    files = {fmt: render(CATALOG, "fr", audit, folder / f"a.{fmt}", findings=findings, **OPTIONS).read_bytes()
              for fmt in ("xlsx", "xlsm")}
     return audit, findings, files
 
@@ -44,10 +48,12 @@ def recorded(monkeypatch, replacement=None) -> list:
 def test_formats_rendered_together_are_the_files_render_writes(order, expected, tmp_path, monkeypatch) -> None:
     audit, findings, files = expected
     seen = recorded(monkeypatch)
-    outs = render_formats(CATALOG, "fr", audit, [tmp_path / f"b.{fmt}" for fmt in order], findings=findings)
+    outs = render_formats(CATALOG, "fr", audit, [tmp_path / f"b.{fmt}" for fmt in order], findings=findings, **OPTIONS)
     assert seen == [True]  # the second file came from a forked copy
     assert [out.read_bytes() for out in outs] == [files[fmt] for fmt in order]
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted(f"b.{fmt}" for fmt in order)
+    with zipfile.ZipFile(tmp_path / "b.xlsm") as package:  # the options reached the file the copy finished
+        assert "C:\\Python311\\pythonw.exe" in package.read("xl/sharedStrings.xml").decode()
 
 
 @pytest.mark.parametrize("how", ["no fork", "the copy fails"])
@@ -55,7 +61,8 @@ def test_without_a_copy_the_file_is_rendered_here(how, expected, tmp_path, monke
     audit, findings, files = expected
     failing = lambda work: processes.start_forked(lambda: 1 / 0)  # noqa: E731
     seen = recorded(monkeypatch, (lambda work: None) if how == "no fork" else failing)
-    outs = render_formats(CATALOG, "fr", audit, [tmp_path / "c.xlsx", tmp_path / "c.xlsm"], findings=findings)
+    outs = render_formats(CATALOG, "fr", audit, [tmp_path / "c.xlsx", tmp_path / "c.xlsm"], findings=findings,
+                          **OPTIONS)
     assert seen == ([None] if how == "no fork" else [False])
     assert [out.read_bytes() for out in outs] == [files["xlsx"], files["xlsm"]]
 

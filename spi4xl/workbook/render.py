@@ -947,19 +947,19 @@ def render_formats(catalog: Catalog, language: str, audit: Audit | None, outs: S
         raise Spi4xlError("render.language", lang=language, catalog=catalog.id, known=", ".join(catalog.languages))
     audit = audit or Audit(edition=catalog.edition, catalog_version=catalog.version, language=language)
     options["paper"] = paper_for(language, options.get("paper"))
+    interpreters = options.pop("interpreters", None)
     _check_cell_limits(audit)
     if any(out.suffix.lower() == ".xlsm" for out in outs[1:]):
         from spi4xl.workbook import vba  # noqa: F401 - imported once, here, not in each forked copy that needs it
     with collector_paused():
         book, ctx = _write_sheets(catalog, language, audit, **options)
-        copies = [(out, start_forked(lambda out=out: _finish(book, ctx, out, options.get("interpreters"))))
-                  for out in outs[1:]]
+        copies = [(out, start_forked(lambda out=out: _finish(book, ctx, out, interpreters))) for out in outs[1:]]
         try:
-            _finish(book, ctx, outs[0], options.get("interpreters"))
+            _finish(book, ctx, outs[0], interpreters)
         finally:  # even on Ctrl-C: a copy is never left writing (its file appears whole, or not at all)
             done = [(out, wait is not None and wait()) for out, wait in copies]
         for out in (out for out, ok in done if not ok):
-            _finish(*_write_sheets(catalog, language, audit, **options), out, options.get("interpreters"))
+            _finish(*_write_sheets(catalog, language, audit, **options), out, interpreters)
     return outs
 
 
@@ -981,8 +981,8 @@ def collector_paused() -> Iterator[None]:
 
 
 def _write_sheets(catalog: Catalog, language: str, audit: Audit, *, password: str | None = None,
-                  protected: bool = True, interpreters: Mapping[str, str] | None = None, findings=None,
-                  conversion=None, peers=None, paper: str | None = None) -> tuple[Any, RenderContext]:
+                  protected: bool = True, findings=None, conversion=None, peers=None,
+                  paper: str | None = None) -> tuple[Any, RenderContext]:
     """The workbook with its sheets written, in memory: what every format has."""
     from spi4xl.workbook.book import Workbook  # XlsxWriter only when a file is written: the buttons record cells without it
 
