@@ -11,7 +11,7 @@ the ratio alternative / spi4xl (above 1: spi4xl is faster). On a shared machine 
 - batch, per file: `batch.audit_row` (read, validate, score, one row) / a plain calamine loop over
   the questionnaire's answer cells; and `spi4xl batch` as whole processes: fixed cost per run
   (1 file vs N files, CPU of the command and its workers) and peak memory (largest process);
-- render: `render()` of a template / the same with plain XlsxWriter (no formula pre-check);
+- render: `render()` of a template / the same with plain XlsxWriter (its file mode, no formula pre-check);
   `spi4xl build` of the six templates as a whole command;
 - server: `adapter.score(book)` on a full payload / `read_values` + `score` on the same values;
 - start-up: `spi4xl --version` / `python -c pass`.
@@ -137,7 +137,7 @@ def bench_batch_processes(paths: list[Path], rounds: int, out: Path) -> None:
 
 # --- render -------------------------------------------------------------------------------------
 def bench_render(rounds: int, out: Path) -> None:
-    import xlsxwriter
+    from test_book import PlainWorkbook  # XlsxWriter's file mode; the buttons renamed in the saved file
 
     from spi4xl.catalog import load_catalog
     from spi4xl.workbook import book
@@ -157,7 +157,7 @@ def bench_render(rounds: int, out: Path) -> None:
     ours = book.Workbook
     render_with(ours)()
     show(f"render() one template (CPU, median of {rounds})", interleaved(
-        rounds, **{"spi4xl render()": render_with(ours), "the same with plain XlsxWriter": render_with(xlsxwriter.Workbook)}))
+        rounds, **{"spi4xl render()": render_with(ours), "the same with plain XlsxWriter": render_with(PlainWorkbook)}))
     build = [children_cpu([*SPI4XL, "build", "--out", str(out / "templates")])[0] for _ in range(3)]
     print(f"  `spi4xl build` (six templates, whole command): {statistics.median(build):.2f} s CPU (median of 3)")
 

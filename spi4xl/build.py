@@ -72,7 +72,7 @@ def build(edition: str = "usspm-2016", langs: list[str] | None = None, profile: 
     `interpreters`: xlwings.conf settings of the .xlsm files (see interpreter_settings).
     `paper`: a4 or letter for every target; None: each language's default paper.
     """
-    from spi4xl.workbook.render import FORMATS, render  # XlsxWriter: only when templates are made
+    from spi4xl.workbook.render import FORMATS, render_formats  # XlsxWriter: only when templates are made
 
     catalog = load_catalog(edition)
     langs = langs or list(catalog.languages)
@@ -82,22 +82,24 @@ def build(edition: str = "usspm-2016", langs: list[str] | None = None, profile: 
     report = []
     try:
         with tempfile.TemporaryDirectory() if check else nullcontext(None) as tmp:
-            for target in targets(catalog, langs, profile, modules, formats):
-                name = target.filename(catalog)
-                dest = (Path(tmp) if check else out_dir) / name
-                dest.parent.mkdir(parents=True, exist_ok=True)
-                audit = Audit(edition=catalog.edition, catalog_version=catalog.version, language=target.lang,
+            for lang in langs:  # a language's formats share their sheets: written once (render_formats)
+                chosen = targets(catalog, [lang], profile, modules, formats)
+                dests = [(Path(tmp) if check else out_dir) / target.filename(catalog) for target in chosen]
+                audit = Audit(edition=catalog.edition, catalog_version=catalog.version, language=lang,
                               profile=profile, modules=modules)
-                render(catalog, target.lang, audit, dest, password=password, protected=protected, interpreters=interpreters, paper=paper)
-                entry = {"file": str(out_dir / name), "language": target.lang, "format": target.fmt, "profile": profile,
-                         "modules": listed_modules, "edition": catalog.edition,
-                         "catalog_version": catalog.version, "content_hash": catalog.content_hash,
-                         "sha256": hashlib.sha256(dest.read_bytes()).hexdigest()}
-                if check:
-                    committed = out_dir / name
-                    entry["status"] = ("current" if committed.exists() and filecmp.cmp(dest, committed, shallow=False)
-                                       else "stale" if committed.exists() else "missing")
-                report.append(entry)
+                render_formats(catalog, lang, audit, dests, password=password, protected=protected,
+                               interpreters=interpreters, paper=paper)
+                for target, dest in zip(chosen, dests):
+                    name = dest.name
+                    entry = {"file": str(out_dir / name), "language": target.lang, "format": target.fmt,
+                             "profile": profile, "modules": listed_modules, "edition": catalog.edition,
+                             "catalog_version": catalog.version, "content_hash": catalog.content_hash,
+                             "sha256": hashlib.sha256(dest.read_bytes()).hexdigest()}
+                    if check:
+                        committed = out_dir / name
+                        entry["status"] = ("current" if committed.exists() and filecmp.cmp(dest, committed, shallow=False)
+                                           else "stale" if committed.exists() else "missing")
+                    report.append(entry)
     except BaseException:
         for folder in created:  # a failed build leaves no empty folder behind (files already written stay)
             if folder.is_dir() and not any(folder.iterdir()):

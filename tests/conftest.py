@@ -15,10 +15,12 @@ from the engine, to see what a machine without it runs.
 
 from __future__ import annotations
 
+import atexit
 import os
 import shutil
 import subprocess
 import sys
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -62,6 +64,9 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
 # Messages in English whatever the machine's locale (tests match English text; tests/test_errors.py
 # checks the other languages and how the language is chosen). Commands run by the tests inherit it.
 os.environ["SPI4XL_LANG"] = "en"
+# spi4xl's cache (spi4xl/cache.py: the VBA project) in a folder of this run, not the user's; commands inherit it.
+os.environ["SPI4XL_CACHE_DIR"] = _CACHE = tempfile.mkdtemp(prefix="spi4xl-test-cache-")
+atexit.register(shutil.rmtree, _CACHE, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")

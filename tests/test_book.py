@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import zipfile
+from fractions import Fraction
+
+import pytest
 import xlsxwriter
 from xlsxwriter.worksheet import Worksheet as XlsxWorksheet
 
 from audits import CATALOG, random_audit
+from sheets import sheet_drawing
 from spi4xl.workbook import book
 from spi4xl.workbook.render import render
 
@@ -14,11 +19,35 @@ EDGE_FORMULAS = ("=SUM(A1:A3)", "{=SUM(A1:A3*B1:B3)}", "=FILTER(A1:A3,B1:B3>0)",
                  "SUM(1)", "=SEQUENCE(3)+RANDARRAY(2)")
 
 
+class PlainWorkbook(xlsxwriter.Workbook):
+    """Plain XlsxWriter in its file mode (each part a temporary file); a drawing's edit is applied to the saved
+    file, rewriting the package entry by entry with the same order, timestamps and modes (how render() named the
+    add-in's buttons before book.py did it while packaging)."""
+
+    def __init__(self, filename, options=None) -> None:
+        super().__init__(filename, options)
+        self.edits = {}
+
+    def edit_drawing(self, worksheet, edit) -> None:
+        self.edits[worksheet.name] = edit
+
+    def close(self) -> None:
+        super().close()
+        for sheet_name, edit in self.edits.items():
+            with zipfile.ZipFile(self.filename) as package:
+                part = sheet_drawing(package, sheet_name)
+                entries = [(info, package.read(info)) for info in package.infolist()]
+            with zipfile.ZipFile(self.filename, "w") as package:
+                for info, data in entries:
+                    data = edit(data.decode()).encode() if info.filename == part else data
+                    package.writestr(info, data, compress_type=info.compress_type)
+
+
 def _formulas(path) -> list[str]:
     """Every formula a render writes, as given to XlsxWriter."""
     seen: list[str] = []
 
-    class Recording(xlsxwriter.Workbook):
+    class Recording(PlainWorkbook):
         class worksheet_class(XlsxWorksheet):
             def _prepare_formula(self, formula, expand_future_functions=False):
                 seen.append(formula)
@@ -48,7 +77,7 @@ def test_rendered_files_are_byte_identical_to_plain_xlsxwriter(tmp_path, monkeyp
     for suffix in ("xlsx", "xlsm"):
         audit = random_audit(11, "es")
         ours = render(CATALOG, "es", audit, tmp_path / f"ours.{suffix}")
-        monkeypatch.setattr(book, "Workbook", xlsxwriter.Workbook)
+        monkeypatch.setattr(book, "Workbook", PlainWorkbook)
         theirs = render(CATALOG, "es", audit, tmp_path / f"theirs.{suffix}")
         monkeypatch.undo()
         assert ours.read_bytes() == theirs.read_bytes(), suffix
@@ -56,7 +85,7 @@ def test_rendered_files_are_byte_identical_to_plain_xlsxwriter(tmp_path, monkeyp
 
 def _plain_and_ours(tmp_path, monkeypatch, name: str, *args, **kwargs) -> tuple[bytes, bytes]:
     ours = render(*args, out=tmp_path / f"ours-{name}", **kwargs)
-    monkeypatch.setattr(book, "Workbook", xlsxwriter.Workbook)
+    monkeypatch.setattr(book, "Workbook", PlainWorkbook)
     theirs = render(*args, out=tmp_path / f"theirs-{name}", **kwargs)
     monkeypatch.undo()
     return ours.read_bytes(), theirs.read_bytes()
@@ -75,7 +104,8 @@ def test_cells_to_escape_findings_and_plan_are_written_as_plain_xlsxwriter_write
     from spi4xl.validation import validate
 
     audit = random_audit(5, "fr")
-    tricky = ['a & b < c > "d"', "line\nbreak", "ctrl \x01 \x1f _x0041_", "  spaces  ", "=1+1", "\ufffe"]
+    tricky = ['a & b < c > "d"', "line\nbreak", "ctrl \x01 \x1f _x0041_", "  spaces  ", "=1+1", "\ufffe", "<r>not rich</r>",
+              "ends in a line end\n", "\ttab", "x_x00AF_y", "\u2003em space"]
     for i, code in enumerate(sorted(audit.answers)[:60]):
         audit.comments[code] = tricky[i % len(tricky)]
         audit.flags[code] = tricky[(i + 1) % len(tricky)]
@@ -89,3 +119,72 @@ def test_cells_to_escape_findings_and_plan_are_written_as_plain_xlsxwriter_write
     for suffix in ("xlsx", "xlsm"):
         ours, theirs = _plain_and_ours(tmp_path, monkeypatch, f"t.{suffix}", CATALOG, "fr", audit, findings=findings)
         assert ours == theirs, suffix
+
+
+def test_packaging_in_memory_leaves_no_part_file_and_stamps_parts_as_the_file_mode(tmp_path, monkeypatch):
+    """No temporary part file anywhere (TMPDIR pointed at an empty folder); every entry 31/1/1980, mode 0600,
+    deflated; the add-in's buttons renamed in the zipped drawing."""
+    tmp = tmp_path / "tmp"
+    tmp.mkdir()
+    monkeypatch.setenv("TMPDIR", str(tmp))
+    monkeypatch.setattr("tempfile.tempdir", None)
+    path = render(CATALOG, "en", None, tmp_path / "out" / "t.xlsx")
+    assert not any(tmp.iterdir()) and [p.name for p in path.parent.iterdir()] == ["t.xlsx"]
+    with zipfile.ZipFile(path) as package:
+        infos = package.infolist()
+        drawing = package.read(sheet_drawing(package, package.read("xl/workbook.xml").decode().split('name="')[1].split('"')[0]))
+    assert {(i.date_time, i.external_attr >> 16, i.compress_type) for i in infos} == {
+        ((1980, 1, 31, 0, 0, 0), 0o100600, zipfile.ZIP_DEFLATED)}
+    assert b"spi4xl_populate" in drawing and b"TextBox" not in drawing
+
+
+def test_button_names_need_exactly_the_three_textboxes():
+    from spi4xl.workbook.shapes import name_button_shapes
+
+    box = '<xdr:cNvPr id="{}" name="TextBox {}">'
+    three = "".join(box.format(i + 2, i + 1) for i in range(3))
+    assert name_button_shapes(three) == "".join(f'<xdr:cNvPr id="{i + 2}" name="spi4xl_{job}">'
+                                                for i, job in enumerate(("populate", "validate", "score")))
+    with pytest.raises(ValueError, match="2 textboxes"):
+        name_button_shapes(three[: three.rindex("<")])
+
+
+@pytest.mark.filterwarnings("ignore:Formula can't be None or empty")
+def test_a1_notation_keywords_and_other_cell_kinds_are_written_as_xlsxwriter_writes_them(tmp_path):
+    """The writers' numeric calls take a short way; every other call, and cells of kinds book.py does not write
+    itself (rich strings, booleans, URLs, array formulas), must still come out as plain XlsxWriter's."""
+    def fill(workbook_class, path):
+        wb = workbook_class(str(path))
+        ws, bold = wb.add_worksheet("S"), wb.add_format({"bold": True})
+        ws.write_string("A1", "a1 <&>", bold)
+        ws.write_number("B2", 2.5)
+        ws.write_blank("C3", None, bold)
+        ws.write_formula("D4", "=SUM(B2:B3)", bold, 2.5)
+        ws.write_string(4, 0, string="keyword", cell_format=bold)
+        ws.write_number(4, 1, number=7)
+        ws.write_formula(4, 2, formula='=IF(A1="x",1,"#N/A")', value="#N/A")
+        ws.write_blank(4, 3, blank=None, cell_format=bold)
+        ws.write_rich_string(5, 0, "plain ", bold, "bold")
+        ws.write_boolean(5, 1, True)
+        ws.write_url(5, 2, "https://example.org/?a=1&b=2", string="link")
+        ws.write_array_formula(6, 0, 6, 1, "{=A1:B1*2}")
+        for col, args in enumerate((("=1+1",), ("=SUM(B2)", bold), ("=B2*2", None, 5), ("{=A1:B1*3}",), ("=X}",),
+                                    ("=FILTER(A1:A3,B1:B3>0)", None, 0), ("=_xlfn.XLOOKUP(1,A:A,B:B)",),
+                                    ("=SINGLE(A1)", bold, "x"), ("",), ("=1", None, 0))):
+            ws.write_formula(9, col, *args)  # plain, format, value; braces; dynamic arrays; empty (warned)
+        assert ws.write_formula(2000000, 0, "=1") == -1 and ws.write_formula(0, 20000, "=1") == -1
+        for col, (method, args) in enumerate((("write_string", ("plain",)), ("write_string", ("x" * 20000, bold)),
+                                              ("write_number", (3,)), ("write_number", (2.75, bold)),
+                                              ("write_number", (True,)), ("write_number", (Fraction(1, 4),)),
+                                              ("write_blank", (None,)), ("write_blank", ("", bold)),
+                                              ("write_blank", (None, None)))):
+            assert getattr(ws, method)(10, col, *args) == 0  # a long string, a float, a bool: XlsxWriter's way
+            assert getattr(ws, method)(1048576, col, *args) == -1 or method == "write_blank" and args[-1] is None
+        ws.set_row(7, None, bold)
+        ws.write_string(7, 0, "row format")
+        ws.set_column(5, 5, 12, bold)
+        ws.write_number(8, 5, 3)
+        wb.close()
+        return path.read_bytes()
+
+    assert fill(book.Workbook, tmp_path / "ours.xlsx") == fill(PlainWorkbook, tmp_path / "theirs.xlsx")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
 import re
 import subprocess
 import sys
@@ -135,7 +136,8 @@ def test_project_streams_are_laid_out_as_xlwings_standalone_workbook(path: Path 
 def test_bin_is_identical_in_fresh_processes() -> None:
     code = ("import sys; from spi4xl.workbook.vba import vba_project_bin;"
             "sys.stdout.write(vba_project_bin(('Sheet1', 'Sheet2')).hex())")
-    runs = [subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    fresh = {**os.environ, "SPI4XL_CACHE_DIR": ""}  # built in each process, not read from the cache
+    runs = [subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, env=fresh).stdout
             for _ in range(2)]
     assert runs[0] == runs[1] == vba.vba_project_bin(("Sheet1", "Sheet2")).hex()
 

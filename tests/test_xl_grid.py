@@ -18,6 +18,7 @@ from spi4xl.workbook.render import ConversionEntry, render
 from spi4xl.workbook import shapes
 from spi4xl.xl import grid as grid_module
 from spi4xl.xl.grid import ROLES, Formula, Grid, clean, excel_text, render_grids
+from sheets import sheet_drawing
 from xl_helpers import _as_excel
 
 REPO = Path(__file__).resolve().parents[1]
@@ -150,7 +151,7 @@ def test_blocks_skip_the_hidden_cells_of_merged_ranges() -> None:
 # --- sheet-button shapes ----------------------------------------------------------------------------
 def drawing_of_start(path: Path) -> tuple[str, str]:
     with zipfile.ZipFile(path) as z:
-        part = shapes._sheet_drawing(z, openpyxl.load_workbook(path, read_only=True).sheetnames[0])
+        part = sheet_drawing(z, openpyxl.load_workbook(path, read_only=True).sheetnames[0])
         rels = part.replace("drawings/", "drawings/_rels/") + ".rels"
         return z.read(part).decode(), z.read(rels).decode()
 

@@ -1,5 +1,5 @@
-"""An XlsxWriter workbook whose worksheets prepare formulas without 28 needless substitutions each, and
-write their cells' XML one string per cell.
+"""An XlsxWriter workbook whose worksheets prepare formulas without 28 needless substitutions each, write
+their cells' XML one string per row, and whose package is put together in memory.
 
 XlsxWriter prefixes Excel 365's dynamic-array functions (`FILTER(` -> `_xlfn._xlws.FILTER(`) with one
 regular-expression substitution per function name on every formula written: 40 % of a render, for
@@ -11,25 +11,44 @@ substitutions would have returned unchanged. So the files are byte-identical.
 Writing the sheets' XML is the other half of a render: for each of ~13,000 cells XlsxWriter builds a list
 of attributes and runs a regular expression over each one to escape it, although a cell reference and
 a format index never need escaping, and it loops over every column of every row to find the cells.
-`Worksheet._write_cell` here writes the kinds of cell spi4xl writes (string, number, date, formula,
-blank) as one string, escaping only the formula and its cached value as XlsxWriter does; any other kind
-goes to XlsxWriter's own method. `_write_rows` and `_calculate_spans` visit a row's cells instead of
-its columns, in the same order. The XML is the same, character for character.
+`Worksheet._write_rows` here writes the kinds of cell spi4xl writes (string, number, date, formula,
+blank) as one string a row, escaping only the formula and its cached value as XlsxWriter does; any other
+kind goes to XlsxWriter's own `_write_cell`. `_write_rows` and `_calculate_spans` visit a row's cells
+instead of its columns, in the same order. The XML is the same, character for character.
 
-These override XlsxWriter's private `Worksheet._prepare_formula`, `_write_rows`, `_calculate_spans` and
-`_write_cell`, through its documented `Workbook.worksheet_class` hook: XlsxWriter is pinned in
-pyproject.toml, and tests/test_book.py checks the formula preparation against XlsxWriter's method on
-every formula of a rendered workbook, and the file bytes (every template, random audits with findings,
-texts to escape) against a plain XlsxWriter workbook. On an XlsxWriter upgrade, rerun those tests (and
-compare these methods and DYNAMIC_FUNCTIONS with the new XlsxWriter's).
+These override XlsxWriter's private `Worksheet._prepare_formula`, `_write_rows` and `_calculate_spans` (and
+route `write_string`, `write_number`, `write_blank` and `write_formula` with numbers to their private
+`_write_*`, as the public ones do after their decorator; a plain formula goes straight to the cell table),
+through its documented `Workbook.worksheet_class` hook: XlsxWriter is pinned in pyproject.toml, and
+tests/test_book.py checks the formula preparation against XlsxWriter's method on every formula of a rendered
+workbook, and the file bytes (every template, random audits with findings, texts to escape, A1 notation,
+keywords, other cell kinds) against a plain XlsxWriter workbook. On an XlsxWriter upgrade, rerun those tests
+(and compare these methods and DYNAMIC_FUNCTIONS with the new XlsxWriter's).
+
+Packaging: XlsxWriter writes each part of the package to a temporary file, stamps it 31/1/1980 and zips it
+(its in-memory mode would stamp 1/1/1980 and no file mode: other bytes). `Workbook` here keeps the parts in
+memory (`in_memory`, through XlsxWriter's `_get_packager` hook) and zips them itself as the file mode does:
+same names, order, timestamp, mode bits of a `tempfile.mkstemp` file (0600) and deflate; the text parts are
+encoded as the file mode writes them on Linux (UTF-8, "\n" kept). No temporary file is written, and a
+sheet's drawing can be edited before it is zipped (`edit_drawing`: the add-in's button names), instead of
+unzipping and zipping the saved file again. The shared strings are written in one pass (`_SharedStrings`).
+This overrides XlsxWriter's private `Workbook._store_workbook`, `Packager._create_package` and
+`_write_shared_strings_file`, and `SharedStrings._write_sst_strings`; tests/test_book.py checks the bytes
+against plain XlsxWriter in file mode.
 """
 
 from __future__ import annotations
 
+import io
 import re
+import stat
+import zipfile
+from typing import Callable
 
 import xlsxwriter
-from xlsxwriter.utility import xl_rowcol_to_cell_fast
+from xlsxwriter.packager import Packager
+from xlsxwriter.sharedstrings import SharedStrings
+from xlsxwriter.utility import _preserve_whitespace, xl_col_to_name
 from xlsxwriter.worksheet import (CellBlankTuple, CellDatetimeTuple, CellFormulaTuple, CellNumberTuple, CellStringTuple,
                                   Worksheet as _XlsxWorksheet)
 
@@ -40,23 +59,84 @@ DYNAMIC_FUNCTIONS = ("ANCHORARRAY", "BYCOL", "BYROW", "CHOOSECOLS", "CHOOSEROWS"
                      "SORT", "SORTBY", "SWITCH", "TAKE", "TEXTSPLIT", "TOCOL", "TOROW", "UNIQUE", "VSTACK",
                      "WRAPCOLS", "WRAPROWS", "XLOOKUP")
 _MAY_SUBSTITUTE = re.compile("(?:" + "|".join(DYNAMIC_FUNCTIONS) + r")\(")
-# The cell tuples XlsxWriter 3.3.1 stores that _write_cell below writes itself, and how.
+# The cell tuples XlsxWriter 3.3.1 stores that _write_rows below writes itself, and how.
 _WRITTEN_HERE = {CellStringTuple: "string", CellNumberTuple: "number", CellDatetimeTuple: "number",
                  CellFormulaTuple: "formula", CellBlankTuple: "blank"}
+# What XlsxWriter's _escape_control_characters changes (an _xHHHH_ escape, a control character, U+FFFE/U+FFFF).
+_CONTROL = re.compile("_x[0-9a-fA-F]{4}_|[\x00-\x08\x0b-\x1f\ufffe\uffff]")
+_COLUMNS: dict[int, str] = {}  # column number -> letters, as xl_col_to_name gives them
 _ERROR_CODES = ("#DIV/0!", "#N/A", "#NAME?", "#NULL!", "#NUM!", "#REF!", "#VALUE!")  # a formula's cached error
 
 
+def _stripped(formula: str) -> str:
+    """The formula as XlsxWriter's `_prepare_formula` leaves one it has nothing to substitute in."""
+    if formula.startswith("{"):
+        formula = formula[1:]
+    if formula.startswith("="):
+        formula = formula[1:]
+    if formula.endswith("}"):
+        formula = formula[:-1]
+    return formula
+
+
 class Worksheet(_XlsxWorksheet):
+    # The writers give row and column numbers. Their calls skip XlsxWriter's A1-notation decorator (it tries int()
+    # on the first argument of each of ~15,000 calls a render) and, for the cells spi4xl writes (a string under
+    # half XlsxWriter's limit, an int, a blank with a format, outside constant_memory mode), do in place what
+    # XlsxWriter's `_write_string`, `_write_number` and `_write_blank` do with them: its `_check_dimensions`, then
+    # the cell stored. Any other call goes through XlsxWriter's methods.
+    def write_string(self, row, col, *args, **kwargs):
+        if type(row) is not int or kwargs:
+            return super().write_string(row, col, *args, **kwargs)
+        string = args[0] if args else None
+        if len(args) > 2 or type(string) is not str or len(string) > self.xls_strmax // 2 or self.constant_memory:
+            return self._write_string(row, col, *args)
+        if self._check_dimensions(row, col):
+            return -1
+        self.table[row][col] = CellStringTuple(self.str_table._get_shared_string_index(string),
+                                               args[1] if len(args) > 1 else None)
+        return 0
+
+    def write_number(self, row, col, *args, **kwargs):
+        if type(row) is not int or kwargs:
+            return super().write_number(row, col, *args, **kwargs)
+        if len(args) > 2 or type(args[0] if args else None) is not int or self.constant_memory:
+            return self._write_number(row, col, *args)
+        if self._check_dimensions(row, col):
+            return -1
+        self.table[row][col] = CellNumberTuple(args[0], args[1] if len(args) > 1 else None)
+        return 0
+
+    def write_blank(self, row, col, *args, **kwargs):
+        if type(row) is not int or kwargs:
+            return super().write_blank(row, col, *args, **kwargs)
+        if len(args) != 2 or args[1] is None or self.constant_memory:
+            return self._write_blank(row, col, *args)
+        if self._check_dimensions(row, col):
+            return -1
+        self.table[row][col] = CellBlankTuple(args[1])
+        return 0
+
+    def write_formula(self, row, col, *args, **kwargs):
+        """A formula naming no dynamic-array function and not in braces goes straight where XlsxWriter's
+        `_write_formula` would put it (after the dimensions are checked), sparing its own search for those
+        functions (a superset of it is `_MAY_SUBSTITUTE`); any other goes through XlsxWriter's methods."""
+        if type(row) is not int or kwargs:
+            return super().write_formula(row, col, *args, **kwargs)
+        formula = args[0] if args else None
+        if (not 1 <= len(args) <= 3 or not isinstance(formula, str) or not formula or formula.startswith("{")
+                or self.constant_memory or self.use_future_functions or _MAY_SUBSTITUTE.search(formula)):
+            return self._write_formula(row, col, *args)
+        if self._check_dimensions(row, col):
+            return -1
+        cell_format, value = args[1] if len(args) > 1 else None, args[2] if len(args) > 2 else 0
+        self.table[row][col] = CellFormulaTuple(_stripped(formula), cell_format, value)
+        return 0
+
     def _prepare_formula(self, formula, expand_future_functions=False):
         if self.use_future_functions or expand_future_functions or _MAY_SUBSTITUTE.search(formula):
             return super()._prepare_formula(formula, expand_future_functions)
-        if formula.startswith("{"):
-            formula = formula[1:]
-        if formula.startswith("="):
-            formula = formula[1:]
-        if formula.endswith("}"):
-            formula = formula[:-1]
-        return formula
+        return _stripped(formula)
 
     def _calculate_spans(self) -> None:
         """The <row spans="first:last"> of each block of 16 rows, from the cells (and comments) each row has."""
@@ -76,9 +156,22 @@ class Worksheet(_XlsxWorksheet):
         self.row_spans = spans
 
     def _write_rows(self) -> None:
-        """Every row with cells, a format or comments, its cells in column order."""
+        """Every row with cells, a format or comments, its cells in column order, each row's cells as one string.
+
+        A cell of a kind XlsxWriter 3.3.1 stores as _WRITTEN_HERE says is written here as its `_write_cell` writes
+        it: the reference, the style of the cell's format (else its row's, else its column's), then the value;
+        the formula and its cached value escaped as XlsxWriter escapes them. Any other cell: XlsxWriter's method.
+        """
         self._calculate_spans()
-        table, info, lo, hi = self.table, self.row_info, self.dim_colmin, self.dim_colmax
+        table, info, lo, hi, write = self.table, self.row_info, self.dim_colmin, self.dim_colmax, self.fh.write
+        styles: dict = {}  # Format -> ' s="N"': a format keeps the index it is given
+
+        def style(fmt) -> str:
+            styles[fmt] = f' s="{fmt._get_xf_index()}"'
+            return styles[fmt]
+
+        column_formats = {c: i.column_format for c, i in self.col_info.items() if i.column_format is not None}
+        escape = self._escape_data
         for row_num in range(self.dim_rowmin, self.dim_rowmax + 1):
             if row_num in info or row_num in self.comments or table[row_num]:
                 span = self.row_spans.get(row_num // 16)
@@ -90,35 +183,116 @@ class Worksheet(_XlsxWorksheet):
                 cols = sorted(cells)
                 if cols[0] < lo or cols[-1] > hi:  # never seen: every write widens the dimensions
                     cols = [c for c in cols if lo <= c <= hi]
+                row_format = info[row_num].row_format if row_num in info else None
+                row_ref, out = f"{row_num + 1}\"", []
                 for col_num in cols:
-                    self._write_cell(row_num, col_num, cells[col_num])
-                self.fh.write("</row>")
+                    cell = cells[col_num]
+                    kind = _WRITTEN_HERE.get(type(cell))
+                    if kind is None:
+                        write("".join(out))
+                        out = []
+                        self._write_cell(row_num, col_num, cell)
+                        continue
+                    fmt = cell.format or row_format or column_formats.get(col_num)
+                    letters = _COLUMNS.get(col_num) or _COLUMNS.setdefault(col_num, xl_col_to_name(col_num))
+                    head = f'<c r="{letters}{row_ref}{(styles.get(fmt) or style(fmt)) if fmt else ""}'
+                    if kind == "string":
+                        out.append(f'{head} t="s"><v>{cell.string}</v></c>')
+                    elif kind == "number":
+                        out.append(f"{head}><v>{cell.number:.16G}</v></c>")
+                    elif kind == "blank":
+                        out.append(f"{head}/>")
+                    else:
+                        value = cell.value
+                        if isinstance(value, bool):
+                            head, value = head + ' t="b"', int(value)
+                        elif isinstance(value, str) and value:
+                            head += ' t="e"' if value in _ERROR_CODES else ' t="str"'
+                        formula = cell.formula
+                        if "&" in formula or "<" in formula or ">" in formula:
+                            formula = escape(formula)
+                        if type(value) is str and ("&" in value or "<" in value or ">" in value):
+                            value = escape(value)  # (a number, or text with none of them, it leaves as it is)
+                        out.append(f"{head}><f>{formula}</f><v>{value}</v></c>")
+                out.append("</row>")
+                write("".join(out))
 
-    def _write_cell(self, row: int, col: int, cell) -> None:
-        kind = _WRITTEN_HERE.get(type(cell))
-        if kind is None or self.constant_memory:
-            return super()._write_cell(row, col, cell)
-        attrs = f' r="{xl_rowcol_to_cell_fast(row, col)}"'
-        if cell.format:
-            attrs += f' s="{cell.format._get_xf_index()}"'
-        elif row in self.row_info and self.row_info[row].row_format:
-            attrs += f' s="{self.row_info[row].row_format._get_xf_index()}"'
-        elif col in self.col_info and self.col_info[col].column_format is not None:
-            attrs += f' s="{self.col_info[col].column_format._get_xf_index()}"'
-        if kind == "string":
-            self.fh.write(f'<c{attrs} t="s"><v>{cell.string}</v></c>')
-        elif kind == "number":
-            self.fh.write(f"<c{attrs}><v>{cell.number:.16G}</v></c>")
-        elif kind == "blank":
-            self.fh.write(f"<c{attrs}/>")
-        else:
-            value = cell.value
-            if isinstance(value, bool):
-                attrs, value = attrs + ' t="b"', int(value)
-            elif isinstance(value, str) and value:
-                attrs += ' t="e"' if value in _ERROR_CODES else ' t="str"'
-            self.fh.write(f"<c{attrs}><f>{self._escape_data(cell.formula)}</f><v>{self._escape_data(value)}</v></c>")
+
+# What XlsxWriter 3.3.1's file mode gives each part: os.utime to 31/1/1980 (local time, read back as such by
+# zipfile), the mode of a file made by tempfile.mkstemp.
+_PART_TIME = (1980, 1, 31, 0, 0, 0)
+_PART_ATTR = (stat.S_IFREG | 0o600) << 16
+
+
+class _SharedStrings(SharedStrings):
+    def _write_sst_strings(self) -> None:
+        """Each string as XlsxWriter's `_write_si` writes it, in one write: a plain string escaped as `_escape_data`
+        escapes it (only &, < and > change), `xml:space` as `_preserve_whitespace` says; a string with control
+        characters or _xHHHH_ text to escape, or rich text, by XlsxWriter's method."""
+        out = []
+        for string in self.string_table.string_array:
+            if _CONTROL.search(string) or string.startswith("<r>"):
+                self.fh.write("".join(out))
+                out = []
+                self._write_si(string)
+                continue
+            if "&" in string or "<" in string or ">" in string:
+                string = string.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+            out.append(f'<si><t xml:space="preserve">{string}</t></si>' if _preserve_whitespace(string)
+                       else f"<si><t>{string}</t></si>")
+        self.fh.write("".join(out))
+
+
+class _Packager(Packager):
+    """XlsxWriter's packager in memory: the parts, edited, go to the workbook; XlsxWriter's own zip gets none."""
+
+    def _write_shared_strings_file(self) -> None:
+        """XlsxWriter's, with the strings written by `_SharedStrings`."""
+        if not self.workbook.str_table.count:
+            return
+        sst = _SharedStrings()
+        sst.string_table = self.workbook.str_table
+        sst._set_xml_writer(self._filename("xl/sharedStrings.xml"))
+        sst._assemble_xml_file()
+
+    def __init__(self, book: "Workbook") -> None:
+        super().__init__()
+        self.book = book
+
+    def _create_package(self):
+        parts = super()._create_package()
+        names = {ws: f"xl/drawings/drawing{self.workbook.drawings.index(ws.drawing) + 1}.xml"
+                 for ws in self.book.drawing_edits}
+        edits = {names[ws]: edit for ws, edit in self.book.drawing_edits.items()}
+        self.book.parts = [(io.StringIO(edits[name](data.getvalue())) if name in edits else data, name, binary)
+                           for data, name, binary in parts]
+        return []
 
 
 class Workbook(xlsxwriter.Workbook):
     worksheet_class = Worksheet
+
+    def __init__(self, filename, options=None) -> None:
+        super().__init__(filename, {**(options or {}), "in_memory": True})
+        self.drawing_edits: dict[_XlsxWorksheet, Callable[[str], str]] = {}
+        self.parts: list = []
+
+    def edit_drawing(self, worksheet: _XlsxWorksheet, edit: Callable[[str], str]) -> None:
+        """Pass the XML of `worksheet`'s drawing (it must have one) through `edit` before it is zipped."""
+        self.drawing_edits[worksheet] = edit
+
+    def _get_packager(self) -> Packager:
+        return _Packager(self)
+
+    def _store_workbook(self) -> None:
+        dest, self.filename = self.filename, io.BytesIO()  # XlsxWriter's zip of no parts: thrown away
+        try:
+            super()._store_workbook()
+        finally:
+            self.filename = dest
+        with zipfile.ZipFile(dest, "w", compression=zipfile.ZIP_DEFLATED, allowZip64=self.allow_zip64) as package:
+            for data, name, binary in self.parts:
+                info = zipfile.ZipInfo(name, _PART_TIME)
+                info.external_attr, info.compress_type = _PART_ATTR, zipfile.ZIP_DEFLATED
+                package.writestr(info, data.getvalue() if binary else data.getvalue().encode())
+        self.parts = []

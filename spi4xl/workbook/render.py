@@ -8,10 +8,12 @@ do not recalculate and fast readers still see the right numbers.
 from __future__ import annotations
 
 import datetime as dt
+import gc
 import hashlib
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterable, Mapping
+from typing import Any, Callable, Iterable, Iterator, Mapping, Sequence
 
 from spi4xl.answers import answer_row, answer_table, parse_item_answer, term_lookup
 from spi4xl.audit import ASSESSMENT_TYPES, META_DATES, META_FIELDS, NUMBER_FORMAT, PLAN_STATUSES, Audit, answer_key, as_text
@@ -23,6 +25,7 @@ from spi4xl.catalog.departments import owns_field
 from spi4xl.identity import parse_time
 from spi4xl.merge import item_role
 from spi4xl.output import atomic_output, close_workbook
+from spi4xl.processes import start_forked
 from spi4xl.plan import GAPS, LOW_STANDARD, STATES, plan_rows
 from spi4xl.scoring import Scores, UnitScore, score
 from spi4xl.ui import ui
@@ -177,7 +180,8 @@ def write_questionnaire(book, ctx: RenderContext) -> None:
             ws.write_string(1, i, ctx.t(col.header), fmt.header)
     c = {col.id: i for i, col in enumerate(role.columns)}
     W = {col.id: col.width for col in role.columns}
-    A = lambda r, cid: f"${L.col_name(c[cid])}{r + 1}"  # same-row reference, safe under sorting
+    letters = {cid: L.col_name(i) for cid, i in c.items()}
+    A = lambda r, cid: f"${letters[cid]}{r + 1}"  # same-row reference, safe under sorting
     valid: dict[str, list[str]] = {}
     evidence_cells: list[str] = []
     r = L.FIRST_DATA_ROW
@@ -609,9 +613,13 @@ def _q(text: str) -> str:
 
 
 # --- findings and conversion --------------------------------------------------------------------
+_WIDTHS: dict[str, dict[str, float]] = {}  # role -> column id -> width: _fit runs for each row of the plan
+
+
 def _fit(role: L.SheetRole, **texts: str) -> float | None:
     """The height of a row whose wrapped cells, by column id, hold these texts."""
-    return row_height(*((text, role.columns[role.col(cid)].width) for cid, text in texts.items()))
+    widths = _WIDTHS.get(role.role) or _WIDTHS.setdefault(role.role, {col.id: col.width for col in role.columns})
+    return row_height(*((text, widths[cid]) for cid, text in texts.items()))
 
 
 def _table_sheet(book, ctx: RenderContext, role: L.SheetRole):
@@ -660,7 +668,8 @@ def write_plan(book, ctx: RenderContext) -> None:
     ws = _table_sheet(book, ctx, role)
     ws.write_comment(1, role.col("priority"), ctx.t("plan.note"), {"x_scale": 3, "y_scale": 2})
     c = {col.id: i for i, col in enumerate(role.columns)}
-    A = lambda r, cid: f"${L.col_name(c[cid])}{r + 1}"  # noqa: E731 - same-row reference, safe under sorting
+    letters = {cid: L.col_name(i) for cid, i in c.items()}
+    A = lambda r, cid: f"${letters[cid]}{r + 1}"  # noqa: E731 - same-row reference, safe under sorting
     labels = [_q(ctx.t(f"plan_state.{s}")) for s in STATES]
     status_cells: list[str] = []
     rows = plan_rows(ctx.catalog, ctx.audit, ctx.scores)
@@ -917,39 +926,85 @@ def render(catalog: Catalog, language: str, audit: Audit | None = None, out: str
     `paper`: "a4" or "letter", what every sheet prints on (default: the language's, see printing.DEFAULT_PAPER).
     `protected=False` leaves every sheet unprotected, as the buttons of xlwings Lite need (they cannot lift it).
     """
-    out = Path(out)
-    fmt_name = out.suffix.lower().lstrip(".")
-    if fmt_name not in FORMATS:
-        raise Spi4xlError("render.format", path=out)
+    return render_formats(catalog, language, audit, [out], findings=findings, conversion=conversion, peers=peers,
+                          password=password, protected=protected, interpreters=interpreters, paper=paper)[0]
+
+
+def render_formats(catalog: Catalog, language: str, audit: Audit | None, outs: Sequence[str | Path],
+                   **options: Any) -> list[Path]:
+    """`render` to each of `outs` (say an .xlsx and an .xlsm: the same sheets, but for the start sheet's
+    buttons, the VBA project and the xlwings.conf sheet), each file byte for byte what render() writes.
+
+    The sheets are written once. Each file after the first is finished in a forked copy of this process
+    (spi4xl.processes.start_forked) while this one finishes the first; where there is no fork, or the copy
+    failed, that file is rendered again from the start here (so a failure is reported as render() reports it).
+    """
+    outs = [Path(out) for out in outs]
+    for out in outs:
+        if out.suffix.lower().lstrip(".") not in FORMATS:
+            raise Spi4xlError("render.format", path=out)
     if language not in catalog.languages:
         raise Spi4xlError("render.language", lang=language, catalog=catalog.id, known=", ".join(catalog.languages))
     audit = audit or Audit(edition=catalog.edition, catalog_version=catalog.version, language=language)
-    paper = paper_for(language, paper)
+    options["paper"] = paper_for(language, options.get("paper"))
+    interpreters = options.pop("interpreters", None)
     _check_cell_limits(audit)
-    with atomic_output(out) as temp:  # shapes renamed in the same temporary file, then one rename
-        _write_book(temp, catalog, language, audit, fmt_name, password, protected, interpreters,
-                    findings=findings or (), conversion=conversion or (), peers=peers or (), paper=paper)
-    return out
+    if any(out.suffix.lower() == ".xlsm" for out in outs[1:]):
+        from spi4xl.workbook import vba  # noqa: F401 - imported once, here, not in each forked copy that needs it
+    with collector_paused():
+        book, ctx = _write_sheets(catalog, language, audit, **options)
+        copies = [(out, start_forked(lambda out=out: _finish(book, ctx, out, interpreters))) for out in outs[1:]]
+        try:
+            _finish(book, ctx, outs[0], interpreters)
+        finally:  # even on Ctrl-C: a copy is never left writing (its file appears whole, or not at all)
+            done = [(out, wait is not None and wait()) for out, wait in copies]
+        for out in (out for out, ok in done if not ok):
+            _finish(*_write_sheets(catalog, language, audit, **options), out, interpreters)
+    return outs
 
 
-def _write_book(temp: Path, catalog: Catalog, language: str, audit: Audit, fmt_name: str, password: str | None,
-                protected: bool, interpreters: Mapping[str, str] | None, **context: Any) -> None:
-    """The workbook itself, written to `temp` (XlsxWriter's own temporary files beside it)."""
+@contextmanager
+def collector_paused() -> Iterator[None]:
+    """Python's cyclic garbage collector off for the block, as it was after it.
+
+    Why: a render makes ~150,000 objects (cells, formulas, XML strings) that live until its file is written; the
+    collector walks them again and again and frees none of them (~10 % of a render, measured). Objects a render
+    leaves in cycles are collected at the next collection after it. Threads: the collector is turned back on by
+    the block that turned it off, so it is never left off by a render."""
+    was_on = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_on:
+            gc.enable()
+
+
+def _write_sheets(catalog: Catalog, language: str, audit: Audit, *, password: str | None = None,
+                  protected: bool = True, findings=None, conversion=None, peers=None,
+                  paper: str | None = None) -> tuple[Any, RenderContext]:
+    """The workbook with its sheets written, in memory: what every format has."""
     from spi4xl.workbook.book import Workbook  # XlsxWriter only when a file is written: the buttons record cells without it
 
-    book = Workbook(str(temp), {"strings_to_numbers": False, "strings_to_formulas": False,
-                                           "strings_to_urls": False, "tmpdir": str(temp.parent)})
+    book = Workbook(None, {"strings_to_numbers": False, "strings_to_formulas": False, "strings_to_urls": False})
     book.set_properties({
         "title": ui("start.title", language), "subject": catalog.id, "author": "spi4xl",
         "company": "", "comments": f"{catalog.id} {catalog.version} {catalog.content_hash}",
         "created": parse_time(audit.updated) or dt.datetime.fromisoformat(catalog.date),  # no clock: same input, same file
     })
     book.set_calc_mode("auto")
-    ctx = new_context(catalog, language, audit, Formats(book, password, protected), **context)
+    ctx = new_context(catalog, language, audit, Formats(book, password, protected), findings=findings or (),
+                      conversion=conversion or (), peers=peers or (), paper=paper)
     for writer in SHEET_WRITERS:
         writer.write(book, ctx)
+    return book, ctx
+
+
+def _finish(book, ctx: RenderContext, out: Path, interpreters: Mapping[str, str] | None) -> None:
+    """What `out`'s format adds (the buttons; for .xlsm the xlwings.conf sheet and the VBA project), then the
+    file, written whole or not at all (its parts are put together in memory: no other file)."""
     start = book.get_worksheet_by_name(ctx.sheet_names["start"])
-    if fmt_name == "xlsm":
+    if out.suffix.lower() == ".xlsm":
         from spi4xl.workbook.vba import MACROS, add_buttons, add_vba  # pyopenvba: only for macro workbooks
 
         _write_xlwings_conf(book, ctx, interpreters)
@@ -957,9 +1012,10 @@ def _write_book(temp: Path, catalog: Catalog, language: str, audit: Audit, fmt_n
         add_buttons(start, 1, 4, {k: ctx.t(f"button.{k}") for k in MACROS})
     else:  # Office.js add-in buttons: named shapes
         add_sheet_buttons(start, ctx.sheet_names["start"], {k: ctx.t(f"button.{k}") for k in JOBS})
-    close_workbook(book)
-    if fmt_name == "xlsx":
-        name_button_shapes(temp, ctx.sheet_names["start"])
+        book.edit_drawing(start, name_button_shapes)
+    with atomic_output(out) as temp:
+        book.filename = str(temp)
+        close_workbook(book)
 
 
 def _write_xlwings_conf(book, ctx: RenderContext, interpreters: Mapping[str, str] | None = None) -> None:
