@@ -30,6 +30,12 @@ class _Unchecked:
     def check_sheet(self, index: int, sheet: str) -> None:
         pass
 
+    def number_formats(self, index: int, refs: object) -> dict[str, str]:
+        return {}  # percent cells then judged by their size, as without a file
+
+    def modified(self) -> str:
+        return ""
+
     def spend_cells(self, count: int) -> None:
         pass
 
