@@ -369,7 +369,7 @@ def test_json_without_iso_date_text_or_error_values_is_told_apart() -> None:
     assert not adapter.json_is_plain(b'[["2016-12-31T00:00:00.000Z"]]')
     assert not adapter.json_is_plain(b'[["2016\\u002d12\\u002d31T00:00:00"]]')  # escaped, as JSON allows
     assert not adapter.json_is_plain(b'[["#N/A"]]') and not adapter.json_is_plain(b'[["#N\\/A"]]')
-    assert not adapter.json_is_plain(b'[["#DIV\\u002f0!"]]')
+    assert not adapter.json_is_plain(b'[["#DIV\\u002f0!"]]') and not adapter.json_is_plain(b'[["\\u0023N/A"]]')
     assert adapter.json_is_plain(b'[["Oui", 2016, "12-31T", "2016-12-31", "\\u00e9t\\u00e9", "#3", "N/A"]]')
 
 

@@ -220,6 +220,15 @@ def test_payload_json_reads_as_json_reads_it(body: bytes) -> None:
     assert repr(json_loads(body)) == repr(json.loads(body))
 
 
+@pytest.mark.parametrize("rows,scalar", [
+    ([[1, "a", None, True, -2.5]], True), ([["[x]", "{y}", "a[b"], []], True), ([["\ud800", 10**30]], True), ([], True),
+    ([[1, [2]]], False), ([["[", {"a": 1}]], False), ([[], [[]]], False), ([["\ud800", []]], False)])
+def test_cells_are_told_scalar_or_not_as_by_their_types(rows: list, scalar: bool) -> None:
+    from spi4xl.xl.server import scalar_cells
+
+    assert scalar_cells(rows) is scalar
+
+
 @pytest.mark.parametrize("value", [{"actions": [{"func": "setValues", "args": [[["é", 1, -2.5, None, True]]]}]},
                                    [dt.datetime(2024, 1, 2, 3, 4, 5), dt.date(2024, 1, 2), dt.time(6, 7)], [10**30, "x"]])
 def test_answers_are_the_json_of_json_dumps(value) -> None:
