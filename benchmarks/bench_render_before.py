@@ -18,12 +18,13 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import resource
 import statistics
 import subprocess
 import sys
 import tempfile
 from pathlib import Path
+
+from compare import children_cpu
 
 HERE = Path(__file__).resolve().parent
 RENDER = """
@@ -55,11 +56,7 @@ def run_render(checkout: Path, n: int, out: Path, env: dict[str, str]) -> dict[s
 
 
 def run_build(out: Path, env: dict[str, str]) -> float:
-    probe = ("import resource, subprocess, sys; subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL, check=True); "
-             "u = resource.getrusage(resource.RUSAGE_CHILDREN); print(u.ru_utime + u.ru_stime)")
-    done = subprocess.run([sys.executable, "-c", probe, sys.executable, "-m", "spi4xl", "build", "--out", str(out)],
-                          env=env, capture_output=True, text=True, check=True, cwd=out.parent)
-    return float(done.stdout)
+    return children_cpu([sys.executable, "-m", "spi4xl", "build", "--out", str(out)], env, out.parent)[0]
 
 
 def main() -> None:

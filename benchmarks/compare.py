@@ -23,7 +23,6 @@ import argparse
 import copy
 import os
 import random
-import resource
 import statistics
 import subprocess
 import sys
@@ -50,12 +49,13 @@ def cpu(fn: Callable[[], Any]) -> float:
     return time.process_time() - start
 
 
-def children_cpu(command: list[str]) -> tuple[float, int]:
+def children_cpu(command: list[str], env: dict[str, str] | None = None, cwd: Path | None = None) -> tuple[float, int]:
     """CPU seconds of a whole command (with its workers) and the peak RSS (KB) of its largest process, in a
     fresh interpreter so earlier children do not count."""
     probe = ("import resource, subprocess, sys; subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL, check=True); "
              "u = resource.getrusage(resource.RUSAGE_CHILDREN); print(u.ru_utime + u.ru_stime, u.ru_maxrss)")
-    out = subprocess.run([sys.executable, "-c", probe, *command], capture_output=True, text=True, check=True).stdout
+    out = subprocess.run([sys.executable, "-c", probe, *command], capture_output=True, text=True, check=True,
+                         env=env, cwd=cwd).stdout
     seconds, rss = out.split()
     return float(seconds), int(rss)
 

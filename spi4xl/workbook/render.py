@@ -1005,7 +1005,7 @@ def _finish(book, ctx: RenderContext, out: Path, interpreters: Mapping[str, str]
     file, written whole or not at all (its parts are put together in memory: no other file)."""
     start = book.get_worksheet_by_name(ctx.sheet_names["start"])
     if out.suffix.lower() == ".xlsm":
-        from spi4xl.workbook.vba import MACROS, add_buttons, add_vba  # pyopenvba: only for macro workbooks
+        from spi4xl.workbook.vba import MACROS, add_buttons, add_vba  # only for macro workbooks
 
         _write_xlwings_conf(book, ctx, interpreters)
         add_vba(book, book.worksheets())
