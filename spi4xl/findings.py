@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 import dataclasses
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Any, Mapping
 
+from spi4xl.records import Record, record
 from spi4xl.ui import ui
 
 SEVERITIES = ("error", "warning", "info")
 
 
-@dataclass(frozen=True)
-class Finding:
+@record
+class Finding(Record):
+    """One problem found in an audit: a code, a severity and where it is; its text is made in the reader's language."""
+
     code: str  # e.g. "answer.invalid"; its texts are UI strings finding.<code> and finding.<code>.hint
     severity: str
     item: str = ""  # indicator or detail code, Organization Information field id, or metadata key

@@ -10,14 +10,16 @@ are numbers and the denominator is not zero, else None (`IF(AND(ISNUMBER(n),ISNU
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any, Mapping
 
 from spi4xl.catalog.model import Catalog
+from spi4xl.records import Record, record
 
 
-@dataclass(frozen=True)
-class Ratio:
+@record
+class Ratio(Record):
+    """A key figure of the dashboard: one Organization field over another."""
+
     id: str  # its label is the UI string `dashboard.<id>`
     numerator: str  # Organization Information field ids
     denominator: str

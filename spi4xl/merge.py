@@ -25,6 +25,7 @@ from typing import Any, Callable, Hashable, Iterable, Mapping
 from spi4xl.audit import META_FIELDS, Audit, as_text
 from spi4xl.errors import Spi4xlError
 from spi4xl.identity import parse_time
+from spi4xl.records import Record, record
 
 RULES = ("parts", "blank-only", "newest", "fail")
 STATUSES = ("added", "changed", "conflict")
@@ -32,16 +33,16 @@ STATUSES = ("added", "changed", "conflict")
 UNPARSED_FIELDS = {"answer": "answers", "evidence": "evidence"}
 
 
-@dataclass(frozen=True)
-class Unread:
+@record
+class Unread(Record):
     """Text typed in a slot that the reader could not understand (kept in Audit.unparsed)."""
 
     text: str
     column: str
 
 
-@dataclass(frozen=True)
-class MergeEntry:
+@record
+class MergeEntry(Record):
     """One row of the merge report: a value a part brought, or a value set aside in a conflict."""
 
     status: str  # added (filled a blank), changed (replaced `other`), conflict (`value` set aside, `other` kept)
@@ -58,8 +59,8 @@ class MergeEntry:
         return dataclasses.asdict(self)
 
 
-@dataclass(frozen=True)
-class Source:
+@record
+class Source(Record):
     """One file of the merge: its audit, its name, and when it was last saved (for `newest`)."""
 
     audit: Audit

@@ -8,11 +8,11 @@ modules) is computed once per catalog object and kept in a cache keyed by the ob
 from __future__ import annotations
 
 import weakref
-from dataclasses import dataclass
 from typing import Any, Callable, Iterator, Mapping
 
 from spi4xl.audit import Audit
 from spi4xl.catalog.model import CORE_MODULE, Catalog, Indicator
+from spi4xl.records import Record, record
 
 POOLED_MEAN = "pooled_mean"
 MEAN_OF_CHILDREN = "mean_of_children"
@@ -23,8 +23,8 @@ OVERALL_CODE = "overall"
 ALINUS_CODE = "alinus"
 
 
-@dataclass(frozen=True, slots=True)
-class IndicatorResult:
+@record(slots=True)
+class IndicatorResult(Record):
     """One indicator's state: `done` (answered validly, N/A included), `na` (not applicable), `value` in [0, 1]."""
 
     done: bool
@@ -32,8 +32,8 @@ class IndicatorResult:
     value: float | None
 
 
-@dataclass(frozen=True, slots=True)
-class UnitScore:
+@record(slots=True)
+class UnitScore(Record):
     """A scored unit: its score (None when nothing is scored) and its counts (see docs/scoring.md)."""
 
     kind: str  # one of KINDS
@@ -52,8 +52,8 @@ class UnitScore:
                 "applicable": self.applicable, "scored": self.scored, "completion": self.completion}
 
 
-@dataclass(frozen=True)
-class Scores:
+@record
+class Scores(Record):
     """Every unit score of one audit, plus each in-scope indicator's result.
 
     `dimensions`, `standards`, `essential_practices`, `client_protection` (CP1..CP7) and `modules`

@@ -16,7 +16,8 @@ PACKAGE = Path(__file__).resolve().parent.parent / "spi4xl"
 
 # Lowest first. A module belongs to the layer of the longest prefix that names it.
 LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
-    ("foundations", ("spi4xl.errors", "spi4xl.resources", "spi4xl.output", "spi4xl.cache", "spi4xl.processes")),
+    ("foundations", ("spi4xl.errors", "spi4xl.resources", "spi4xl.output", "spi4xl.cache", "spi4xl.processes",
+                     "spi4xl.records")),
     ("text machinery", ("spi4xl.strict_yaml", "spi4xl.po", "spi4xl.bundles")),
     ("interface strings", ("spi4xl.ui",)),
     ("catalog", ("spi4xl.catalog",)),

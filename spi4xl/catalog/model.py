@@ -12,14 +12,17 @@ from typing import Iterable, Mapping
 
 from spi4xl.catalog.scope import ALL_MODULES, CORE_MODULE, PROFILES  # noqa: F401 - named from the model too
 from spi4xl.errors import Spi4xlError
+from spi4xl.records import Record, record
 
 SOURCE_LANGUAGE = "en"
 EXCEL_CELL_LIMIT = 32_767  # characters in one cell: a longer text cannot be shown in a workbook
 TextKey = tuple[str, str]  # (object key, field), e.g. ("1A.1.1", "text")
 
 
-@dataclass(frozen=True)
-class Answer:
+@record
+class Answer(Record):
+    """One answer of a scale: its code and the value it scores."""
+
     code: str
     value: float | None  # None marks the not-applicable answer
     aliases: tuple[str, ...] = ()  # labels of earlier versions, still understood when typed (e.g. S.O.)
@@ -29,8 +32,10 @@ class Answer:
         return self.value is None
 
 
-@dataclass(frozen=True)
-class Scale:
+@record
+class Scale(Record):
+    """The answers an indicator or detail item may take."""
+
     id: str
     answers: tuple[Answer, ...]
     allow_na: bool
@@ -43,8 +48,8 @@ class Scale:
         return tuple(a.code for a in self.answers)
 
 
-@dataclass(frozen=True)
-class Term:
+@record
+class Term(Record):
     """A coded, named term: principle, module, department or evidence type."""
 
     kind: str
@@ -55,15 +60,19 @@ class Term:
         return f"{self.kind}.{self.code}"
 
 
-@dataclass(frozen=True)
-class DetailItem:
+@record
+class DetailItem(Record):
+    """One item of a checklist indicator, answered on its own scale."""
+
     code: str
     indicator: str
     scale: str
 
 
-@dataclass(frozen=True)
-class Indicator:
+@record
+class Indicator(Record):
+    """An indicator: where it sits, how it is answered and the tags that put it in profiles and parts."""
+
     code: str
     practice: str
     standard: str
@@ -85,33 +94,36 @@ class Indicator:
         return self.kind == "checklist"
 
 
-@dataclass(frozen=True)
-class Practice:
+@record
+class Practice(Record):
+    """An essential practice and its indicators."""
+
     code: str
     standard: str
     indicators: tuple[Indicator, ...]
 
 
-@dataclass(frozen=True)
-class Standard:
+@record
+class Standard(Record):
+    """A standard and its essential practices."""
+
     code: str
     dimension: str
     practices: tuple[Practice, ...]
 
 
-@dataclass(frozen=True)
-class Dimension:
+@record
+class Dimension(Record):
+    """A dimension and its standards."""
+
     code: str
     standards: tuple[Standard, ...]
 
 
-@dataclass(frozen=True)
-class Choice:
-    code: str
+@record
+class OrgField(Record):
+    """A field of the Organization sheet: its type, bounds and choices."""
 
-
-@dataclass(frozen=True)
-class OrgField:
     id: str
     type: str  # integer, number, percent, currency, date, choice, text
     mandatory: bool
@@ -123,8 +135,10 @@ class OrgField:
     has_help: bool = False
 
 
-@dataclass(frozen=True)
-class OrgRule:
+@record
+class OrgRule(Record):
+    """A rule between two Organization fields (e.g. women clients <= active clients)."""
+
     id: str
     left: str
     op: str
@@ -134,8 +148,8 @@ class OrgRule:
 CHANGE_KINDS = ("moved", "merged", "split", "retired")
 
 
-@dataclass(frozen=True)
-class Change:
+@record
+class Change(Record):
     """A code of an earlier catalog version and where its content lives since `since` ('' when retired).
 
     moved: the whole item lives at `new`; merged: `new` also holds another item, so one of two different
@@ -153,14 +167,18 @@ def version_key(version: str) -> tuple[int, ...]:
     return tuple(int(part) for part in version.split(".")) if version else ()
 
 
-@dataclass(frozen=True)
-class Scoring:
+@record
+class Scoring(Record):
+    """How units are scored: the method and how checklists count."""
+
     method: str  # "pooled_mean" or "mean_of_children"
     checklist: str  # "share_met"
 
 
-@dataclass(frozen=True)
-class Source:
+@record
+class Source(Record):
+    """A document the catalog draws on."""
+
     title: str
     link: str | None = None  # a printed manual has none
 

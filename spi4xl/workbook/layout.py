@@ -13,14 +13,18 @@ import re
 from dataclasses import dataclass
 from typing import Any, Iterable, Mapping
 
+from spi4xl.records import Record, record
+
 MARKER_PREFIX = "spi4xl:"
 MARKER_SCAN_ROWS = 30  # a marker row may move down when an auditor inserts rows above it
 FIRST_DATA_ROW = 2  # 0-based: key row, header row, then data
 ROW_LIMIT = 2000  # defined-name ranges reach this row so inserted rows stay inside them
 
 
-@dataclass(frozen=True)
-class Column:
+@record
+class Column(Record):
+    """A column of a sheet's table: its id, visible header, width and defined name."""
+
     id: str
     header: str | None  # UI key of the visible header; None for hidden helper columns
     width: float = 10
@@ -28,8 +32,10 @@ class Column:
     input: bool = False  # an auditor types here: unlocked when the sheet is protected
 
 
-@dataclass(frozen=True)
-class SheetRole:
+@record
+class SheetRole(Record):
+    """A sheet of the workbook by its role, whatever an auditor renames it to."""
+
     role: str
     title_key: str  # UI key of the sheet name
     columns: tuple[Column, ...] = ()
