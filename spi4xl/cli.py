@@ -285,13 +285,13 @@ def _pct(value: float | None) -> str:
 @command("score")
 def score_cmd(args: argparse.Namespace) -> int:
     from spi4xl.assess import assess, write_report
-    from spi4xl.key_figures import key_figures
 
     a = assess(args.workbook)
     s = a.scores
     if args.out:
         write_report(a, Path(args.out))
     if args.json:
+        from spi4xl.key_figures import key_figures
         from spi4xl.plan import gap_count, status_counts
 
         emit_json({**s.to_dict(), "key_figures": key_figures(a.read.catalog, a.read.audit.org), "findings": a.counts,

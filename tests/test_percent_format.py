@@ -17,8 +17,7 @@ import xlwings as xw
 from audits import CATALOG, CLEAN_ORG
 from spi4xl.audit import Audit
 from spi4xl.validation import validate
-from spi4xl.workbook.formats import is_percent_format
-from spi4xl.workbook.read import read_workbook
+from spi4xl.workbook.read import is_percent_format, read_workbook
 from spi4xl.workbook.render import render
 from spi4xl.workbook.values import open_book
 from spi4xl.xl import adapter

@@ -101,12 +101,6 @@ def row_height(*cells: tuple) -> float | None:
     return math.ceil(height / 0.75) * 0.75 if wraps else None  # Excel stores heights in 0.75-pt steps
 
 
-def is_percent_format(code: str) -> bool:
-    """A number format code that shows a percentage: a % sign outside quoted text, escapes and [brackets]."""
-    bare = re.sub(r'"[^"]*"|\\.|\[[^\]]*\]', "", code)
-    return "%" in bare
-
-
 class Formats:
     def __init__(self, book, password: str | None = None, protected: bool = True) -> None:
         self.book, self.password, self.protected = book, password, protected

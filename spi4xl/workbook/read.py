@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Iterable, Mapping
+from typing import TYPE_CHECKING, Any, Iterable, Mapping
 
 from spi4xl.answers import parse_answer, parse_item_answer, term_lookup
 from spi4xl.audit import (ASSESSMENT_TYPES, META_DATES, META_FIELDS, NUMBER_FORMAT, PERCENT_FORMAT, PLAN_FIELDS, Audit, answer_key,
@@ -22,13 +22,14 @@ from spi4xl.catalog.loader import edition_dir, editions, standards_dirs
 from spi4xl.catalog.model import PROFILES, Catalog
 from spi4xl.errors import Spi4xlError, shown
 from spi4xl.findings import Finding, named
-from spi4xl.merge import STATUSES, MergeEntry, Source, item_role
 from spi4xl.migration import Migration, migrate
 from spi4xl.ui import ui_all
 from spi4xl.validation import field_labels
 from spi4xl.workbook import layout as L
-from spi4xl.workbook.formats import is_percent_format
 from spi4xl.workbook.names import parse_departments_name, parse_modules_name, parse_origin, parse_plan_status, parse_profile, parse_status
+
+if TYPE_CHECKING:  # spi4xl.merge is imported only for a merged workbook or a merge: ~4 ms of every start
+    from spi4xl.merge import MergeEntry, Source
 
 REQUIRED_ROLES = ("settings", "questionnaire", "organization", "start")
 ROLES_READ = (*REQUIRED_ROLES, "conversion", "merge", "plan")
@@ -152,6 +153,12 @@ def read_workbook(path: str | Path) -> ReadResult:
         learn_percent_formats(result, sheets.book.number_formats(sheet, result.percent_cells.values()))
     result.saved = sheets.book.package.modified()
     return result
+
+
+def is_percent_format(code: str) -> bool:
+    """A number format code that shows a percentage: a % sign outside quoted text, escapes and [brackets]."""
+    bare = re.sub(r'"[^"]*"|\\.|\[[^\]]*\]', "", code)
+    return "%" in bare
 
 
 def learn_percent_formats(result: ReadResult, formats: Mapping[str, str | None]) -> None:
@@ -387,6 +394,8 @@ def _read_conversion(t: L.Table, catalog: Catalog, result: ReadResult) -> None:
 
 def _read_merge(t: L.Table, catalog: Catalog) -> tuple[MergeEntry, ...]:
     """The merge report's rows, from the hidden columns that hold them whatever the workbook's language."""
+    from spi4xl.merge import STATUSES, MergeEntry
+
     entries = []
     for r in range(t.first_row, len(t.rows)):
         text = lambda column: as_text(t.value(r, column))  # noqa: E731
@@ -401,6 +410,8 @@ COLUMN_OF_FIELD = {"answers": "answer", "comments": "comment", "evidence": "evid
 
 def merge_source(result: ReadResult, name: str) -> Source:
     """A file read, as `spi4xl.merge` takes it: its audit, its save time, and its cells by sheet and column."""
+    from spi4xl.merge import Source, item_role
+
     catalog = result.catalog
 
     def cell(field_: str, item: str) -> str:
