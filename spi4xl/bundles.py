@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 from pathlib import Path
 from typing import Any, Callable, Iterable
 
@@ -19,11 +20,21 @@ FORMAT = 1
 
 
 def sources_digest(root: Path, files: Iterable[Path]) -> str:
-    """SHA-256 over the files' paths (relative to `root`) and bytes, in path order; line ends as in the files."""
+    """SHA-256 over the files' paths (relative to `root`) and bytes, in path order; line ends as in the files.
+
+    Every start that loads the catalog or a string runs this over ~30 files: paths are handled as strings
+    (pathlib's relative_to and read_bytes took a third of its time)."""
     digest = hashlib.sha256()
-    for path in sorted(files, key=lambda p: p.relative_to(root).as_posix()):
-        data = path.read_bytes()
-        digest.update(f"{path.relative_to(root).as_posix()}\0{len(data)}\0".encode())
+    top = os.path.join(str(root), "")
+    named = []
+    for path in map(str, files):
+        if not path.startswith(top):
+            raise ValueError(f"{path} is not in {root}")
+        named.append((path[len(top):].replace(os.sep, "/"), path))
+    for name, path in sorted(named):
+        with open(path, "rb") as fh:
+            data = fh.read()
+        digest.update(f"{name}\0{len(data)}\0".encode())
         digest.update(data)
     return digest.hexdigest()
 
