@@ -57,7 +57,7 @@ def _decoded(obj: dict[str, Any]) -> Any:
     decoding needs no second walk over the bundle; JSON arrays become the model's tuples."""
     name = obj.pop("__", None)
     if name is not None:
-        return _CLASSES[name](**{k: _tuples(v) for k, v in obj.items()})
+        return _CLASSES[name](**{k: _tuples(v) if type(v) is list else v for k, v in obj.items()})  # most: scalars
     if "__map" in obj:
         return MappingProxyType({k: _tuples(v) for k, v in obj["__map"]})
     return obj
