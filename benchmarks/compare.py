@@ -7,7 +7,7 @@ its alternative interleaved round by round so both see the same machine load; me
 the ratio alternative / spi4xl (above 1: spi4xl is faster). On a shared machine run it under
 `nice -n -10`. What is compared, on N seeded audits rendered first (tests/audits.py):
 
-- read: `read_audit` / python-calamine parsing the four sheets the reader needs / openpyxl read-only;
+- read: `read_audit` / python-calamine parsing the sheets the reader parses / openpyxl read-only;
 - batch, per file: `batch.audit_row` (read, validate, score, one row) / a plain calamine loop over
   the questionnaire's answer cells; and `spi4xl batch` as whole processes: fixed cost per run
   (1 file vs N files, CPU of the command and its workers) and peak memory (largest process);
@@ -42,7 +42,6 @@ os.environ.setdefault("XLWINGS_LICENSE_KEY", "noncommercial")  # the remote engi
 from bench_read import openpyxl_values, render_audits  # noqa: E402
 
 SPI4XL = [sys.executable, "-m", "spi4xl"]
-READ_ROLES = ("start", "organization", "questionnaire", "settings")
 SHEETS: dict[Path, dict[str, str]] = {}  # each file's sheet name by role (they are localised), found before timing
 
 
@@ -87,8 +86,8 @@ def calamine_sheets(path: Path) -> None:
     import python_calamine as pc
 
     book = pc.CalamineWorkbook.from_path(str(path))
-    for role in READ_ROLES:
-        book.get_sheet_by_name(SHEETS[path][role]).to_python(skip_empty_area=False)
+    for name in SHEETS[path].values():  # every sheet the reader parses (ReadResult.sheets)
+        book.get_sheet_by_name(name).to_python(skip_empty_area=False)
 
 
 def calamine_answer_loop(path: Path) -> dict[str, Any]:
@@ -110,7 +109,7 @@ def bench_files(paths: list[Path], rounds: int) -> None:
         fn(paths[0])  # imports, catalog
     each = lambda fn: lambda: cpu(lambda: [fn(p) for p in paths]) / len(paths)  # noqa: E731
     show(f"read one audit (CPU per file, {len(paths)} files, median of {rounds} rounds)", interleaved(
-        rounds, **{"spi4xl read_audit": each(read_audit), "python-calamine, the 4 sheets read": each(calamine_sheets),
+        rounds, **{"spi4xl read_audit": each(read_audit), "python-calamine parsing the same sheets": each(calamine_sheets),
                    "openpyxl read-only, every sheet": each(openpyxl_values)}))
     show("batch work per file, in process", interleaved(
         rounds, **{"spi4xl batch.audit_row (read, validate, score)": each(audit_row),
