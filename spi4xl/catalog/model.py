@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -285,6 +284,8 @@ class Catalog:
     @cached_property  # the catalog never changes once built, and each button asks for it several times
     def content_hash(self) -> str:
         """A short hash of structure and every text: changes whenever a template would change."""
+        import hashlib  # OpenSSL's start: only where a hash is asked for, not on every read
+
         payload = json.dumps(
             {
                 "structure": repr((self.dimensions, self.scales, self.scoring, self.org_fields, self.org_rules)),
