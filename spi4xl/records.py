@@ -1,11 +1,13 @@
-"""Frozen dataclasses that share one `__eq__`, `__hash__` and `__repr__` instead of compiling their own.
+"""Frozen dataclasses made without compiling code: `@record` classes share their methods through `Record`.
 
 Python 3.11 writes the source of every method a dataclass gets and compiles it with `exec` when the class is
-made: six methods for a frozen class, ~1.1 ms a class here, and `spi4xl score` makes ~30 of them before it reads
-a byte (a sixth of its start-up). `@record` makes a frozen dataclass that compiles only `__init__`,
-`__setattr__` and `__delattr__`; the other three come from `Record` and behave as the generated ones do
-(tests/test_records.py compares them with a plain frozen dataclass of the same fields): equal when of the same
-class with equal compared fields, hashed on those fields, shown as `Name(field=value, ...)`.
+made: six methods for a frozen class, ~1.1 ms a class here, and `spi4xl score` made ~30 of them before it read a
+byte (a sixth of its start-up). A `@record` class is still a dataclass (`dataclasses.fields`, `replace`, `asdict`
+work), but `Record` gives it one shared `__init__` (positional and keyword arguments, defaults and default
+factories, the same errors), frozen `__setattr__`/`__delattr__`, and the `__eq__`, `__hash__` and `__repr__` a
+frozen dataclass generates; tests/test_records.py compares them with plain frozen dataclasses of the same fields.
+Only `@record(slots=True)` classes are compiled as frozen dataclasses (their pickling needs the generated state
+methods), with equality, hash and repr still from `Record`.
 """
 
 from __future__ import annotations
@@ -13,11 +15,13 @@ from __future__ import annotations
 import dataclasses
 import reprlib
 from operator import attrgetter
-from typing import Any, Callable, TypeVar
+from typing import Any, Callable, TypeVar, dataclass_transform
 
 T = TypeVar("T", bound=type)
 _KEYS: dict[type, Callable[[Any], tuple]] = {}
 _SHOWN: dict[type, tuple[str, ...]] = {}
+# per class: the __init__ parameters in order, and the defaults of those that have one ((True, factory) or (False, value))
+_INITS: dict[type, tuple[tuple[str, ...], dict[str, tuple[bool, Any]]]] = {}
 
 
 def _key_of(cls: type) -> Callable[[Any], tuple]:
@@ -34,10 +38,50 @@ def _key_of(cls: type) -> Callable[[Any], tuple]:
     return key
 
 
+def _init_of(cls: type) -> tuple[tuple[str, ...], dict[str, tuple[bool, Any]]]:
+    fields = [f for f in dataclasses.fields(cls) if f.init]
+    defaults = {f.name: (False, f.default) if f.default is not dataclasses.MISSING else (True, f.default_factory)
+                for f in fields if f.default is not dataclasses.MISSING or f.default_factory is not dataclasses.MISSING}
+    _INITS[cls] = found = tuple(f.name for f in fields), defaults
+    return found
+
+
 class Record:
     """Base of `@record` classes (see the module's docstring)."""
 
     __slots__ = ()
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        cls = self.__class__
+        names, defaults = _INITS.get(cls) or _init_of(cls)
+        if len(args) > len(names):
+            raise TypeError(f"{cls.__qualname__}.__init__() takes {len(names) + 1} positional arguments but "
+                            f"{len(args) + 1} were given")
+        set_ = object.__setattr__
+        for name, value in zip(names, args):
+            set_(self, name, value)
+        missing = []
+        for name in names[len(args):]:
+            if name in kwargs:
+                set_(self, name, kwargs.pop(name))
+            elif name in defaults:
+                factory, value = defaults[name]
+                set_(self, name, value() if factory else value)
+            else:
+                missing.append(name)
+        if kwargs:
+            name = next(iter(kwargs))
+            raise TypeError(f"{cls.__qualname__}.__init__() got multiple values for argument {name!r}" if name in names
+                            else f"{cls.__qualname__}.__init__() got an unexpected keyword argument {name!r}")
+        if missing:
+            raise TypeError(f"{cls.__qualname__}.__init__() missing {len(missing)} required argument(s): "
+                            + ", ".join(map(repr, missing)))
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        raise dataclasses.FrozenInstanceError(f"cannot assign to field {name!r}")
+
+    def __delattr__(self, name: str) -> None:
+        raise dataclasses.FrozenInstanceError(f"cannot delete field {name!r}")
 
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
@@ -57,10 +101,13 @@ class Record:
         return f"{cls.__qualname__}({', '.join(f'{n}={getattr(self, n)!r}' for n in names)})"
 
 
+@dataclass_transform(frozen_default=True)
 def record(cls: T | None = None, /, *, slots: bool = False) -> Any:
-    """`@dataclass(frozen=True)` for a subclass of `Record`, its equality, hash and repr taken from `Record`."""
+    """A frozen dataclass of a subclass of `Record`, its methods taken from `Record` (see the module's docstring)."""
     def wrap(klass: T) -> T:
         if not issubclass(klass, Record):
             raise TypeError(f"@record class {klass.__qualname__} must derive from Record")
-        return dataclasses.dataclass(klass, frozen=True, eq=False, repr=False, slots=slots)
+        if slots:
+            return dataclasses.dataclass(klass, frozen=True, eq=False, repr=False, slots=True)
+        return dataclasses.dataclass(klass, init=False, eq=False, repr=False)
     return wrap if cls is None else wrap(cls)

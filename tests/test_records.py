@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import copy
 import dataclasses
+import pickle
 from pathlib import Path
 
 import pytest
@@ -48,6 +50,9 @@ def test_records_equal_hash_and_show_as_frozen_dataclasses() -> None:
         ref = as_twin(obj)
         assert repr(obj) == repr(ref)
         assert obj == dataclasses.replace(obj) and obj != object()
+        assert pickle.loads(pickle.dumps(obj)) == obj and copy.copy(obj) == obj and copy.deepcopy(obj) == obj
+        values = [getattr(obj, f.name) for f in dataclasses.fields(obj)]
+        assert type(obj)(*values) == obj  # positionally, as the generated __init__ takes them
         try:
             expected = hash(ref)
         except TypeError:  # a field holds a dict (a finding's values): neither is hashable
@@ -59,19 +64,51 @@ def test_records_equal_hash_and_show_as_frozen_dataclasses() -> None:
 
 @record
 class Pair(Record):
+    """Two values and a note that neither compares nor shows."""
+
     left: int
     right: object = None
     note: str = dataclasses.field(default="", compare=False, repr=False)
+    seen: list = dataclasses.field(default_factory=list, compare=False)
 
 
 @record(slots=True)
 class Slotted(Record):
+    """One value, in slots."""
+
     value: int
 
 
 @record
 class Empty(Record):
-    pass
+    """No field."""
+
+
+@dataclasses.dataclass(frozen=True)
+class PlainPair:
+    """Pair as a plain frozen dataclass: the reference."""
+
+    left: int
+    right: object = None
+    note: str = dataclasses.field(default="", compare=False, repr=False)
+    seen: list = dataclasses.field(default_factory=list, compare=False)
+
+
+@pytest.mark.parametrize(("args", "kwargs"), [
+    ((1,), {}), ((1, 2), {}), ((1, 2, "n"), {}), ((), {"left": 1, "note": "n"}), ((1,), {"seen": [3]}),
+    ((), {}), ((1, 2, "n", [], 5), {}), ((1,), {"left": 2}), ((1,), {"other": 2}), ((), {"right": 2}),
+])
+def test_made_as_a_frozen_dataclass_is_made(args: tuple, kwargs: dict) -> None:
+    try:
+        expected = PlainPair(*args, **kwargs)
+    except TypeError:
+        with pytest.raises(TypeError):
+            Pair(*args, **kwargs)
+        return
+    made = Pair(*args, **kwargs)
+    assert [getattr(made, f.name) for f in dataclasses.fields(made)] == [getattr(expected, f.name) for f in dataclasses.fields(expected)]
+    assert repr(made) == repr(expected).replace("PlainPair", "Pair")
+    assert Pair(1).seen is not Pair(1).seen  # a fresh list each time, from the factory
 
 
 def test_equality_follows_the_compared_fields_and_the_class() -> None:
@@ -83,12 +120,16 @@ def test_equality_follows_the_compared_fields_and_the_class() -> None:
 
 
 def test_frozen_slotted_recursive_and_checked() -> None:
-    with pytest.raises(dataclasses.FrozenInstanceError):
-        Pair(1).left = 2  # type: ignore[misc]
+    for obj, name in ((Pair(1), "left"), (Slotted(1), "value")):
+        with pytest.raises(dataclasses.FrozenInstanceError):
+            setattr(obj, name, 2)
+        with pytest.raises(dataclasses.FrozenInstanceError):
+            delattr(obj, name)
+    assert dataclasses.replace(Pair(1, 2), right=3) == Pair(1, 3) and pickle.loads(pickle.dumps(Slotted(4))) == Slotted(4)
     assert not hasattr(Slotted(1), "__dict__")
     inner: list[object] = []
     outer = Pair(1, inner)
     inner.append(outer)
-    assert repr(outer) == "Pair(left=1, right=[...])"
+    assert repr(outer) == "Pair(left=1, right=[...], seen=[])"
     with pytest.raises(TypeError, match="derive from Record"):
         record(type("Plain", (), {"__annotations__": {"x": int}}))
