@@ -3,17 +3,17 @@
 from __future__ import annotations
 
 import dataclasses
-from dataclasses import dataclass
 from pathlib import Path
 
 from spi4xl.findings import Finding, count_by_severity, located
+from spi4xl.records import MutableRecord, record
 from spi4xl.scoring import Scores, score
 from spi4xl.validation import validate
 from spi4xl.workbook.read import ReadResult, read_workbook
 
 
-@dataclass
-class Assessment:
+@record(frozen=False)
+class Assessment(MutableRecord):
     """One audit file read, scored and validated."""
 
     path: Path

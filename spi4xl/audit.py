@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from dataclasses import dataclass, field
+from dataclasses import field
 from functools import lru_cache
 from typing import Any
+
+from spi4xl.records import MutableRecord, record
 
 META_FIELDS = ("organization", "country", "auditor", "assessment_type", "start_date", "end_date")
 ASSESSMENT_TYPES = ("self", "accompanied", "qualified", "external")
@@ -17,8 +19,8 @@ PLAN_FIELDS = ("action", "owner", "due", "status", "comment")
 PLAN_STATUSES = ("planned", "in_progress", "done", "dropped")
 
 
-@dataclass
-class Audit:
+@record(frozen=False)
+class Audit(MutableRecord):
     """Answers keyed by indicator or detail-item code; texts kept exactly as typed.
 
     `unparsed` keeps what could not be understood (an answer outside the scale, a number typed as

@@ -18,14 +18,14 @@ from __future__ import annotations
 
 import dataclasses
 import json
-from dataclasses import dataclass, field
+from dataclasses import field
 from functools import lru_cache
 from typing import Any, Callable, Hashable, Iterable, Mapping
 
 from spi4xl.audit import META_FIELDS, Audit, as_text
 from spi4xl.errors import Spi4xlError
 from spi4xl.identity import parse_time
-from spi4xl.records import Record, record
+from spi4xl.records import MutableRecord, Record, record
 
 RULES = ("parts", "blank-only", "newest", "fail")
 STATUSES = ("added", "changed", "conflict")
@@ -75,8 +75,8 @@ class Source(Record):
         return max(times).isoformat(timespec="seconds") if times else ""
 
 
-@dataclass
-class Merged:
+@record(frozen=False)
+class Merged(MutableRecord):
     audit: Audit
     entries: list[MergeEntry] = field(default_factory=list)
 

@@ -9,17 +9,18 @@ a retired item stays under its old code. Nothing is dropped.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field, replace
+from dataclasses import field, replace
 
 from spi4xl.audit import Audit
 from spi4xl.catalog.model import Catalog, Change, version_key
+from spi4xl.records import MutableRecord, record
 
 CODED = ("answer", "evidence")  # one value per item: two different values cannot be joined
 TEXTS = ("comment", "flag")  # free text: joined, each line after the first naming the code it came from
 
 
-@dataclass
-class Migration:
+@record(frozen=False)
+class Migration(MutableRecord):
     audit: Audit
     version: str = ""  # the catalog version the audit was made on
     original: Audit | None = None  # the audit as it was typed, on that version

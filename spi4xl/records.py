@@ -7,7 +7,8 @@ work), but `Record` gives it one shared `__init__` (positional and keyword argum
 factories, the same errors), frozen `__setattr__`/`__delattr__`, and the `__eq__`, `__hash__` and `__repr__` a
 frozen dataclass generates; tests/test_records.py compares them with plain frozen dataclasses of the same fields.
 Only `@record(slots=True)` classes are compiled as frozen dataclasses (their pickling needs the generated state
-methods), with equality, hash and repr still from `Record`.
+methods), with equality, hash and repr still from `Record`. A class deriving from `MutableRecord` and declared
+`@record(frozen=False)` is the mutable dataclass (fields may be set, unhashable) made the same way.
 """
 
 from __future__ import annotations
@@ -101,13 +102,26 @@ class Record:
         return f"{cls.__qualname__}({', '.join(f'{n}={getattr(self, n)!r}' for n in names)})"
 
 
+class MutableRecord(Record):
+    """Base of `@record(frozen=False)` classes: their fields may be set, and they are unhashable, as a mutable
+    dataclass comparing its fields is."""
+
+    __slots__ = ()
+    __setattr__ = object.__setattr__
+    __delattr__ = object.__delattr__
+    __hash__ = None  # type: ignore[assignment]
+
+
 @dataclass_transform(frozen_default=True)
-def record(cls: T | None = None, /, *, slots: bool = False) -> Any:
-    """A frozen dataclass of a subclass of `Record`, its methods taken from `Record` (see the module's docstring)."""
+def record(cls: T | None = None, /, *, frozen: bool = True, slots: bool = False) -> Any:
+    """A dataclass of a subclass of `Record` (frozen) or `MutableRecord` (frozen=False), its methods taken from
+    `Record` (see the module's docstring)."""
     def wrap(klass: T) -> T:
-        if not issubclass(klass, Record):
-            raise TypeError(f"@record class {klass.__qualname__} must derive from Record")
-        if slots:
+        base = Record if frozen else MutableRecord
+        if not issubclass(klass, base) or (frozen and issubclass(klass, MutableRecord)):
+            raise TypeError(f"@record{'' if frozen else '(frozen=False)'} class {klass.__qualname__} must derive "
+                            f"from {base.__name__}")
+        if slots and frozen:
             return dataclasses.dataclass(klass, frozen=True, eq=False, repr=False, slots=True)
-        return dataclasses.dataclass(klass, init=False, eq=False, repr=False)
+        return dataclasses.dataclass(klass, init=False, eq=False, repr=False, slots=slots)
     return wrap if cls is None else wrap(cls)

@@ -10,10 +10,9 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from dataclasses import dataclass
 from typing import Any, Iterable, Mapping
 
-from spi4xl.records import Record, record
+from spi4xl.records import MutableRecord, Record, record
 
 MARKER_PREFIX = "spi4xl:"
 MARKER_SCAN_ROWS = 30  # a marker row may move down when an auditor inserts rows above it
@@ -286,8 +285,8 @@ def cell(rows: list[list[Any]], r: int, c: int | None) -> Any:
     return row_value(rows[r], c) if r < len(rows) else None
 
 
-@dataclass
-class Table:
+@record(frozen=False)
+class Table(MutableRecord):
     """A sheet found by its marker: its values from A1, where its key row is, and where each column id is."""
 
     role: SheetRole

@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 import re
-from dataclasses import dataclass, field
+from dataclasses import field
 from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterable, Mapping
@@ -23,6 +23,7 @@ from spi4xl.catalog.model import PROFILES, Catalog
 from spi4xl.errors import Spi4xlError, shown
 from spi4xl.findings import Finding, named
 from spi4xl.migration import Migration, migrate
+from spi4xl.records import MutableRecord, record
 from spi4xl.ui import ui_all
 from spi4xl.validation import field_labels
 from spi4xl.workbook import layout as L
@@ -37,8 +38,8 @@ ROLES_READ = (*REQUIRED_ROLES, "conversion", "merge", "plan")
 QUESTIONNAIRE_COLUMNS = ("level", "code", "fingerprint", "answer", "scale", "comment", "flag", "evidence")
 
 
-@dataclass
-class ReadResult:
+@record(frozen=False)
+class ReadResult(MutableRecord):
     audit: Audit
     findings: list[Finding] = field(default_factory=list)
     sheets: dict[str, str] = field(default_factory=dict)  # role -> sheet name in this file
