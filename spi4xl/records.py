@@ -123,5 +123,9 @@ def record(cls: T | None = None, /, *, frozen: bool = True, slots: bool = False)
                             f"from {base.__name__}")
         if slots and frozen:
             return dataclasses.dataclass(klass, frozen=True, eq=False, repr=False, slots=True)
-        return dataclasses.dataclass(klass, init=False, eq=False, repr=False, slots=slots)
+        made = dataclasses.dataclass(klass, init=False, eq=False, repr=False, slots=slots)
+        if hasattr(made, "__post_init__") or not all(f.init for f in dataclasses.fields(made)):
+            raise TypeError(f"@record class {klass.__qualname__}: Record's __init__ runs no __post_init__ and sets "
+                            "no init=False field (use @dataclass)")
+        return made
     return wrap if cls is None else wrap(cls)

@@ -159,3 +159,11 @@ def test_mutable_records_set_compare_and_refuse_hashing() -> None:
         record(frozen=False)(type("Frozen", (Record,), {"__annotations__": {"x": int}}))
     with pytest.raises(TypeError, match="must derive from Record"):
         record(type("Loose", (MutableRecord,), {"__annotations__": {"x": int}}))
+
+
+def test_what_records_cannot_do_is_refused() -> None:
+    later = {"__annotations__": {"x": int, "y": int}, "y": dataclasses.field(default=0, init=False)}
+    with pytest.raises(TypeError, match="init=False"):
+        record(type("Later", (Record,), later))
+    with pytest.raises(TypeError, match="__post_init__"):
+        record(type("Checked", (Record,), {"__annotations__": {"x": int}, "__post_init__": lambda self: None}))
