@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 import statistics
-from dataclasses import dataclass
 from pathlib import Path
 
 from spi4xl.errors import Spi4xlError
+from spi4xl.records import Record, record
 from spi4xl.scoring import Scores
 
 
-@dataclass(frozen=True)
-class Standing:
+@record
+class Standing(Record):
     column: str  # results column: overall, dim_1, cp_CP2, ...
     kind: str  # overall, dimension, principle
     code: str

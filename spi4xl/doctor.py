@@ -21,11 +21,12 @@ import shutil
 import subprocess
 import sys
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import field
 from pathlib import Path, PurePath, PurePosixPath, PureWindowsPath
 from typing import Any
 
 from spi4xl.errors import Spi4xlError
+from spi4xl.records import MutableRecord, record
 
 CONF_SHEET = "xlwings.conf"
 APPLESCRIPT_DIR = "Library/Application Scripts/com.microsoft.Excel"
@@ -51,8 +52,8 @@ print(json.dumps(out))
 """
 
 
-@dataclass
-class Check:
+@record(frozen=False)
+class Check(MutableRecord):
     status: str  # "ok", "fail" or "note"
     what: str
     fix: str = ""
@@ -62,8 +63,8 @@ class Check:
         return f"{mark}  {self.what}" + (f"\n      fix: {self.fix}" if self.fix else "")
 
 
-@dataclass
-class Machine:
+@record(frozen=False)
+class Machine(MutableRecord):
     """The computer the buttons run on. Tests replace it with a fake."""
 
     platform: str = sys.platform
@@ -168,8 +169,8 @@ def interpreter_setting(m: Machine, layers: list[tuple[str, dict[str, str]]]) ->
 
 
 # --- checks ------------------------------------------------------------------------------------------
-@dataclass
-class _Book:
+@record(frozen=False)
+class _Book(MutableRecord):
     """What the machine checks need to know of the workbook."""
 
     xlsm: bool = True

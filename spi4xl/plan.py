@@ -6,11 +6,11 @@ values), the report lists the gaps, `batch` counts the plan's rows by status.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 from spi4xl.audit import PLAN_STATUSES, Audit
 from spi4xl.catalog.model import Catalog
+from spi4xl.records import Record, record
 from spi4xl.scoring import IndicatorResult, Scores
 
 # The state of an indicator, numbered as the sheet's hidden `state` column computes it (0: no such row in scope).
@@ -47,8 +47,8 @@ def priority(state_: str | None, protects_clients: bool, standard_score: float |
     return 2 if standard_score is None or standard_score < LOW_STANDARD else 3
 
 
-@dataclass(frozen=True)
-class PlanRow:
+@record
+class PlanRow(Record):
     code: str
     state: str | None  # None: typed plan of an indicator this audit no longer covers (kept, never dropped)
     priority: int | None

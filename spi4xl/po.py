@@ -7,7 +7,6 @@ equals the source and the translation is *stale* until reviewed; it is then not 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Mapping
 
@@ -15,6 +14,7 @@ import polib
 
 from spi4xl.errors import Spi4xlError
 from spi4xl.output import atomic_output
+from spi4xl.records import Record, record
 
 TextKey = tuple[str, str]
 STATUSES = ("done", "missing", "fuzzy", "stale", "placeholders")
@@ -34,8 +34,8 @@ def placeholders(text: str) -> list[str]:
     return sorted(PLACEHOLDER_RX.findall(text))
 
 
-@dataclass(frozen=True)
-class Entry:
+@record
+class Entry(Record):
     key: TextKey
     source: str  # current English
     translated_from: str  # the English the translation was made from (msgid)
@@ -43,8 +43,8 @@ class Entry:
     status: str
 
 
-@dataclass(frozen=True)
-class Translations:
+@record
+class Translations(Record):
     lang: str
     path: Path
     entries: tuple[Entry, ...]

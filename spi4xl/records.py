@@ -8,7 +8,9 @@ factories, the same errors), frozen `__setattr__`/`__delattr__`, and the `__eq__
 frozen dataclass generates; tests/test_records.py compares them with plain frozen dataclasses of the same fields.
 Only `@record(slots=True)` classes are compiled as frozen dataclasses (their pickling needs the generated state
 methods), with equality, hash and repr still from `Record`. A class deriving from `MutableRecord` and declared
-`@record(frozen=False)` is the mutable dataclass (fields may be set, unhashable) made the same way.
+`@record(frozen=False)` is the mutable dataclass (fields may be set, unhashable) made the same way. spi4xl's data
+classes are records; a plain `@dataclass` is left only where a class needs `__post_init__` or an `init=False` field
+(the catalog, whose index is built after it, and the server's grids, which memoise), which `record` refuses.
 """
 
 from __future__ import annotations

@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import contextlib
 import tempfile
-from dataclasses import dataclass, field
+from dataclasses import field
 from pathlib import Path
 from typing import Callable, Iterable, Iterator
 
 from spi4xl.assess import assess
 from spi4xl.errors import Spi4xlError
 from spi4xl.output import atomic_output
+from spi4xl.records import MutableRecord, record
 from spi4xl.report.html import render_html
 from spi4xl.report.model import ReportInput, previous_audit, report_warnings
 from spi4xl.ui import ui
@@ -23,8 +24,8 @@ from spi4xl.ui import ui
 FORMATS = {".html": "html", ".htm": "html", ".pdf": "pdf"}
 
 
-@dataclass
-class Options:
+@record(frozen=False)
+class Options(MutableRecord):
     lang: str | None = None  # None: the workbook's language
     paper: str | None = None  # None: the language's paper
     previous: Path | None = None

@@ -4,8 +4,6 @@ reasons behind client-protection tags, and change records that carry earlier ver
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
-
 from pathlib import Path
 
 from spi4xl.po import Translations, catalog_translations, msgctxt
@@ -13,6 +11,7 @@ from spi4xl.catalog.bundle import bundle_files
 from spi4xl.catalog.glossary import glossary_hits, load_glossary
 from spi4xl.catalog.loader import bundled_standards, catalog_root, load_catalog_sources
 from spi4xl.catalog.model import EXCEL_CELL_LIMIT, Catalog, version_key
+from spi4xl.records import Record, record
 from spi4xl.strict_yaml import Node, load_yaml
 import spi4xl.ui as ui_module
 from spi4xl.ui import LANGUAGES, bundle_file_text, bundle_path, ui, ui_source, ui_translations
@@ -21,8 +20,8 @@ SHEET_NAME_LIMIT = 31
 SHEET_NAME_FORBIDDEN = re.compile(r"[\[\]:*?/\\]")
 
 
-@dataclass(frozen=True)
-class Problem:
+@record
+class Problem(Record):
     where: str  # file or domain
     key: str
     message: str

@@ -7,19 +7,19 @@ forbidden variants in every catalog and interface text, and the translators' wor
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 from typing import Iterable, Mapping
 
 from spi4xl.po import TextKey
+from spi4xl.records import Record, record
 from spi4xl.strict_yaml import Node, load_yaml
 
 GLOSSARY_FILE = "glossary.yaml"
 
 
-@dataclass(frozen=True)
-class GlossaryTerm:
+@record
+class GlossaryTerm(Record):
     lang: str
     term: str  # the preferred term
     forbidden: tuple[str, ...]  # variants matched as whole words, whatever their case and spacing
@@ -42,8 +42,8 @@ def _words(phrases: Iterable[str]) -> re.Pattern:
     return re.compile(rf"(?<!\w)(?:{words})(?!\w)", re.IGNORECASE)
 
 
-@dataclass(frozen=True)
-class Hit:
+@record
+class Hit(Record):
     key: TextKey
     found: str  # the variant as the text writes it
     term: GlossaryTerm

@@ -5,7 +5,7 @@ The workbook layer (spi4xl.workbook.text_files) writes and reads the file itself
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import field
 from pathlib import Path
 from typing import Any, Mapping
 
@@ -13,6 +13,7 @@ from spi4xl.po import TextKey, msgctxt, parse_msgctxt, read_translations, write_
 from spi4xl.catalog.loader import catalog_root
 from spi4xl.catalog.model import Catalog
 from spi4xl.errors import Spi4xlError
+from spi4xl.records import MutableRecord, Record, record
 from spi4xl.ui import LANGUAGES, UI_DIR, ui, ui_source
 
 # Columns of the sheet; their headers are UI strings cli.i18n.col.<name>, in the translator's language.
@@ -42,8 +43,8 @@ def _language_of(head: list[str]) -> str | None:
     return None
 
 
-@dataclass(frozen=True)
-class Domain:
+@record
+class Domain(Record):
     name: str
     po_path: Path
     source: Mapping[TextKey, str]
@@ -76,8 +77,8 @@ def to_review(rows: list[tuple[str, ...]]) -> int:
     return sum(row[STATUS] != "done" for row in rows)
 
 
-@dataclass
-class ImportReport:
+@record(frozen=False)
+class ImportReport(MutableRecord):
     lang: str
     updated: int = 0
     unchanged: int = 0

@@ -26,6 +26,7 @@ from typing import Any
 from spi4xl.po import parse_msgctxt, read_po
 from spi4xl.catalog.model import Catalog, TextKey
 from spi4xl.errors import Spi4xlError
+from spi4xl.records import Record, record
 
 OverlayRow = tuple[int, TextKey, str, str]  # row or line number, (code, field), language, text
 IDENTITY_KEYS = ("edition", "version", "wording_hash")
@@ -34,8 +35,8 @@ PO_HEADERS = {"edition": "X-Spi4xl-Edition", "version": "X-Spi4xl-Catalog-Versio
               "wording_hash": "X-Spi4xl-Wording-Hash"}
 
 
-@dataclasses.dataclass(frozen=True)
-class CatalogIdentity:
+@record
+class CatalogIdentity(Record):
     """The catalog an overlay was written for."""
 
     edition: str

@@ -7,16 +7,16 @@ Scores are in [0, 1]; None (nothing scored) is drawn as no bar and labelled with
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 from html import escape
 
+from spi4xl.records import Record, record
 from spi4xl.report.numbers import percent
 
 BLUE, GREY, DARK, BAND = "#2E75B6", "#A6A6A6", "#262626", "#D9D9D9"
 
 
-@dataclass(frozen=True)
-class Bar:
+@record
+class Bar(Record):
     label: str  # short, on the axis (a code)
     title: str  # the full name, shown on hover and read by screen readers
     value: float | None

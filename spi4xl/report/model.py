@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Any
 
 from spi4xl.audit import Audit
@@ -18,6 +18,7 @@ from spi4xl.errors import Spi4xlError
 from spi4xl.key_figures import ratio_value, ratios
 from spi4xl.findings import SEVERITIES, Finding
 from spi4xl.plan import plan_rows
+from spi4xl.records import MutableRecord, Record, record
 from spi4xl.report.charts import Bar, bars, radar
 from spi4xl.report.numbers import number, percent, points
 from spi4xl.scoring import Scores, UnitScore, score
@@ -25,8 +26,8 @@ from spi4xl.ui import has_ui, ui
 from spi4xl.workbook.names import plan_status_name
 
 
-@dataclass(frozen=True)
-class PeerBand:
+@record
+class PeerBand(Record):
     """Where the peers' scores of one unit lie, and this audit's percentile rank among them."""
 
     low: float  # 25th percentile
@@ -36,8 +37,8 @@ class PeerBand:
     peers: int
 
 
-@dataclass(frozen=True)
-class Previous:
+@record
+class Previous(Record):
     """An earlier audit of the same organization, scored with this audit's catalog."""
 
     audit: Audit
@@ -46,8 +47,8 @@ class Previous:
     dropped: int  # answers whose code it does not
 
 
-@dataclass
-class ReportInput:
+@record(frozen=False)
+class ReportInput(MutableRecord):
     catalog: Catalog
     audit: Audit
     scores: Scores
