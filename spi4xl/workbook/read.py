@@ -235,11 +235,13 @@ def _read_questionnaire(t: L.Table, catalog: Catalog, result: ReadResult, path: 
             continue
         if code is None:
             continue
-        code = as_text(code).strip()
-        if level not in ("indicator", "detail"):  # a header row: only the notes typed beside it (auditors' words)
-            for value, target in ((comment, audit.comments), (flag, audit.flags)):
-                if note := as_text(value):
-                    target[code] = note
+        code = code.strip() if code.__class__ is str else as_text(code).strip()
+        # the notes typed beside any row, headers included (auditors' words); a column's cell is None or not empty
+        if comment is not None:
+            audit.comments[code] = as_text(comment)
+        if flag is not None:
+            audit.flags[code] = as_text(flag)
+        if level not in ("indicator", "detail"):
             continue
         if code in seen:
             raise Spi4xlError("read.duplicate_code", path=path, sheet=t.name, code=code, first=seen[code] + 1, second=r + 1)
@@ -247,21 +249,18 @@ def _read_questionnaire(t: L.Table, catalog: Catalog, result: ReadResult, path: 
         result.cells[("questionnaire", code)] = f"{answer_col}{r + 1}"
         if fp is not None:
             result.fingerprints[code] = as_text(fp)
-        if raw is not None and as_text(raw).strip():
+        if raw is not None and (typed := as_text(raw)).strip():
             node = catalog.node(code)
             scale = as_text(scale) or getattr(node, "scale", "")
             parsed = parse_answer(catalog, scale, raw) if scale in catalog.scales else None
             if parsed is not None and not getattr(node, "is_checklist", False):
                 audit.answers[code] = parsed
             else:
-                audit.unparsed[(code, "answer")] = as_text(raw)
+                audit.unparsed[(code, "answer")] = typed
                 allowed = ", ".join(catalog.answer_label(scale, a, audit.language) for a in catalog.scales[scale].codes) \
                     if scale in catalog.scales else "?"
                 result.findings.append(Finding("answer.invalid", "error", code, "questionnaire", t.address(r, "answer"),
-                                               {"raw": as_text(raw), "allowed": allowed}))
-        for value, target in ((comment, audit.comments), (flag, audit.flags)):
-            if note := as_text(value):
-                target[code] = note
+                                               {"raw": typed, "allowed": allowed}))
         if raw_ev is not None and level == "indicator" and (ev := as_text(raw_ev).strip()):
             if (ev_code := evidence.get(answer_key(ev))) is not None:
                 audit.evidence[code] = ev_code
