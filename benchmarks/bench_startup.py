@@ -16,7 +16,9 @@ beside this Python (`.venv/bin/spi4xl`), or `python -m spi4xl` where there is no
 --installed times each checkout as pip installs it for a user: a wheel of it installed into a venv of its own
 (bytecode compiled by pip, no editable-install finder on every start), its dependencies taken from this Python's
 site-packages through a .pth file; without it, the checkout runs in place (this venv's editable install, or
-PYTHONPATH), whose finder adds ~25 ms to every start.
+PYTHONPATH), whose finder adds ~25 ms to every start, and through which a --before checkout on PYTHONPATH still
+finds this checkout's data folders (standards/ and its bundles): when the bundles' format differs between the two,
+the older code falls back to the YAML sources. --installed gives each checkout its own data.
 
 --before CHECKOUT also times another checkout of spi4xl (an older commit, e.g. from `git worktree add
 /tmp/before <commit>`) through PYTHONPATH, with its own samples/, interleaved run by run with this
