@@ -415,8 +415,8 @@ def test_a_worker_that_dies_costs_one_call_and_the_workers_come_back(filled: Pat
     jobs = Jobs(workers=1)
     try:
         assert asyncio.run(jobs.run("score", body, "en"))[0] == 200
-        for process in jobs.pool._processes.values():  # the worker, killed as the OOM killer would
-            os.kill(process.pid, 9)
+        for worker in jobs.pool.workers:  # the worker, killed as the OOM killer would
+            os.kill(worker.process.pid, 9)
         status, detail = asyncio.run(jobs.run("score", body, "fr"))
         assert status == 503 and detail.startswith("erreur [server.restarted] : le serveur a redémarré"), detail
         assert asyncio.run(jobs.run("score", body, "en"))[0] == 200
