@@ -173,7 +173,7 @@ class Pool:
             except asyncio.CancelledError:
                 if waiter.done() and not waiter.cancelled():  # handed a slot as this call was cancelled: pass it on
                     self._hand_over(waiter.result())
-                else:
+                elif waiter in self._waiting:
                     self._waiting.remove(waiter)
                 raise
             if slot is not None:
