@@ -147,9 +147,9 @@ def stop_server(server: subprocess.Popen) -> None:
         server.kill()
 
 
-def request(port: int, method: str, path: str, body: bytes = b"") -> bytes:
+def request(port: int, method: str, path: str, body: bytes = b"", keep_alive: bool = False) -> bytes:
     """One HTTP/1.1 request, head and body, built once however many times it is sent."""
-    return (f"{method} {path} HTTP/1.1\r\nHost: {HOST}:{port}\r\nConnection: close\r\n"
+    return (f"{method} {path} HTTP/1.1\r\nHost: {HOST}:{port}\r\n{'' if keep_alive else 'Connection: close' + chr(13) + chr(10)}"
             f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n").encode() + body
 
 
@@ -191,6 +191,50 @@ async def call(port: int, message: bytes, timeout: float = 60.0) -> tuple[int, f
     if transport is not None:
         transport.close()
     return status, time.perf_counter() - start
+
+
+class KeptConnection(asyncio.Protocol):
+    """One connection that carries a client's calls one after the other, as a browser keeps the add-in's open:
+    each answer ends at its Content-Length."""
+
+    def __init__(self) -> None:
+        self.buffer, self.end, self.status = bytearray(), 0, 0
+        self.transport: asyncio.Transport | None = None
+        self.waiter: asyncio.Future | None = None
+
+    @classmethod
+    async def open(cls, port: int) -> KeptConnection:
+        return (await asyncio.get_running_loop().create_connection(cls, HOST, port))[1]
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = transport
+
+    async def call(self, message: bytes) -> int:
+        """The status of one request (built with keep_alive=True); 0 when the connection ends first."""
+        if self.transport is None or self.transport.is_closing():
+            return 0
+        self.waiter = asyncio.get_running_loop().create_future()
+        self.transport.write(message)
+        return await self.waiter
+
+    def data_received(self, data: bytes) -> None:
+        self.buffer += data
+        if not self.end:
+            head_end = self.buffer.find(b"\r\n\r\n")
+            if head_end < 0:
+                return
+            lines = bytes(self.buffer[:head_end]).split(b"\r\n")
+            self.status = int(lines[0].split()[1])
+            length = next((int(line.split(b":")[1]) for line in lines[1:] if line.lower().startswith(b"content-length:")), 0)
+            self.end = head_end + 4 + length
+        if len(self.buffer) >= self.end:
+            del self.buffer[:self.end]
+            self.end = 0
+            self.waiter.set_result(self.status)
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        if self.waiter is not None and not self.waiter.done():
+            self.waiter.set_result(0)
 
 
 def run(coroutine):
