@@ -114,10 +114,15 @@ class Worker:
         return value
 
     async def _recv(self, loop: asyncio.AbstractEventLoop, size: int) -> bytearray:
+        """`size` bytes, read at once when they are there: only waiting goes through the loop, which watches the
+        socket for that wait alone (uvloop adds and removes the watch on every sock_recv_into)."""
         buffer = bytearray(size)
         view, got = memoryview(buffer), 0
         while got < size:
-            n = await loop.sock_recv_into(self.sock, view[got:])
+            try:
+                n = self.sock.recv_into(view[got:])
+            except BlockingIOError:
+                n = await loop.sock_recv_into(self.sock, view[got:])
             if not n:
                 raise WorkerDied("end of file")
             got += n
