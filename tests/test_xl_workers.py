@@ -1,4 +1,4 @@
-"""The server's worker pool (spi4xl/xl/workers.py) with real forkserver processes: answers, failures, deaths,
+"""The server's worker pool (spi4xl/xl/workers.py) with real worker processes: answers, failures, deaths,
 cancelled calls, the body passed beside the pickle."""
 
 from __future__ import annotations
@@ -32,7 +32,9 @@ def start() -> None:
 
 
 def pool(size: int) -> Pool:
-    return Pool(size, multiprocessing.get_context("forkserver"), echo, start)
+    # spawned, not forked from the fork server: that one is started once per process, with the environment of
+    # that moment, and the server's tests need it started with their licence key set
+    return Pool(size, multiprocessing.get_context("spawn"), echo, start)
 
 
 def test_calls_are_answered_by_at_most_size_workers_and_a_body_arrives_as_bytes() -> None:

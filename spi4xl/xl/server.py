@@ -347,8 +347,8 @@ class Jobs:
     async def run(self, script_name: str, body: bytes, lang: str) -> tuple[int, Any]:
         try:
             return await self.pool.run(script_name, PickleBuffer(body), lang)  # the body beside the pickle, not in it
-        except WorkerDied:  # killed, out of memory: a fresh worker serves the next calls
-            log.error("a worker process died during %s; a fresh one serves the next calls", script_name)
+        except WorkerDied as exc:  # killed, out of memory: a fresh worker serves the next calls
+            log.error("a worker process died during %s (%s); a fresh one serves the next calls", script_name, exc)
             return answer(Spi4xlError("server.restarted"), lang)
 
     def close(self) -> None:
