@@ -3,7 +3,7 @@
     python3 benchmarks/bench_server_scale.py [--workers 2] [--clients 8] [--calls 160] [--rounds 5] [--before PATH]
                                              [--keep-alive]
 
-Starts two servers on free ports of 127.0.0.1 (as bench_server_load.py does: real 212 KB Score
+Starts two servers on free ports of 127.0.0.1 (as bench_server_load.py does: real ~220 KB Score
 payloads of full questionnaires), one with --workers 1 and one with --workers N, warms both, then in
 each round sends --calls Score calls from --clients clients in a closed loop (each client sends its
 next call when its answer is in) to the one-worker server, then to the N-worker server, so both see
