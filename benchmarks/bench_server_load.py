@@ -6,7 +6,9 @@ Starts `spi4xl serve` on a free port of 127.0.0.1 (XLWINGS_LICENSE_KEY=noncommer
 process if no key is set: non-commercial use, see the README), renders --audits filled audits (the
 full questionnaire as bench_xl_score.py scores it, in each language in turn) and turns each into the
 payload the add-in sends for Score (its `include` sheets). Each round sends --requests Score calls at
-once (each its own connection, payloads in turn) while /healthz is polled every 20 ms; every loop is bounded (a fixed
+once (each its own connection, payloads in turn; each request built once, its answer read to the end by a
+protocol that parses only the status line, on uvloop when it is installed: the client shares the cores with
+the server) while /healthz is polled every 20 ms; every loop is bounded (a fixed
 number of calls, a timeout per call). Printed per round and overall: Score latency median, p95 and
 max, errors (any status but 200, or no answer), /healthz latency median and p95 during the load, and
 the memory (PSS) of the server with its workers before the first round and after each one, and the CPU time per
