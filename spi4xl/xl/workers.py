@@ -161,7 +161,8 @@ class Pool:
             self.workers.remove(worker)
             self._hand_over(None)
             raise
-        self._hand_over(worker)
+        if self._hand_over(worker):  # a call was waiting: let it reach the worker before this answer goes out
+            await asyncio.sleep(0)
         return answer
 
     async def _acquire(self) -> Worker:
@@ -192,17 +193,18 @@ class Pool:
         self.workers.append(worker)
         return worker
 
-    def _hand_over(self, slot: Worker | None) -> None:
-        """Give a slot to the first call still waiting, else keep it."""
+    def _hand_over(self, slot: Worker | None) -> bool:
+        """Give a slot to the first call still waiting (True), else keep it."""
         while self._waiting:
             waiter = self._waiting.popleft()
             if not waiter.done():
                 waiter.set_result(slot)
-                return
+                return True
         if slot is None:
             self._unstarted += 1
         else:
             self._idle.append(slot)
+        return False
 
     def close(self) -> None:
         for worker in self.workers:
