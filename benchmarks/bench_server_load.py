@@ -6,7 +6,9 @@ Starts `spi4xl serve` on a free port of 127.0.0.1 (XLWINGS_LICENSE_KEY=noncommer
 process if no key is set: non-commercial use, see the README), renders --audits filled audits (the
 full questionnaire as bench_xl_score.py scores it, in each language in turn) and turns each into the
 payload the add-in sends for Score (its `include` sheets). Each round sends --requests Score calls at
-once (each its own connection, payloads in turn) while /healthz is polled every 20 ms; every loop is bounded (a fixed
+once (each its own connection, payloads in turn; each request built once, its answer read to the end by a
+protocol that parses only the status line, on uvloop when it is installed: the client shares the cores with
+the server) while /healthz is polled every 20 ms; every loop is bounded (a fixed
 number of calls, a timeout per call). Printed per round and overall: Score latency median, p95 and
 max, errors (any status but 200, or no answer), /healthz latency median and p95 during the load, and
 the memory (PSS) of the server with its workers before the first round and after each one, and the CPU time per
@@ -119,15 +121,18 @@ def cpu_per_call_ms(pid: int, before: dict[int, float], client_before: float, ca
             "cpu_client_ms": (time.process_time() - client_before) * 1000 / calls}
 
 
-def start_server(workers: int | None = None) -> tuple[subprocess.Popen, int]:
-    """`spi4xl serve` on a free port of 127.0.0.1, answering /healthz (up to a minute to start)."""
+def start_server(workers: int | None = None, pythonpath: str | None = None) -> tuple[subprocess.Popen, int]:
+    """`spi4xl serve` on a free port of 127.0.0.1, answering /healthz (up to a minute to start); with `pythonpath`,
+    the spi4xl found there (an earlier checkout), this client's own code unchanged."""
     port = free_port()
     env = {**os.environ, "XLWINGS_LICENSE_KEY": os.environ.get("XLWINGS_LICENSE_KEY", "noncommercial")}
+    if pythonpath:
+        env["PYTHONPATH"] = pythonpath
     command = [sys.executable, "-m", "spi4xl", "serve", "--host", HOST, "--port", str(port)]
     server = subprocess.Popen(command + (["--workers", str(workers)] if workers else []), env=env,
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     for _ in range(600):
-        if asyncio.run(call(port, "GET", "/healthz", timeout=2))[0] == 200:
+        if run(call(port, request(port, "GET", "/healthz"), timeout=2))[0] == 200:
             return server, port
         if server.poll() is not None:
             break
@@ -144,41 +149,125 @@ def stop_server(server: subprocess.Popen) -> None:
         server.kill()
 
 
-async def call(port: int, method: str, path: str, body: bytes = b"", timeout: float = 60.0) -> tuple[int, float]:
-    """(status, seconds) of one HTTP/1.1 call on its own connection; status 0 when it fails or times out."""
+def request(port: int, method: str, path: str, body: bytes = b"", keep_alive: bool = False) -> bytes:
+    """One HTTP/1.1 request, head and body, built once however many times it is sent."""
+    return (f"{method} {path} HTTP/1.1\r\nHost: {HOST}:{port}\r\n{'' if keep_alive else 'Connection: close' + chr(13) + chr(10)}"
+            f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n").encode() + body
+
+
+class _Call(asyncio.Protocol):
+    """A request sent whole once connected; the answer's status read from its first line, the rest let through
+    until the server closes the connection (Connection: close): the least work a real client can do per call."""
+
+    def __init__(self, message: bytes, done: asyncio.Future) -> None:
+        self.message, self.done, self.head, self.status = message, done, b"", 0
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        transport.write(self.message)
+
+    def data_received(self, data: bytes) -> None:
+        if self.head is not None:
+            self.head += data
+            line, found, _ = self.head.partition(b"\r\n")
+            if found:
+                parts = line.split()
+                self.status = int(parts[1]) if len(parts) > 1 and parts[1].isdigit() else 0
+                self.head = None
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        if not self.done.done():
+            self.done.set_result(0 if exc else self.status)
+
+
+async def call(port: int, message: bytes, timeout: float = 60.0) -> tuple[int, float]:
+    """(status, seconds) of one request (see `request`) on its own connection; status 0 when it fails or times out."""
     start = time.perf_counter()
-    head = (f"{method} {path} HTTP/1.1\r\nHost: {HOST}:{port}\r\nConnection: close\r\n"
-            f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n").encode()
+    loop = asyncio.get_running_loop()
+    done, transport = loop.create_future(), None
     try:
         async with asyncio.timeout(timeout):
-            reader, writer = await asyncio.open_connection(HOST, port)
-            writer.write(head + body)
-            await writer.drain()
-            status = int((await reader.readline()).split()[1])
-            await reader.read()  # the answer, to its end (Connection: close)
-            writer.close()
-    except (OSError, ValueError, IndexError, TimeoutError):
-        return 0, time.perf_counter() - start
+            transport, _ = await loop.create_connection(lambda: _Call(message, done), HOST, port)
+            status = await done
+    except (OSError, TimeoutError):
+        status = 0
+    if transport is not None:
+        transport.close()
     return status, time.perf_counter() - start
+
+
+class KeptConnection(asyncio.Protocol):
+    """One connection that carries a client's calls one after the other, as a browser keeps the add-in's open:
+    each answer ends at its Content-Length."""
+
+    def __init__(self) -> None:
+        self.buffer, self.end, self.status = bytearray(), 0, 0
+        self.transport: asyncio.Transport | None = None
+        self.waiter: asyncio.Future | None = None
+
+    @classmethod
+    async def open(cls, port: int) -> KeptConnection:
+        return (await asyncio.get_running_loop().create_connection(cls, HOST, port))[1]
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = transport
+
+    async def call(self, message: bytes) -> int:
+        """The status of one request (built with keep_alive=True); 0 when the connection ends first."""
+        if self.transport is None or self.transport.is_closing():
+            return 0
+        self.waiter = asyncio.get_running_loop().create_future()
+        self.transport.write(message)
+        return await self.waiter
+
+    def data_received(self, data: bytes) -> None:
+        self.buffer += data
+        if not self.end:
+            head_end = self.buffer.find(b"\r\n\r\n")
+            if head_end < 0:
+                return
+            lines = bytes(self.buffer[:head_end]).split(b"\r\n")
+            self.status = int(lines[0].split()[1])
+            length = next((int(line.split(b":")[1]) for line in lines[1:] if line.lower().startswith(b"content-length:")), 0)
+            self.end = head_end + 4 + length
+        if len(self.buffer) >= self.end:
+            del self.buffer[:self.end]
+            self.end = 0
+            self.waiter.set_result(self.status)
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        if self.waiter is not None and not self.waiter.done():
+            self.waiter.set_result(0)
+
+
+def run(coroutine):
+    """asyncio.run, on uvloop when it is installed: this client shares the cores with the server it loads, and the
+    CPU it spends per call (half as much on uvloop) is taken from the server's."""
+    try:
+        import uvloop
+    except ImportError:
+        return asyncio.run(coroutine)
+    with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
+        return runner.run(coroutine)
 
 
 async def burst(port: int, bodies: list[bytes], n: int) -> dict:
     """n Score calls at once while /healthz is polled every 20 ms."""
     done = asyncio.Event()
     health: list[float] = []
+    healthz = request(port, "GET", "/healthz")
 
     async def poll() -> None:
         for _ in range(3000):  # at most a minute of polling
             if done.is_set():
                 return
-            status, seconds = await call(port, "GET", "/healthz", timeout=10)
+            status, seconds = await call(port, healthz, timeout=10)
             health.append(seconds if status == 200 else float("inf"))
             await asyncio.sleep(0.02)
 
     poller = asyncio.create_task(poll())
+    calls = [request(port, "POST", "/xlwings/custom-scripts-call/score", body) for body in bodies]
     start = time.perf_counter()
-    results = await asyncio.gather(*(call(port, "POST", "/xlwings/custom-scripts-call/score", bodies[i % len(bodies)])
-                                     for i in range(n)))
+    results = await asyncio.gather(*(call(port, calls[i % len(calls)]) for i in range(n)))
     wall = time.perf_counter() - start
     done.set()
     await poller
@@ -210,12 +299,12 @@ def main() -> int:
     bodies = payloads(args.audits, args.client)
     server, port = start_server(args.workers)
     try:
-        asyncio.run(burst(port, bodies, 4))  # warm: workers started, catalog loaded
+        run(burst(port, bodies, 4))  # warm: workers started, catalog loaded
         memory = [memory_mb(server.pid)]
         rounds = []
         for i in range(args.rounds):
             cpu, client = cpu_seconds(server.pid), time.process_time()
-            rounds.append(asyncio.run(burst(port, bodies, args.requests)))
+            rounds.append(run(burst(port, bodies, args.requests)))
             rounds[-1].update(cpu_per_call_ms(server.pid, cpu, client, args.requests))
             memory.append(memory_mb(server.pid))
             r = rounds[-1]

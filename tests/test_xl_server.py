@@ -377,6 +377,27 @@ def test_script_calls_are_json_only(client, filled: Path, media: str | None) -> 
     assert client.post(CALL + "score", content=body, headers={"Content-Type": "application/json; charset=utf-8"}).status_code == 200
 
 
+def test_script_calls_are_post_only_and_a_client_that_leaves_mid_body_costs_nothing(client) -> None:
+    import asyncio
+
+    for method in ("get", "put", "delete"):
+        refused = getattr(client, method)(CALL + "score")
+        assert refused.status_code == 405 and refused.headers["allow"] == "POST", method
+        assert refused.json() == {"detail": "Method Not Allowed"}
+    jobs, sent = client.app.state.jobs, []
+    messages = iter([{"type": "http.request", "body": b'{"client": ', "more_body": True}, {"type": "http.disconnect"}])
+    scope = {"type": "http", "method": "POST", "path": CALL + "score", "headers": [(b"content-type", b"application/json")]}
+
+    async def receive() -> dict:
+        return next(messages)
+
+    async def send(message: dict) -> None:
+        sent.append(message)
+
+    asyncio.run(client.app(scope, receive, send))
+    assert sent == [] and jobs.pending == 0 and jobs.pool.workers == []  # nothing answered, no job started
+
+
 def test_openapi_docs_are_off_unless_asked(client, monkeypatch: pytest.MonkeyPatch) -> None:
     from fastapi.testclient import TestClient
 
@@ -415,8 +436,8 @@ def test_a_worker_that_dies_costs_one_call_and_the_workers_come_back(filled: Pat
     jobs = Jobs(workers=1)
     try:
         assert asyncio.run(jobs.run("score", body, "en"))[0] == 200
-        for process in jobs.pool._processes.values():  # the worker, killed as the OOM killer would
-            os.kill(process.pid, 9)
+        for worker in jobs.pool.workers:  # the worker, killed as the OOM killer would
+            os.kill(worker.process.pid, 9)
         status, detail = asyncio.run(jobs.run("score", body, "fr"))
         assert status == 503 and detail.startswith("erreur [server.restarted] : le serveur a redémarré"), detail
         assert asyncio.run(jobs.run("score", body, "en"))[0] == 200
