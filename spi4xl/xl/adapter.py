@@ -29,7 +29,7 @@ from itertools import compress, repeat
 from math import isnan
 from operator import is_
 from pathlib import Path
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Any, Iterable
 
 from spi4xl.audit import as_text
@@ -43,6 +43,7 @@ from spi4xl.workbook import layout as L
 from spi4xl.workbook.formats import INPUT_FILL, LEVEL_FILLS, SEVERITY_FILLS
 from spi4xl.merge import STATUSES
 from spi4xl.merge import merge as merge_audits
+from spi4xl.records import MutableRecord, record
 from spi4xl.workbook.read import ReadResult, find_role_tables, learn_percent_formats, merge_source, read_tables, read_workbook
 from spi4xl.workbook.render import ConversionEntry, fingerprint
 from spi4xl.workbook.names import modules_name, parse_status, profile_name
@@ -83,8 +84,8 @@ def sheet_names_for(roles: Iterable[str]) -> list[str]:
     return names
 
 
-@dataclass
-class Report:
+@record(frozen=False)
+class Report(MutableRecord):
     """What a job did: for the alert, the server's log and the tests."""
 
     job: str
@@ -97,8 +98,8 @@ class Report:
 
 
 # --- reading ------------------------------------------------------------------------------------
-@dataclass
-class Live:
+@record(frozen=False)
+class Live(MutableRecord):
     """The book as it was when the button was clicked."""
 
     book: Any

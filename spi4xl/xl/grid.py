@@ -20,6 +20,7 @@ from typing import Any, Callable, Iterable
 from spi4xl.audit import Audit
 from spi4xl.catalog.model import Catalog
 from spi4xl.findings import Finding
+from spi4xl.records import MutableRecord, record
 from spi4xl.scoring import Scores, score
 from spi4xl.workbook.formats import Formats
 from spi4xl.workbook.layout import parse_cell
@@ -195,8 +196,8 @@ class Grid:
         return self._memo[key]
 
 
-@dataclass
-class Rendered:
+@record(frozen=False)
+class Rendered(MutableRecord):
     sheets: dict[str, Grid]
     names: dict[str, tuple[str, str]]  # defined name -> (sheet name, absolute address)
     scores: Scores
