@@ -68,6 +68,19 @@ _COLUMNS: dict[int, str] = {}  # column number -> letters, as xl_col_to_name giv
 _ERROR_CODES = ("#DIV/0!", "#N/A", "#NAME?", "#NULL!", "#NUM!", "#REF!", "#VALUE!")  # a formula's cached error
 
 
+_ABSENT = object()  # an argument the caller did not give
+# What a namedtuple's generated __new__ calls (XlsxWriter's cell tuples): the same tuple, without that Python frame.
+_tuple = tuple.__new__
+
+
+def _given(*args: object) -> tuple:
+    """The arguments a caller gave, in order: those before the first one left out."""
+    for i, arg in enumerate(args):
+        if arg is _ABSENT:
+            return args[:i]
+    return args
+
+
 def _stripped(formula: str) -> str:
     """The formula as XlsxWriter's `_prepare_formula` leaves one it has nothing to substitute in."""
     if formula.startswith("{"):
@@ -84,53 +97,48 @@ class Worksheet(_XlsxWorksheet):
     # on the first argument of each of ~15,000 calls a render) and, for the cells spi4xl writes (a string under
     # half XlsxWriter's limit, an int, a blank with a format, outside constant_memory mode), do in place what
     # XlsxWriter's `_write_string`, `_write_number` and `_write_blank` do with them: its `_check_dimensions`, then
-    # the cell stored. Any other call goes through XlsxWriter's methods.
-    def write_string(self, row, col, *args, **kwargs):
-        if type(row) is not int or kwargs:
-            return super().write_string(row, col, *args, **kwargs)
-        string = args[0] if args else None
-        if len(args) > 2 or type(string) is not str or len(string) > self.xls_strmax // 2 or self.constant_memory:
-            return self._write_string(row, col, *args)
+    # the cell stored (its named tuple made as the tuple's generated __new__ makes it, without that frame). Any other
+    # call (A1 notation, keywords, other types, more arguments) goes through XlsxWriter's public method, as given.
+    def write_string(self, row, col, string=_ABSENT, cell_format=_ABSENT, *rest, **kwargs):
+        if (type(row) is not int or rest or kwargs or type(string) is not str or len(string) > self.xls_strmax // 2
+                or self.constant_memory):
+            return super().write_string(row, col, *_given(string, cell_format), *rest, **kwargs)
         if self._check_dimensions(row, col):
             return -1
-        self.table[row][col] = CellStringTuple(self.str_table._get_shared_string_index(string),
-                                               args[1] if len(args) > 1 else None)
+        self.table[row][col] = _tuple(CellStringTuple, (self.str_table._get_shared_string_index(string),
+                                                        None if cell_format is _ABSENT else cell_format))
         return 0
 
-    def write_number(self, row, col, *args, **kwargs):
-        if type(row) is not int or kwargs:
-            return super().write_number(row, col, *args, **kwargs)
-        if len(args) > 2 or type(args[0] if args else None) is not int or self.constant_memory:
-            return self._write_number(row, col, *args)
+    def write_number(self, row, col, number=_ABSENT, cell_format=_ABSENT, *rest, **kwargs):
+        if type(row) is not int or rest or kwargs or type(number) is not int or self.constant_memory:
+            return super().write_number(row, col, *_given(number, cell_format), *rest, **kwargs)
         if self._check_dimensions(row, col):
             return -1
-        self.table[row][col] = CellNumberTuple(args[0], args[1] if len(args) > 1 else None)
+        self.table[row][col] = _tuple(CellNumberTuple, (number, None if cell_format is _ABSENT else cell_format))
         return 0
 
-    def write_blank(self, row, col, *args, **kwargs):
-        if type(row) is not int or kwargs:
-            return super().write_blank(row, col, *args, **kwargs)
-        if len(args) != 2 or args[1] is None or self.constant_memory:
-            return self._write_blank(row, col, *args)
+    def write_blank(self, row, col, blank=_ABSENT, cell_format=_ABSENT, *rest, **kwargs):
+        if type(row) is not int or rest or kwargs or cell_format is _ABSENT or cell_format is None or self.constant_memory:
+            return super().write_blank(row, col, *_given(blank, cell_format), *rest, **kwargs)
         if self._check_dimensions(row, col):
             return -1
-        self.table[row][col] = CellBlankTuple(args[1])
+        self.table[row][col] = _tuple(CellBlankTuple, (cell_format,))
         return 0
 
-    def write_formula(self, row, col, *args, **kwargs):
+    def write_formula(self, row, col, formula=_ABSENT, cell_format=_ABSENT, value=_ABSENT, *rest, **kwargs):
         """A formula naming no dynamic-array function and not in braces goes straight where XlsxWriter's
         `_write_formula` would put it (after the dimensions are checked), sparing its own search for those
         functions (a superset of it is `_MAY_SUBSTITUTE`); any other goes through XlsxWriter's methods."""
-        if type(row) is not int or kwargs:
-            return super().write_formula(row, col, *args, **kwargs)
-        formula = args[0] if args else None
-        if (not 1 <= len(args) <= 3 or not isinstance(formula, str) or not formula or formula.startswith("{")
+        if (type(row) is not int or rest or kwargs or type(formula) is not str or not formula or formula[0] == "{"
                 or self.constant_memory or self.use_future_functions or _MAY_SUBSTITUTE.search(formula)):
-            return self._write_formula(row, col, *args)
+            return super().write_formula(row, col, *_given(formula, cell_format, value), *rest, **kwargs)
         if self._check_dimensions(row, col):
             return -1
-        cell_format, value = args[1] if len(args) > 1 else None, args[2] if len(args) > 2 else 0
-        self.table[row][col] = CellFormulaTuple(_stripped(formula), cell_format, value)
+        if formula[0] == "=":
+            formula = formula[1:]
+        self.table[row][col] = _tuple(CellFormulaTuple, (formula[:-1] if formula.endswith("}") else formula,
+                                                         None if cell_format is _ABSENT else cell_format,
+                                                         0 if value is _ABSENT else value))
         return 0
 
     def _prepare_formula(self, formula, expand_future_functions=False):
