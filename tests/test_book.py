@@ -16,7 +16,7 @@ from spi4xl.workbook.render import render
 
 EDGE_FORMULAS = ("=SUM(A1:A3)", "{=SUM(A1:A3*B1:B3)}", "=FILTER(A1:A3,B1:B3>0)", "=_xlfn.XLOOKUP(1,A:A,B:B)",
                  "=ASINGLE(A1)", "=SORTBY(A1:A3,B1:B3)", '=IF(A1="FILTER(",1,0)', "=LAMBDA(x,x+1)(2)", "=xlookup(1,A:A,B:B)",
-                 "SUM(1)", "=SEQUENCE(3)+RANDARRAY(2)")
+                 "SUM(1)", "=SEQUENCE(3)+RANDARRAY(2)", "=list_evidence", "{=A1:B1}", "=_xlfn.IFS", "1E+15", "=IFS (1)")
 
 
 class PlainWorkbook(xlsxwriter.Workbook):

@@ -142,7 +142,9 @@ class Worksheet(_XlsxWorksheet):
         return 0
 
     def _prepare_formula(self, formula, expand_future_functions=False):
-        if self.use_future_functions or expand_future_functions or _MAY_SUBSTITUTE.search(formula):
+        """XlsxWriter's, for a formula it may change: every substitution it makes (the future functions' too, which
+        data validations ask for) needs a "(" after a function's name; others come out stripped."""
+        if "(" in formula and (self.use_future_functions or expand_future_functions or _MAY_SUBSTITUTE.search(formula)):
             return super()._prepare_formula(formula, expand_future_functions)
         return _stripped(formula)
 
