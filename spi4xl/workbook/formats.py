@@ -44,8 +44,11 @@ def wrapped_lines(text: str, width: int) -> int:
         return 1
     if _OTHER_WHITESPACE.search(text):  # as textwrap: tabs expanded, every whitespace a space
         text = text.expandtabs().translate(_WHITESPACE)
-    # Without hyphens textwrap's chunks are the runs of spaces and of the rest: a far simpler split.
-    chunks = [c for c in (_SPLIT if "-" in text else _SPACES)(text) if c]
+    # textwrap's chunks are the runs of spaces and of the rest, the rest split again by its expression where it
+    # holds a hyphen: that expression looks at no space but to end a word (which the end of the run does too).
+    chunks = [c for c in _SPACES(text) if c]
+    if "-" in text:
+        chunks = [c for part in chunks for c in (_SPLIT(part) if "-" in part else (part,)) if c]
     if max(map(len, chunks), default=0) > width:
         return _lines_breaking_words(chunks, width)
     ends = [0, *accumulate(map(len, chunks))]  # ends[k]: the length of chunks[:k]
@@ -90,6 +93,7 @@ _OTHER_WHITESPACE = re.compile("[\t\n\x0b\x0c\r]")  # textwrap's whitespace but 
 _WHITESPACE = textwrap.TextWrapper.unicode_whitespace_trans
 
 
+@lru_cache(maxsize=16384)  # a row's texts and widths come back with every render of its language
 def row_height(*cells: tuple) -> float | None:
     """Height in points for a row whose wrapped cells are (text, width[, size[, bold]]); None when one line fits."""
     height, wraps = 0.0, False

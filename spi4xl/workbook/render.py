@@ -12,6 +12,7 @@ import gc
 import hashlib
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator, Mapping, Sequence
 
@@ -162,6 +163,7 @@ def _rows(ctx: RenderContext) -> Iterable[tuple[str, Any]]:
             yield from dim_rows
 
 
+@lru_cache(maxsize=8192)  # the same ~1,400 items in every render of a catalog
 def fingerprint(catalog: Catalog, code: str) -> str:
     """A short hash of the English text and scale: conversion uses it to spot indicators that changed meaning."""
     basis = catalog.text(code, "text", "en") + "|" + getattr(catalog.node(code), "scale", "")
@@ -217,7 +219,7 @@ def write_questionnaire(book, ctx: RenderContext) -> None:
                 ws.write_number(r, c[cid], 1)
         severity = ctx.highlights.get(("questionnaire", code))
         answer_fmt = fmt.input_highlight[severity] if severity else fmt.input
-        ctx.cells[("questionnaire", code)] = f"{L.col_name(c['answer'])}{r + 1}"
+        ctx.cells[("questionnaire", code)] = f"{letters['answer']}{r + 1}"
         if not is_detail:
             ws.write_string(r, c["guidance"], ctx.ct(code, "guidance"), fmt.guidance)
             ws.write_string(r, c["department"], ctx.ct(f"department.{ind.department}"), fmt.wrap)
@@ -230,7 +232,7 @@ def write_questionnaire(book, ctx: RenderContext) -> None:
             raw_ev = audit.unparsed.get((code, "evidence"))
             ev_text = ctx.ct(f"evidence.{evidence}") if evidence else (raw_ev or "")
             ws.write_string(r, c["evidence"], ev_text, fmt.input) if ev_text else ws.write_blank(r, c["evidence"], None, fmt.input)
-            evidence_cells.append(L.cell_name(r, c["evidence"]))
+            evidence_cells.append(f"{letters['evidence']}{r + 1}")
         for cid, source in (("comment", audit.comments), ("flag", audit.flags)):
             text = source.get(code, "")
             ws.write_string(r, c[cid], text, fmt.input_wrap) if text else ws.write_blank(r, c[cid], None, fmt.input_wrap)
@@ -254,7 +256,7 @@ def write_questionnaire(book, ctx: RenderContext) -> None:
             answer = audit.answers.get(code)
             typed = ctx.catalog.answer_label(scale, answer, ctx.lang) if answer else audit.unparsed.get((code, "answer"), "")
             ws.write_string(r, c["answer"], typed, answer_fmt) if typed else ws.write_blank(r, c["answer"], None, answer_fmt)
-            valid.setdefault(scale, []).append(L.cell_name(r, c["answer"]))
+            valid.setdefault(scale, []).append(f"{letters['answer']}{r + 1}")
             lookup = _escape_wildcards(f'{A(r, "scale")}&"|"&TRIM({A(r, "answer")})')
             ws.write_formula(r, c["match"], f"=IFERROR(MATCH({lookup},l_key,0),0)", None, result.match)
             m = A(r, "match")
@@ -717,7 +719,7 @@ def write_plan(book, ctx: RenderContext) -> None:
             ws.write_blank(r, c["due"], None, fmt.input_date)
         status = plan_status_name(entry["status"], ctx.lang) if entry.get("status") else ""
         ws.write_string(r, c["status"], status, fmt.input) if status else ws.write_blank(r, c["status"], None, fmt.input)
-        status_cells.append(L.cell_name(r, c["status"]))
+        status_cells.append(f"{letters['status']}{r + 1}")
         height = _fit(role, text=texts["text"], department=texts.get("department", ""), action=as_text(entry.get("action")),
                       comment=as_text(entry.get("comment")), gap=label)
         ws.set_row(r, height, None, {"hidden": row.state in ("met", "na")})
