@@ -182,6 +182,10 @@ def test_a1_notation_keywords_and_other_cell_kinds_are_written_as_xlsxwriter_wri
             assert getattr(ws, method)(1048576, col, *args) == -1 or method == "write_blank" and args[-1] is None
         ws.set_row(7, None, bold)
         ws.write_string(7, 0, "row format")
+        ws.set_row(8, 31.5, None, {"level": 2, "collapsed": True, "hidden": True})  # (row 8 gets a cell below)
+        ws.set_row(11, 0, bold, {"level": 9})
+        ws.write_string(11, 2, "height 0: hidden, the default height")
+        ws.set_row(12, 12.75)
         ws.set_column(5, 5, 12, bold)
         ws.write_number(8, 5, 3)
         wb.close()

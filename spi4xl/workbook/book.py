@@ -12,7 +12,7 @@ Writing the sheets' XML is the other half of a render: for each of ~13,000 cells
 of attributes and runs a regular expression over each one to escape it, although a cell reference and
 a format index never need escaping, and it loops over every column of every row to find the cells.
 `Worksheet._write_rows` here writes the kinds of cell spi4xl writes (string, number, date, formula,
-blank) as one string a row, escaping only the formula and its cached value as XlsxWriter does; any other
+blank) as one string a row with its <row> tag (as XlsxWriter's `_write_row` writes it), escaping only the formula and its cached value as XlsxWriter does; any other
 kind goes to XlsxWriter's own `_write_cell`. `_write_rows` and `_calculate_spans` visit a row's cells
 instead of its columns, in the same order. The XML is the same, character for character.
 
@@ -59,13 +59,22 @@ DYNAMIC_FUNCTIONS = ("ANCHORARRAY", "BYCOL", "BYROW", "CHOOSECOLS", "CHOOSEROWS"
                      "SORT", "SORTBY", "SWITCH", "TAKE", "TEXTSPLIT", "TOCOL", "TOROW", "UNIQUE", "VSTACK",
                      "WRAPCOLS", "WRAPROWS", "XLOOKUP")
 _MAY_SUBSTITUTE = re.compile("(?:" + "|".join(DYNAMIC_FUNCTIONS) + r")\(")
-# The cell tuples XlsxWriter 3.3.1 stores that _write_rows below writes itself, and how.
-_WRITTEN_HERE = {CellStringTuple: "string", CellNumberTuple: "number", CellDatetimeTuple: "number",
-                 CellFormulaTuple: "formula", CellBlankTuple: "blank"}
+# The cell tuples XlsxWriter 3.3.1 stores that _write_rows below writes itself.
+_WRITTEN_HERE = (CellStringTuple, CellNumberTuple, CellDatetimeTuple, CellFormulaTuple, CellBlankTuple)
 # What XlsxWriter's _escape_control_characters changes (an _xHHHH_ escape, a control character, U+FFFE/U+FFFF).
 _CONTROL = re.compile("_x[0-9a-fA-F]{4}_|[\x00-\x08\x0b-\x1f\ufffe\uffff]")
 _COLUMNS: dict[int, str] = {}  # column number -> letters, as xl_col_to_name gives them
 _ERROR_CODES = ("#DIV/0!", "#N/A", "#NAME?", "#NULL!", "#NUM!", "#REF!", "#VALUE!")  # a formula's cached error
+
+
+def _escape(text: str) -> str:
+    """What XlsxWriter's `_escape_data` makes of text that holds a &, < or >."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def _fields(row_info) -> tuple:
+    """An XlsxWriter RowInfo's fields, in its order (dataclasses.astuple would deep-copy its format)."""
+    return row_info.height, row_info.row_format, row_info.hidden, row_info.level, row_info.collapsed
 
 
 _ABSENT = object()  # an argument the caller did not give
@@ -165,12 +174,26 @@ class Worksheet(_XlsxWorksheet):
                     first = last = None
         self.row_spans = spans
 
+    def _row_attributes(self, span: str | None, row_info) -> str:
+        """The attributes XlsxWriter's `_write_row` gives a <row> with cells after its number (outside its Excel
+        2010 mode), in its order; the row format's style index asked for as it asks for it."""
+        height, row_format, hidden, level, collapsed = _fields(row_info) if row_info else (None, None, 0, 0, 0)
+        if height is None:
+            height = self.default_row_height
+        custom = height != self.original_row_height or height != self.default_row_height
+        xf_index = row_format._get_xf_index() if row_format else 0
+        return "".join((f' spans="{span}"' if span else "", f' s="{xf_index}"' if xf_index else "",
+                        ' customFormat="1"' if row_format else "", f' ht="{height * 0.75:.16g}"' if custom else "",
+                        ' hidden="1"' if hidden else "", ' customHeight="1"' if custom else "",
+                        f' outlineLevel="{level}"' if level else "", ' collapsed="1"' if collapsed else ""))
+
     def _write_rows(self) -> None:
         """Every row with cells, a format or comments, its cells in column order, each row's cells as one string.
 
-        A cell of a kind XlsxWriter 3.3.1 stores as _WRITTEN_HERE says is written here as its `_write_cell` writes
-        it: the reference, the style of the cell's format (else its row's, else its column's), then the value;
-        the formula and its cached value escaped as XlsxWriter escapes them. Any other cell: XlsxWriter's method.
+        A row's <row> tag is written as XlsxWriter's `_write_row` writes it (its attributes made once per span and
+        row info). A cell of a kind in _WRITTEN_HERE is written as XlsxWriter 3.3.1's `_write_cell` writes it: the
+        reference, the style of the cell's format (else its row's, else its column's), then the value; the formula
+        and its cached value escaped as XlsxWriter escapes them. Any other cell: XlsxWriter's method.
         """
         self._calculate_spans()
         table, info, lo, hi, write = self.table, self.row_info, self.dim_colmin, self.dim_colmax, self.fh.write
@@ -181,7 +204,7 @@ class Worksheet(_XlsxWorksheet):
             return styles[fmt]
 
         column_formats = {c: i.column_format for c, i in self.col_info.items() if i.column_format is not None}
-        escape = self._escape_data
+        row_attributes: dict = {}  # (span, row info) -> what follows the row number in its <row> tag
         for row_num in range(self.dim_rowmin, self.dim_rowmax + 1):
             if row_num in info or row_num in self.comments or table[row_num]:
                 span = self.row_spans.get(row_num // 16)
@@ -189,16 +212,23 @@ class Worksheet(_XlsxWorksheet):
                 if not cells:
                     self._write_empty_row(row_num, span, info.get(row_num))
                     continue
-                self._write_row(row_num, span, info.get(row_num))
-                cols = sorted(cells)
-                if cols[0] < lo or cols[-1] > hi:  # never seen: every write widens the dimensions
-                    cols = [c for c in cols if lo <= c <= hi]
-                row_format = info[row_num].row_format if row_num in info else None
-                row_ref, out = f"{row_num + 1}\"", []
-                for col_num in cols:
-                    cell = cells[col_num]
-                    kind = _WRITTEN_HERE.get(type(cell))
-                    if kind is None:
+                row_info = info.get(row_num)
+                row_format = row_info.row_format if row_info else None
+                if self.excel_version == 2010:
+                    self._write_row(row_num, span, row_info)
+                    out = []
+                else:
+                    key = (span, *_fields(row_info)) if row_info else span
+                    attributes = row_attributes.get(key)
+                    if attributes is None:
+                        attributes = row_attributes[key] = self._row_attributes(span, row_info)
+                    out = [f'<row r="{row_num + 1}"{attributes}>']
+                row_ref = f"{row_num + 1}\""
+                for col_num, cell in sorted(cells.items()):  # (the columns are unique: cells are never compared)
+                    if col_num < lo or col_num > hi:  # never seen: every write widens the dimensions
+                        continue
+                    kind = type(cell)
+                    if kind not in _WRITTEN_HERE:
                         write("".join(out))
                         out = []
                         self._write_cell(row_num, col_num, cell)
@@ -206,24 +236,25 @@ class Worksheet(_XlsxWorksheet):
                     fmt = cell.format or row_format or column_formats.get(col_num)
                     letters = _COLUMNS.get(col_num) or _COLUMNS.setdefault(col_num, xl_col_to_name(col_num))
                     head = f'<c r="{letters}{row_ref}{(styles.get(fmt) or style(fmt)) if fmt else ""}'
-                    if kind == "string":
+                    if kind is CellStringTuple:
                         out.append(f'{head} t="s"><v>{cell.string}</v></c>')
-                    elif kind == "number":
-                        out.append(f"{head}><v>{cell.number:.16G}</v></c>")
-                    elif kind == "blank":
-                        out.append(f"{head}/>")
-                    else:
+                    elif kind is CellFormulaTuple:
                         value = cell.value
-                        if isinstance(value, bool):
+                        if isinstance(value, str):  # (a number XlsxWriter's _escape_data leaves as it is)
+                            if value:
+                                head += ' t="e"' if value in _ERROR_CODES else ' t="str"'
+                            if "&" in value or "<" in value or ">" in value:
+                                value = _escape(value)
+                        elif isinstance(value, bool):
                             head, value = head + ' t="b"', int(value)
-                        elif isinstance(value, str) and value:
-                            head += ' t="e"' if value in _ERROR_CODES else ' t="str"'
                         formula = cell.formula
                         if "&" in formula or "<" in formula or ">" in formula:
-                            formula = escape(formula)
-                        if type(value) is str and ("&" in value or "<" in value or ">" in value):
-                            value = escape(value)  # (a number, or text with none of them, it leaves as it is)
+                            formula = _escape(formula)
                         out.append(f"{head}><f>{formula}</f><v>{value}</v></c>")
+                    elif kind is CellBlankTuple:
+                        out.append(f"{head}/>")
+                    else:  # a number or a date's serial number
+                        out.append(f"{head}><v>{cell.number:.16G}</v></c>")
                 out.append("</row>")
                 write("".join(out))
 
@@ -247,7 +278,7 @@ class _SharedStrings(SharedStrings):
                 self._write_si(string)
                 continue
             if "&" in string or "<" in string or ">" in string:
-                string = string.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+                string = _escape(string)
             out.append(f'<si><t xml:space="preserve">{string}</t></si>' if _preserve_whitespace(string)
                        else f"<si><t>{string}</t></si>")
         self.fh.write("".join(out))
