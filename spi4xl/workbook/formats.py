@@ -44,6 +44,9 @@ def wrapped_lines(text: str, width: int) -> int:
         return 1
     if _OTHER_WHITESPACE.search(text):  # as textwrap: tabs expanded, every whitespace a space
         text = text.expandtabs().translate(_WHITESPACE)
+    if (text and "-" not in text and "  " not in text and text[0] != " " and text[-1] != " "
+            and not _OTHER_SPACE.search(text)):  # the common case: words between single spaces
+        return _lines_of_words(text.split(" "), width)
     # textwrap's chunks are the runs of spaces and of the rest, the rest split again by its expression where it
     # holds a hyphen: that expression looks at no space but to end a word (which the end of the run does too).
     chunks = [c for c in _SPACES(text) if c]
@@ -61,6 +64,21 @@ def wrapped_lines(text: str, width: int) -> int:
         stop = bisect_right(ends, ends[first] + width, first) - 1  # chunks[first:stop] fill the line
         lines += stop - first - chunks[stop - 1].isspace() > 0  # its last chunk dropped when it is whitespace
         first = stop
+    return lines
+
+
+def _lines_of_words(words: list[str], width: int) -> int:
+    """wrapped_lines of words each after a single space: a word goes to the next line when it and the space before
+    it do not fit (textwrap drops that space at the line's end, or at the next line's start)."""
+    lengths = list(map(len, words))
+    if max(lengths) > width:
+        return _lines_breaking_words([c for word in words for c in (" ", word)][1:], width)
+    lines, used = 1, lengths[0]
+    for length in lengths[1:]:
+        if used + 1 + length <= width:
+            used += 1 + length
+        else:
+            lines, used = lines + 1, length
     return lines
 
 
@@ -91,6 +109,7 @@ _SPLIT = textwrap.TextWrapper.wordsep_re.split
 _SPACES = re.compile("( +)").split
 _OTHER_WHITESPACE = re.compile("[\t\n\x0b\x0c\r]")  # textwrap's whitespace but the space
 _WHITESPACE = textwrap.TextWrapper.unicode_whitespace_trans
+_OTHER_SPACE = re.compile(r"[^\S ]")  # whitespace to str.strip (which textwrap drops by) but not a space
 
 
 @lru_cache(maxsize=16384)  # a row's texts and widths come back with every render of its language
