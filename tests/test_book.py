@@ -192,3 +192,26 @@ def test_a1_notation_keywords_and_other_cell_kinds_are_written_as_xlsxwriter_wri
         return path.read_bytes()
 
     assert fill(book.Workbook, tmp_path / "ours.xlsx") == fill(PlainWorkbook, tmp_path / "theirs.xlsx")
+
+
+def test_rows_kept_ahead_give_the_same_file(tmp_path):
+    """Rows written ahead (keep_rows, as render_formats does for a language's two files) give the bytes of rows written
+    while packaging: style indices in the same order (column formats first, as XlsxWriter asks), empty sheets too."""
+    def fill(workbook_class, path, keep):
+        wb = workbook_class(str(path))
+        wb.add_worksheet("First"), wb.add_worksheet("Second"), wb.add_worksheet("Empty")
+        first, second = wb.worksheets()[0], wb.worksheets()[1]
+        red, bold, wide = (wb.add_format(p) for p in ({"font_color": "red"}, {"bold": True}, {"italic": True}))
+        first.write_string(0, 0, "bold", bold)
+        second.set_column(2, 2, 20, wide)
+        second.set_column(0, 0, 8, red)
+        second.write_string(3, 1, "wide after red", wide)
+        second.write_formula(4, 2, '=IF(A1="<&>",1,0)', None, "a&b")
+        if keep:
+            wb.keep_rows()
+            assert first.kept_rows and second.kept_rows and wb.worksheets()[2].kept_rows is None
+        wb.close()
+        return path.read_bytes()
+
+    expected = fill(PlainWorkbook, tmp_path / "plain.xlsx", False)
+    assert fill(book.Workbook, tmp_path / "kept.xlsx", True) == expected == fill(book.Workbook, tmp_path / "not.xlsx", False)

@@ -187,6 +187,25 @@ class Worksheet(_XlsxWorksheet):
                         ' hidden="1"' if hidden else "", ' customHeight="1"' if custom else "",
                         f' outlineLevel="{level}"' if level else "", ' collapsed="1"' if collapsed else ""))
 
+    kept_rows: str | None = None  # the sheet's rows written ahead by keep_rows
+
+    def keep_rows(self) -> None:
+        """Write the sheet's rows now and keep them for each package made of this workbook from now on (render_formats:
+        a language's .xlsx and .xlsm have the same rows). Formats get their style indices while rows are written, so
+        this is called for every sheet, in order, with no cell, row or format added after; the column formats are
+        asked for their indices first, as XlsxWriter's `_write_cols` asks before the rows."""
+        if self.dim_rowmin is None or self.constant_memory:  # (XlsxWriter writes no rows, or writes them as it goes)
+            return
+        for column in sorted(self.col_info):
+            if self.col_info[column].column_format:
+                self.col_info[column].column_format._get_xf_index()
+        fh, self.fh = self.fh, io.StringIO()
+        try:
+            self._write_rows()
+            self.kept_rows = self.fh.getvalue()
+        finally:
+            self.fh = fh
+
     def _write_rows(self) -> None:
         """Every row with cells, a format or comments, its cells in column order, each row's cells as one string.
 
@@ -195,6 +214,9 @@ class Worksheet(_XlsxWorksheet):
         reference, the style of the cell's format (else its row's, else its column's), then the value; the formula
         and its cached value escaped as XlsxWriter escapes them. Any other cell: XlsxWriter's method.
         """
+        if self.kept_rows is not None:
+            self.fh.write(self.kept_rows)
+            return
         self._calculate_spans()
         table, info, lo, hi, write = self.table, self.row_info, self.dim_colmin, self.dim_colmax, self.fh.write
         styles: dict = {}  # Format -> ' s="N"': a format keeps the index it is given
@@ -317,6 +339,11 @@ class Workbook(xlsxwriter.Workbook):
         super().__init__(filename, {**(options or {}), "in_memory": True})
         self.drawing_edits: dict[_XlsxWorksheet, Callable[[str], str]] = {}
         self.parts: list = []
+
+    def keep_rows(self) -> None:
+        """Every sheet's rows written now, kept for each package made from now on (see Worksheet.keep_rows)."""
+        for worksheet in self.worksheets():
+            worksheet.keep_rows()
 
     def edit_drawing(self, worksheet: _XlsxWorksheet, edit: Callable[[str], str]) -> None:
         """Pass the XML of `worksheet`'s drawing (it must have one) through `edit` before it is zipped."""

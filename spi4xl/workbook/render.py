@@ -955,6 +955,8 @@ def render_formats(catalog: Catalog, language: str, audit: Audit | None, outs: S
         from spi4xl.workbook import vba  # noqa: F401 - imported once, here, not in each forked copy that needs it
     with collector_paused():
         book, ctx = _write_sheets(catalog, language, audit, **options)
+        if len(outs) > 1:  # every format has these rows: written once, before the copies are made
+            book.keep_rows()
         copies = [(out, start_forked(lambda out=out: _finish(book, ctx, out, interpreters))) for out in outs[1:]]
         try:
             _finish(book, ctx, outs[0], interpreters)
