@@ -186,6 +186,8 @@ def test_a1_notation_keywords_and_other_cell_kinds_are_written_as_xlsxwriter_wri
         ws.set_row(11, 0, bold, {"level": 9})
         ws.write_string(11, 2, "height 0: hidden, the default height")
         ws.set_row(12, 12.75)
+        for col, text in enumerate((" lead", "trail\n", "\u00a0nbsp", "tab\t", "a \n", "\u2003", "in side", "")):
+            ws.write_string(13, col, text)  # xml:space="preserve" where XlsxWriter's expressions find whitespace
         ws.set_column(5, 5, 12, bold)
         ws.write_number(8, 5, 3)
         wb.close()

@@ -48,7 +48,7 @@ from typing import Callable
 import xlsxwriter
 from xlsxwriter.packager import Packager
 from xlsxwriter.sharedstrings import SharedStrings
-from xlsxwriter.utility import _preserve_whitespace, xl_col_to_name
+from xlsxwriter.utility import xl_col_to_name
 from xlsxwriter.worksheet import (CellBlankTuple, CellDatetimeTuple, CellFormulaTuple, CellNumberTuple, CellStringTuple,
                                   Worksheet as _XlsxWorksheet)
 
@@ -290,7 +290,8 @@ _PART_ATTR = (stat.S_IFREG | 0o600) << 16
 class _SharedStrings(SharedStrings):
     def _write_sst_strings(self) -> None:
         """Each string as XlsxWriter's `_write_si` writes it, in one write: a plain string escaped as `_escape_data`
-        escapes it (only &, < and > change), `xml:space` as `_preserve_whitespace` says; a string with control
+        escapes it (only &, < and > change), `xml:space` where `_preserve_whitespace` finds whitespace (a first or
+        last character that str.isspace calls one: the test its expressions' \\s makes); a string with control
         characters or _xHHHH_ text to escape, or rich text, by XlsxWriter's method."""
         out = []
         for string in self.string_table.string_array:
@@ -301,7 +302,7 @@ class _SharedStrings(SharedStrings):
                 continue
             if "&" in string or "<" in string or ">" in string:
                 string = _escape(string)
-            out.append(f'<si><t xml:space="preserve">{string}</t></si>' if _preserve_whitespace(string)
+            out.append(f'<si><t xml:space="preserve">{string}</t></si>' if string[:1].isspace() or string[-1:].isspace()
                        else f"<si><t>{string}</t></si>")
         self.fh.write("".join(out))
 
