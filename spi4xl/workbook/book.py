@@ -158,21 +158,24 @@ class Worksheet(_XlsxWorksheet):
         return _stripped(formula)
 
     def _calculate_spans(self) -> None:
-        """The <row spans="first:last"> of each block of 16 rows, from the cells (and comments) each row has."""
-        spans, lo, hi = {}, self.dim_colmin, self.dim_colmax
-        first = last = None
-        for row_num in range(self.dim_rowmin, self.dim_rowmax + 1):
-            cols = [c for c in self.table[row_num] if lo <= c <= hi] if row_num in self.table else []
-            if row_num in self.comments:
-                cols += [c for c in self.comments[row_num] if lo <= c <= hi]
-            if cols:
-                first = min(cols) if first is None else min(first, *cols)
-                last = max(cols) if last is None else max(last, *cols)
-            if (row_num + 1) % 16 == 0 or row_num == self.dim_rowmax:
-                if first is not None:
-                    spans[row_num // 16] = f"{first + 1}:{last + 1}"
-                    first = last = None
-        self.row_spans = spans
+        """The <row spans="first:last"> of each block of 16 rows (row // 16), from the columns of the cells and
+        comments each row of the sheet's extent has within its columns' extent, as XlsxWriter's method finds them
+        visiting every column of every row; here each row's first and last columns, filtered only when outside."""
+        blocks: dict[int, tuple[int, int]] = {}
+        lo, hi, top, bottom = self.dim_colmin, self.dim_colmax, self.dim_rowmin, self.dim_rowmax
+        for rows in (self.table, self.comments):
+            for row_num, cols in rows.items():
+                if not cols or row_num < top or row_num > bottom:
+                    continue
+                first, last = min(cols), max(cols)
+                if first < lo or last > hi:  # never seen: every write widens the extent
+                    inside = [c for c in cols if lo <= c <= hi]
+                    if not inside:
+                        continue
+                    first, last = min(inside), max(inside)
+                block = blocks.get(row_num // 16)
+                blocks[row_num // 16] = (min(first, block[0]), max(last, block[1])) if block else (first, last)
+        self.row_spans = {block: f"{first + 1}:{last + 1}" for block, (first, last) in blocks.items()}
 
     def _row_attributes(self, span: str | None, row_info) -> str:
         """The attributes XlsxWriter's `_write_row` gives a <row> with cells after its number (outside its Excel
