@@ -296,9 +296,12 @@ class _SharedStrings(SharedStrings):
         escapes it (only &, < and > change), `xml:space` where `_preserve_whitespace` finds whitespace (a first or
         last character that str.isspace calls one: the test its expressions' \\s makes); a string with control
         characters or _xHHHH_ text to escape, or rich text, by XlsxWriter's method."""
-        out = []
-        for string in self.string_table.string_array:
-            if _CONTROL.search(string) or string.startswith("<r>"):
+        out, strings = [], self.string_table.string_array
+        # One search over them all when none needs it string by string ("\n" is no control character to escape, and
+        # an _xHHHH_ escape cannot run across it).
+        controls = _CONTROL.search("\n".join(strings)) is not None
+        for string in strings:
+            if controls and _CONTROL.search(string) or string.startswith("<r>"):
                 self.fh.write("".join(out))
                 out = []
                 self._write_si(string)
