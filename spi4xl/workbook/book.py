@@ -12,14 +12,16 @@ Writing the sheets' XML is the other half of a render: for each of ~13,000 cells
 of attributes and runs a regular expression over each one to escape it, although a cell reference and
 a format index never need escaping, and it loops over every column of every row to find the cells.
 `Worksheet._write_rows` here writes the kinds of cell spi4xl writes (string, number, date, formula,
-blank) as one string a row with its <row> tag (as XlsxWriter's `_write_row` writes it), escaping only the formula and its cached value as XlsxWriter does; any other
-kind goes to XlsxWriter's own `_write_cell`. `_write_rows` and `_calculate_spans` visit a row's cells
-instead of its columns, in the same order. The XML is the same, character for character.
+blank) as one string a row with its <row> tag (as XlsxWriter's `_write_row` writes it), escaping only the
+formula and its cached value as XlsxWriter does; any other kind goes to XlsxWriter's own `_write_cell`.
+`_write_rows` and `_calculate_spans` visit a row's cells instead of its columns, in the same order. The XML is
+the same, character for character. `keep_rows` writes them ahead, once for the several packages of one workbook
+(render_formats: a language's .xlsx and .xlsm).
 
 These override XlsxWriter's private `Worksheet._prepare_formula`, `_write_rows` and `_calculate_spans` (and
-route `write_string`, `write_number`, `write_blank` and `write_formula` with numbers to their private
-`_write_*`, as the public ones do after their decorator; a plain formula goes straight to the cell table),
-through its documented `Workbook.worksheet_class` hook: XlsxWriter is pinned in pyproject.toml, and
+do in place what `write_string`, `write_number`, `write_blank` and `write_formula` do with row and column
+numbers: the dimensions checked, the cell tuple stored, made by `tuple.__new__` as its generated `__new__` makes
+it), through its documented `Workbook.worksheet_class` hook: XlsxWriter is pinned in pyproject.toml, and
 tests/test_book.py checks the formula preparation against XlsxWriter's method on every formula of a rendered
 workbook, and the file bytes (every template, random audits with findings, texts to escape, A1 notation,
 keywords, other cell kinds) against a plain XlsxWriter workbook. On an XlsxWriter upgrade, rerun those tests
@@ -32,6 +34,8 @@ same names, order, timestamp, mode bits of a `tempfile.mkstemp` file (0600) and 
 encoded as the file mode writes them on Linux (UTF-8, "\n" kept). No temporary file is written, and a
 sheet's drawing can be edited before it is zipped (`edit_drawing`: the add-in's button names), instead of
 unzipping and zipping the saved file again. The shared strings are written in one pass (`_SharedStrings`).
+A closed workbook lets go of its one reference cycle (`close`), so that it is freed without the garbage
+collector walking its cells.
 This overrides XlsxWriter's private `Workbook._store_workbook`, `Packager._create_package` and
 `_write_shared_strings_file`, and `SharedStrings._write_sst_strings`; tests/test_book.py checks the bytes
 against plain XlsxWriter in file mode.
