@@ -937,9 +937,10 @@ def render_formats(catalog: Catalog, language: str, audit: Audit | None, outs: S
     """`render` to each of `outs` (say an .xlsx and an .xlsm: the same sheets, but for the start sheet's
     buttons, the VBA project and the xlwings.conf sheet), each file byte for byte what render() writes.
 
-    The sheets are written once. Each file after the first is finished in a forked copy of this process
-    (spi4xl.processes.start_forked) while this one finishes the first; where there is no fork, or the copy
-    failed, that file is rendered again from the start here (so a failure is reported as render() reports it).
+    The sheets are written once, and their rows' XML too (Workbook.keep_rows). Each file after the first is finished
+    in a forked copy of this process (spi4xl.processes.start_forked) while this one finishes the first; where there
+    is no fork, or the copy failed, that file is rendered again from the start here (so a failure is reported as
+    render() reports it).
     """
     outs = [Path(out) for out in outs]
     for out in outs:
