@@ -673,13 +673,15 @@ def write_plan(book, ctx: RenderContext) -> None:
     letters = {cid: L.col_name(i) for cid, i in c.items()}
     A = lambda r, cid: f"${letters[cid]}{r + 1}"  # noqa: E731 - same-row reference, safe under sorting
     labels = [_q(ctx.t(f"plan_state.{s}")) for s in STATES]
+    state_labels = {s: ctx.t(f"plan_state.{s}") for s in (*STATES, "outside")}
+    outside, choices = _q(state_labels["outside"]), ",".join(f'"{x}"' for x in labels)  # the same on every row
     status_cells: list[str] = []
     rows = plan_rows(ctx.catalog, ctx.audit, ctx.scores)
     for r, row in enumerate(rows, start=L.FIRST_DATA_ROW):
         node = ctx.catalog.node(row.code)
         ind = node if isinstance(node, Indicator) else None
         state = STATES.index(row.state) + 1 if row.state else 0
-        label = ctx.t(f"plan_state.{row.state or 'outside'}")
+        label = state_labels[row.state or "outside"]
         ws.write_string(r, c["code"], row.code, fmt.wrap)
         m, st, std = A(r, "match"), A(r, "state"), A(r, "std_score")
         answer_cell = ctx.cells.get(("questionnaire", row.code))
@@ -689,8 +691,7 @@ def write_plan(book, ctx: RenderContext) -> None:
         ws.write_formula(r, c["state"], f"=IF({m}=0,0,IF({at('q_na')}=1,2,IF({at('q_scored')}=0,5,IF(AND("
                          f"{at('q_done')}=1,{at('q_value')}>=1),1,IF({at('q_value')}=0,4,IF({at('q_value')}<1,3,5))))))",
                          None, state)
-        ws.write_formula(r, c["gap"], f'=IF({st}=0,"{_q(ctx.t("plan_state.outside"))}",CHOOSE({st},'
-                         + ",".join(f'"{x}"' for x in labels) + "))", fmt.wrap, label)
+        ws.write_formula(r, c["gap"], f'=IF({st}=0,"{outside}",CHOOSE({st},{choices}))', fmt.wrap, label)
         ws.write_formula(r, c["std_score"], f'=IFERROR(INDEX(r_score,MATCH({A(r, "standard")},r_code,0)),"")',
                          fmt.percent_cell, _cached(row.standard_score))
         ws.write_formula(r, c["priority"], f'=IF({st}<3,"",IF({A(r, "protects")}=1,1,IF(AND(ISNUMBER({std}),'
