@@ -567,9 +567,10 @@ def write_results(book, ctx: RenderContext) -> None:
         child_rows.setdefault((level, parent), []).append(r)
     child_level = {"overall": "dimension", "dimension": "standard", "standard": "practice"}
     spans = ctx.spans
+    letters = {cid: L.col_name(i) for cid, i in c.items()}
     for r, (level, code, label, crit, parent, unit) in enumerate(rows, start=first):
         spans[level] = (spans.get(level, (r, r))[0], r)
-        A = lambda cid: L.cell_name(r, c[cid])
+        A = lambda cid: f"{letters[cid]}{r + 1}"  # noqa: E731 - L.cell_name(r, c[cid])
         ws.write_string(r, c["level"], level)
         ws.write_string(r, c["code"], code)
         ws.write_string(r, c["ref"], "" if level == "module" else code, fmt.level_result[level])
@@ -585,7 +586,7 @@ def write_results(book, ctx: RenderContext) -> None:
         ws.write_formula(r, c["scored"], f"=COUNTIFS({crit},q_scored,1)", fmt.result_int, unit.scored)
         if ctx.catalog.scoring.method == "mean_of_children" and level in child_level:
             kids = child_rows.get((child_level[level], code if level != "overall" else ""), [])
-            refs = ",".join(L.cell_name(k, c["score"]) for k in kids)
+            refs = ",".join(f"{letters['score']}{k + 1}" for k in kids)
             formula = f'=IFERROR(AVERAGE({refs}),"")' if refs else '=""'
         else:
             formula = f'=IF({A("scored")}>0,AVERAGEIFS(q_value,{crit},q_scored,1),"")'
