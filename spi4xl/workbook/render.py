@@ -163,6 +163,9 @@ def _rows(ctx: RenderContext) -> Iterable[tuple[str, Any]]:
             yield from dim_rows
 
 
+_PRINCIPLE_COLUMNS = tuple((f"cp{n}", f"CP{n}") for n in range(1, 8))  # questionnaire column -> client protection principle
+
+
 @lru_cache(maxsize=8192)  # the same ~1,400 items in every render of a catalog
 def fingerprint(catalog: Catalog, code: str) -> str:
     """A short hash of the English text and scale: conversion uses it to spot indicators that changed meaning."""
@@ -214,7 +217,7 @@ def write_questionnaire(book, ctx: RenderContext) -> None:
                              ("practice", f"P:{ind.practice}"), ("module_code", ind.module)):
                 ws.write_string(r, c[cid], key)
             flags = {"unit": ind.module == CORE_MODULE, "indicator": True, "alinus01": ind.alinus,
-                     **{f"cp{n}": f"CP{n}" in ind.principles for n in range(1, 8)}}
+                     **{cid: principle in ind.principles for cid, principle in _PRINCIPLE_COLUMNS}}
             for cid in (cid for cid, on in flags.items() if on):
                 ws.write_number(r, c[cid], 1)
         severity = ctx.highlights.get(("questionnaire", code))
