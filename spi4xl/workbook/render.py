@@ -968,8 +968,8 @@ def render_formats(catalog: Catalog, language: str, audit: Audit | None, outs: S
             _finish(book, ctx, outs[0], interpreters)
         finally:  # even on Ctrl-C: a copy is never left writing (its file appears whole, or not at all)
             done = [(out, wait is not None and wait()) for out, wait in copies]
-        del book, ctx  # freed here by their reference counts (book.Workbook.close breaks XlsxWriter's cycle), so
-        # the collector, on again, has not them all to walk
+        book = ctx = None  # freed here by their reference counts (book.Workbook.close breaks XlsxWriter's cycle),
+        # so the collector, on again, has not them all to walk
         for out in (out for out, ok in done if not ok):
             _finish(*_write_sheets(catalog, language, audit, **options), out, interpreters)
     return outs
