@@ -14,17 +14,14 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Callable, Iterable, Iterator, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, Mapping, Sequence
 
 from spi4xl.answers import answer_row, answer_table, parse_item_answer, term_lookup
 from spi4xl.audit import ASSESSMENT_TYPES, META_DATES, META_FIELDS, NUMBER_FORMAT, PLAN_STATUSES, Audit, answer_key, as_text
 from spi4xl.catalog.model import CORE_MODULE, EXCEL_CELL_LIMIT, PROFILES, Catalog, Indicator
 from spi4xl.errors import Spi4xlError
-from spi4xl.findings import Finding
-from spi4xl.migration import successor
 from spi4xl.catalog.departments import owns_field
 from spi4xl.identity import parse_time
-from spi4xl.merge import item_role
 from spi4xl.output import atomic_output, close_workbook
 from spi4xl.processes import start_forked
 from spi4xl.plan import GAPS, LOW_STANDARD, STATES, plan_rows
@@ -36,6 +33,9 @@ from spi4xl.workbook.formats import SEVERITY_FILLS, Formats, protect, row_height
 from spi4xl.workbook.printing import paper_for, print_one_page, print_table
 from spi4xl.workbook.names import departments_name, modules_name, origin_name, plan_status_name, profile_name, status_name
 from spi4xl.workbook.shapes import JOBS, add_sheet_buttons, name_button_shapes
+
+if TYPE_CHECKING:
+    from spi4xl.findings import Finding
 
 FORMATS = ("xlsx", "xlsm")
 
@@ -785,6 +785,8 @@ def write_merge(book, ctx: RenderContext) -> None:
     values and the rule that chose, a link to the item's cell here; no sheet for an audit never merged."""
     if not ctx.audit.merged:
         return
+    from spi4xl.merge import item_role  # only for a merged audit
+
     role, fmt = L.MERGE, ctx.fmt
     ws = _table_sheet(book, ctx, role)
     c = {col.id: i for i, col in enumerate(role.columns)}
@@ -847,6 +849,8 @@ def _orphans(ctx: RenderContext, listed: set[str]) -> list[ConversionEntry]:
     def status(code: str) -> tuple[str, str, str]:
         if ctx.catalog.node(code) is not None:
             return "hidden", code, ""
+        from spi4xl.migration import successor  # only for an item the catalog no longer has
+
         new = successor(ctx.catalog, code)  # merged into an item that holds another answer
         return ("merged", code, new) if new else ("removed", code, "")
 
