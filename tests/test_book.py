@@ -16,7 +16,7 @@ from spi4xl.workbook.render import render
 
 EDGE_FORMULAS = ("=SUM(A1:A3)", "{=SUM(A1:A3*B1:B3)}", "=FILTER(A1:A3,B1:B3>0)", "=_xlfn.XLOOKUP(1,A:A,B:B)",
                  "=ASINGLE(A1)", "=SORTBY(A1:A3,B1:B3)", '=IF(A1="FILTER(",1,0)', "=LAMBDA(x,x+1)(2)", "=xlookup(1,A:A,B:B)",
-                 "SUM(1)", "=SEQUENCE(3)+RANDARRAY(2)")
+                 "SUM(1)", "=SEQUENCE(3)+RANDARRAY(2)", "=list_evidence", "{=A1:B1}", "=_xlfn.IFS", "1E+15", "=IFS (1)")
 
 
 class PlainWorkbook(xlsxwriter.Workbook):
@@ -182,9 +182,38 @@ def test_a1_notation_keywords_and_other_cell_kinds_are_written_as_xlsxwriter_wri
             assert getattr(ws, method)(1048576, col, *args) == -1 or method == "write_blank" and args[-1] is None
         ws.set_row(7, None, bold)
         ws.write_string(7, 0, "row format")
+        ws.set_row(8, 31.5, None, {"level": 2, "collapsed": True, "hidden": True})  # (row 8 gets a cell below)
+        ws.set_row(11, 0, bold, {"level": 9})
+        ws.write_string(11, 2, "height 0: hidden, the default height")
+        ws.set_row(12, 12.75)
+        for col, text in enumerate((" lead", "trail\n", "\u00a0nbsp", "tab\t", "a \n", "\u2003", "in side", "")):
+            ws.write_string(13, col, text)  # xml:space="preserve" where XlsxWriter's expressions find whitespace
         ws.set_column(5, 5, 12, bold)
         ws.write_number(8, 5, 3)
         wb.close()
         return path.read_bytes()
 
     assert fill(book.Workbook, tmp_path / "ours.xlsx") == fill(PlainWorkbook, tmp_path / "theirs.xlsx")
+
+
+def test_rows_kept_ahead_give_the_same_file(tmp_path):
+    """Rows written ahead (keep_rows, as render_formats does for a language's two files) give the bytes of rows written
+    while packaging: style indices in the same order (column formats first, as XlsxWriter asks), empty sheets too."""
+    def fill(workbook_class, path, keep):
+        wb = workbook_class(str(path))
+        wb.add_worksheet("First"), wb.add_worksheet("Second"), wb.add_worksheet("Empty")
+        first, second = wb.worksheets()[0], wb.worksheets()[1]
+        red, bold, wide = (wb.add_format(p) for p in ({"font_color": "red"}, {"bold": True}, {"italic": True}))
+        first.write_string(0, 0, "bold", bold)
+        second.set_column(2, 2, 20, wide)
+        second.set_column(0, 0, 8, red)
+        second.write_string(3, 1, "wide after red", wide)
+        second.write_formula(4, 2, '=IF(A1="<&>",1,0)', None, "a&b")
+        if keep:
+            wb.keep_rows()
+            assert first.kept_rows and second.kept_rows and wb.worksheets()[2].kept_rows is None
+        wb.close()
+        return path.read_bytes()
+
+    expected = fill(PlainWorkbook, tmp_path / "plain.xlsx", False)
+    assert fill(book.Workbook, tmp_path / "kept.xlsx", True) == expected == fill(book.Workbook, tmp_path / "not.xlsx", False)

@@ -104,3 +104,25 @@ def test_the_collector_is_paused_for_a_render_and_left_as_it_was(tmp_path, monke
         assert not gc.isenabled()  # off before: still off
     finally:
         gc.enable()
+
+
+@pytest.mark.parametrize("outs", [("a.xlsx",), ("a.xlsx", "a.xlsm")])
+def test_a_render_leaves_nothing_for_the_collector(outs, tmp_path) -> None:
+    """Its workbook is freed by reference counts when it returns (book.Workbook.close breaks XlsxWriter's cycle):
+    a collection after it finds none of its cells, sheets or workbook."""
+    import gc
+
+    from spi4xl.workbook.book import Workbook
+
+    gc.collect()
+    gc.disable()
+    try:
+        render_formats(CATALOG, "en", random_audit(5, "en"), [tmp_path / out for out in outs])
+        gc.set_debug(gc.DEBUG_SAVEALL)
+        gc.collect()
+        left = [type(o).__name__ for o in gc.garbage if isinstance(o, Workbook) or type(o).__module__.startswith("xlsxwriter")]
+    finally:
+        gc.set_debug(0)
+        gc.garbage.clear()
+        gc.enable()
+    assert left == []

@@ -188,3 +188,21 @@ def test_libreoffice_sees_modules_and_button_bindings(xlsm: Path, libreoffice: A
     # macro is "" when LibreOffice finds no such Sub, so this proves each binding resolves.
     assert [(b["sheet"], b["label"], b["macro"]) for b in seen["buttons"]] == [
         ("Audit", CAPTIONS[key], f"VBAProject.{macro}") for key, macro in vba.MACROS.items()]
+
+
+def test_installed_versions_are_importlib_metadata_s(tmp_path: Path, monkeypatch) -> None:
+    """Read from the dist-info folder's name beside the package; importlib.metadata where that is not one folder."""
+    import importlib.metadata
+
+    for distribution, package in (("xlwings", "xlwings"), ("pyOpenVBA", "pyopenvba"), ("XlsxWriter", "xlsxwriter")):
+        assert vba.installed_version(distribution, package) == importlib.metadata.version(distribution)
+    (tmp_path / "spi4xl_fake").mkdir()
+    (tmp_path / "spi4xl_fake" / "__init__.py").write_text("")
+    for folder, version in (("spi4xl_fake-0.0.1.dist-info", "0.0.1"), ("spi4xl_fake_extra-9.dist-info", "9")):
+        (tmp_path / folder).mkdir()
+        (tmp_path / folder / "METADATA").write_text(f"Metadata-Version: 2.1\nName: x\nVersion: {version}\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    assert vba.installed_version("spi4xl-fake", "spi4xl_fake") == "0.0.1"
+    (tmp_path / "Spi4xl.Fake-0.0.2.dist-info").mkdir()  # two: importlib.metadata decides
+    (tmp_path / "Spi4xl.Fake-0.0.2.dist-info" / "METADATA").write_text("Metadata-Version: 2.1\nName: x\nVersion: 0.0.2\n")
+    assert vba.installed_version("spi4xl-fake", "spi4xl_fake") == importlib.metadata.version("spi4xl-fake")

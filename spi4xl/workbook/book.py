@@ -12,14 +12,16 @@ Writing the sheets' XML is the other half of a render: for each of ~13,000 cells
 of attributes and runs a regular expression over each one to escape it, although a cell reference and
 a format index never need escaping, and it loops over every column of every row to find the cells.
 `Worksheet._write_rows` here writes the kinds of cell spi4xl writes (string, number, date, formula,
-blank) as one string a row, escaping only the formula and its cached value as XlsxWriter does; any other
-kind goes to XlsxWriter's own `_write_cell`. `_write_rows` and `_calculate_spans` visit a row's cells
-instead of its columns, in the same order. The XML is the same, character for character.
+blank) as one string a row with its <row> tag (as XlsxWriter's `_write_row` writes it), escaping only the
+formula and its cached value as XlsxWriter does; any other kind goes to XlsxWriter's own `_write_cell`.
+`_write_rows` and `_calculate_spans` visit a row's cells instead of its columns, in the same order. The XML is
+the same, character for character. `keep_rows` writes them ahead, once for the several packages of one workbook
+(render_formats: a language's .xlsx and .xlsm).
 
 These override XlsxWriter's private `Worksheet._prepare_formula`, `_write_rows` and `_calculate_spans` (and
-route `write_string`, `write_number`, `write_blank` and `write_formula` with numbers to their private
-`_write_*`, as the public ones do after their decorator; a plain formula goes straight to the cell table),
-through its documented `Workbook.worksheet_class` hook: XlsxWriter is pinned in pyproject.toml, and
+do in place what `write_string`, `write_number`, `write_blank` and `write_formula` do with row and column
+numbers: the dimensions checked, the cell tuple stored, made by `tuple.__new__` as its generated `__new__` makes
+it), through its documented `Workbook.worksheet_class` hook: XlsxWriter is pinned in pyproject.toml, and
 tests/test_book.py checks the formula preparation against XlsxWriter's method on every formula of a rendered
 workbook, and the file bytes (every template, random audits with findings, texts to escape, A1 notation,
 keywords, other cell kinds) against a plain XlsxWriter workbook. On an XlsxWriter upgrade, rerun those tests
@@ -32,6 +34,8 @@ same names, order, timestamp, mode bits of a `tempfile.mkstemp` file (0600) and 
 encoded as the file mode writes them on Linux (UTF-8, "\n" kept). No temporary file is written, and a
 sheet's drawing can be edited before it is zipped (`edit_drawing`: the add-in's button names), instead of
 unzipping and zipping the saved file again. The shared strings are written in one pass (`_SharedStrings`).
+A closed workbook lets go of its one reference cycle (`close`), so that it is freed without the garbage
+collector walking its cells.
 This overrides XlsxWriter's private `Workbook._store_workbook`, `Packager._create_package` and
 `_write_shared_strings_file`, and `SharedStrings._write_sst_strings`; tests/test_book.py checks the bytes
 against plain XlsxWriter in file mode.
@@ -48,7 +52,7 @@ from typing import Callable
 import xlsxwriter
 from xlsxwriter.packager import Packager
 from xlsxwriter.sharedstrings import SharedStrings
-from xlsxwriter.utility import _preserve_whitespace, xl_col_to_name
+from xlsxwriter.utility import xl_col_to_name
 from xlsxwriter.worksheet import (CellBlankTuple, CellDatetimeTuple, CellFormulaTuple, CellNumberTuple, CellStringTuple,
                                   Worksheet as _XlsxWorksheet)
 
@@ -59,13 +63,35 @@ DYNAMIC_FUNCTIONS = ("ANCHORARRAY", "BYCOL", "BYROW", "CHOOSECOLS", "CHOOSEROWS"
                      "SORT", "SORTBY", "SWITCH", "TAKE", "TEXTSPLIT", "TOCOL", "TOROW", "UNIQUE", "VSTACK",
                      "WRAPCOLS", "WRAPROWS", "XLOOKUP")
 _MAY_SUBSTITUTE = re.compile("(?:" + "|".join(DYNAMIC_FUNCTIONS) + r")\(")
-# The cell tuples XlsxWriter 3.3.1 stores that _write_rows below writes itself, and how.
-_WRITTEN_HERE = {CellStringTuple: "string", CellNumberTuple: "number", CellDatetimeTuple: "number",
-                 CellFormulaTuple: "formula", CellBlankTuple: "blank"}
+# The cell tuples XlsxWriter 3.3.1 stores that _write_rows below writes itself.
+_WRITTEN_HERE = (CellStringTuple, CellNumberTuple, CellDatetimeTuple, CellFormulaTuple, CellBlankTuple)
 # What XlsxWriter's _escape_control_characters changes (an _xHHHH_ escape, a control character, U+FFFE/U+FFFF).
 _CONTROL = re.compile("_x[0-9a-fA-F]{4}_|[\x00-\x08\x0b-\x1f\ufffe\uffff]")
 _COLUMNS: dict[int, str] = {}  # column number -> letters, as xl_col_to_name gives them
 _ERROR_CODES = ("#DIV/0!", "#N/A", "#NAME?", "#NULL!", "#NUM!", "#REF!", "#VALUE!")  # a formula's cached error
+
+
+def _escape(text: str) -> str:
+    """What XlsxWriter's `_escape_data` makes of text that holds a &, < or >."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def _fields(row_info) -> tuple:
+    """An XlsxWriter RowInfo's fields, in its order (dataclasses.astuple would deep-copy its format)."""
+    return row_info.height, row_info.row_format, row_info.hidden, row_info.level, row_info.collapsed
+
+
+_ABSENT = object()  # an argument the caller did not give
+# What a namedtuple's generated __new__ calls (XlsxWriter's cell tuples): the same tuple, without that Python frame.
+_tuple = tuple.__new__
+
+
+def _given(*args: object) -> tuple:
+    """The arguments a caller gave, in order: those before the first one left out."""
+    for i, arg in enumerate(args):
+        if arg is _ABSENT:
+            return args[:i]
+    return args
 
 
 def _stripped(formula: str) -> str:
@@ -84,84 +110,120 @@ class Worksheet(_XlsxWorksheet):
     # on the first argument of each of ~15,000 calls a render) and, for the cells spi4xl writes (a string under
     # half XlsxWriter's limit, an int, a blank with a format, outside constant_memory mode), do in place what
     # XlsxWriter's `_write_string`, `_write_number` and `_write_blank` do with them: its `_check_dimensions`, then
-    # the cell stored. Any other call goes through XlsxWriter's methods.
-    def write_string(self, row, col, *args, **kwargs):
-        if type(row) is not int or kwargs:
-            return super().write_string(row, col, *args, **kwargs)
-        string = args[0] if args else None
-        if len(args) > 2 or type(string) is not str or len(string) > self.xls_strmax // 2 or self.constant_memory:
-            return self._write_string(row, col, *args)
+    # the cell stored (its named tuple made as the tuple's generated __new__ makes it, without that frame). Any other
+    # call (A1 notation, keywords, other types, more arguments) goes through XlsxWriter's public method, as given.
+    def write_string(self, row, col, string=_ABSENT, cell_format=_ABSENT, *rest, **kwargs):
+        if (type(row) is not int or rest or kwargs or type(string) is not str or len(string) > self.xls_strmax // 2
+                or self.constant_memory):
+            return super().write_string(row, col, *_given(string, cell_format), *rest, **kwargs)
         if self._check_dimensions(row, col):
             return -1
-        self.table[row][col] = CellStringTuple(self.str_table._get_shared_string_index(string),
-                                               args[1] if len(args) > 1 else None)
+        self.table[row][col] = _tuple(CellStringTuple, (self.str_table._get_shared_string_index(string),
+                                                        None if cell_format is _ABSENT else cell_format))
         return 0
 
-    def write_number(self, row, col, *args, **kwargs):
-        if type(row) is not int or kwargs:
-            return super().write_number(row, col, *args, **kwargs)
-        if len(args) > 2 or type(args[0] if args else None) is not int or self.constant_memory:
-            return self._write_number(row, col, *args)
+    def write_number(self, row, col, number=_ABSENT, cell_format=_ABSENT, *rest, **kwargs):
+        if type(row) is not int or rest or kwargs or type(number) is not int or self.constant_memory:
+            return super().write_number(row, col, *_given(number, cell_format), *rest, **kwargs)
         if self._check_dimensions(row, col):
             return -1
-        self.table[row][col] = CellNumberTuple(args[0], args[1] if len(args) > 1 else None)
+        self.table[row][col] = _tuple(CellNumberTuple, (number, None if cell_format is _ABSENT else cell_format))
         return 0
 
-    def write_blank(self, row, col, *args, **kwargs):
-        if type(row) is not int or kwargs:
-            return super().write_blank(row, col, *args, **kwargs)
-        if len(args) != 2 or args[1] is None or self.constant_memory:
-            return self._write_blank(row, col, *args)
+    def write_blank(self, row, col, blank=_ABSENT, cell_format=_ABSENT, *rest, **kwargs):
+        if type(row) is not int or rest or kwargs or cell_format is _ABSENT or cell_format is None or self.constant_memory:
+            return super().write_blank(row, col, *_given(blank, cell_format), *rest, **kwargs)
         if self._check_dimensions(row, col):
             return -1
-        self.table[row][col] = CellBlankTuple(args[1])
+        self.table[row][col] = _tuple(CellBlankTuple, (cell_format,))
         return 0
 
-    def write_formula(self, row, col, *args, **kwargs):
+    def write_formula(self, row, col, formula=_ABSENT, cell_format=_ABSENT, value=_ABSENT, *rest, **kwargs):
         """A formula naming no dynamic-array function and not in braces goes straight where XlsxWriter's
         `_write_formula` would put it (after the dimensions are checked), sparing its own search for those
         functions (a superset of it is `_MAY_SUBSTITUTE`); any other goes through XlsxWriter's methods."""
-        if type(row) is not int or kwargs:
-            return super().write_formula(row, col, *args, **kwargs)
-        formula = args[0] if args else None
-        if (not 1 <= len(args) <= 3 or not isinstance(formula, str) or not formula or formula.startswith("{")
+        if (type(row) is not int or rest or kwargs or type(formula) is not str or not formula or formula[0] == "{"
                 or self.constant_memory or self.use_future_functions or _MAY_SUBSTITUTE.search(formula)):
-            return self._write_formula(row, col, *args)
+            return super().write_formula(row, col, *_given(formula, cell_format, value), *rest, **kwargs)
         if self._check_dimensions(row, col):
             return -1
-        cell_format, value = args[1] if len(args) > 1 else None, args[2] if len(args) > 2 else 0
-        self.table[row][col] = CellFormulaTuple(_stripped(formula), cell_format, value)
+        if formula[0] == "=":
+            formula = formula[1:]
+        self.table[row][col] = _tuple(CellFormulaTuple, (formula[:-1] if formula.endswith("}") else formula,
+                                                         None if cell_format is _ABSENT else cell_format,
+                                                         0 if value is _ABSENT else value))
         return 0
 
     def _prepare_formula(self, formula, expand_future_functions=False):
-        if self.use_future_functions or expand_future_functions or _MAY_SUBSTITUTE.search(formula):
+        """XlsxWriter's, for a formula it may change: every substitution it makes (the future functions' too, which
+        data validations ask for) needs a "(" after a function's name; others come out stripped."""
+        if "(" in formula and (self.use_future_functions or expand_future_functions or _MAY_SUBSTITUTE.search(formula)):
             return super()._prepare_formula(formula, expand_future_functions)
         return _stripped(formula)
 
     def _calculate_spans(self) -> None:
-        """The <row spans="first:last"> of each block of 16 rows, from the cells (and comments) each row has."""
-        spans, lo, hi = {}, self.dim_colmin, self.dim_colmax
-        first = last = None
-        for row_num in range(self.dim_rowmin, self.dim_rowmax + 1):
-            cols = [c for c in self.table[row_num] if lo <= c <= hi] if row_num in self.table else []
-            if row_num in self.comments:
-                cols += [c for c in self.comments[row_num] if lo <= c <= hi]
-            if cols:
-                first = min(cols) if first is None else min(first, *cols)
-                last = max(cols) if last is None else max(last, *cols)
-            if (row_num + 1) % 16 == 0 or row_num == self.dim_rowmax:
-                if first is not None:
-                    spans[row_num // 16] = f"{first + 1}:{last + 1}"
-                    first = last = None
-        self.row_spans = spans
+        """The <row spans="first:last"> of each block of 16 rows (row // 16), from the columns of the cells and
+        comments each row of the sheet's extent has within its columns' extent, as XlsxWriter's method finds them
+        visiting every column of every row; here each row's first and last columns, filtered only when outside."""
+        blocks: dict[int, tuple[int, int]] = {}
+        lo, hi, top, bottom = self.dim_colmin, self.dim_colmax, self.dim_rowmin, self.dim_rowmax
+        for rows in (self.table, self.comments):
+            for row_num, cols in rows.items():
+                if not cols or row_num < top or row_num > bottom:
+                    continue
+                first, last = min(cols), max(cols)
+                if first < lo or last > hi:  # never seen: every write widens the extent
+                    inside = [c for c in cols if lo <= c <= hi]
+                    if not inside:
+                        continue
+                    first, last = min(inside), max(inside)
+                block = blocks.get(row_num // 16)
+                blocks[row_num // 16] = (min(first, block[0]), max(last, block[1])) if block else (first, last)
+        self.row_spans = {block: f"{first + 1}:{last + 1}" for block, (first, last) in blocks.items()}
+
+    def _row_attributes(self, span: str | None, row_info) -> str:
+        """The attributes XlsxWriter's `_write_row` gives a <row> with cells after its number (outside its Excel
+        2010 mode), in its order; the row format's style index asked for as it asks for it."""
+        height, row_format, hidden, level, collapsed = _fields(row_info) if row_info else (None, None, 0, 0, 0)
+        if height is None:
+            height = self.default_row_height
+        custom = height != self.original_row_height or height != self.default_row_height
+        xf_index = row_format._get_xf_index() if row_format else 0
+        return "".join((f' spans="{span}"' if span else "", f' s="{xf_index}"' if xf_index else "",
+                        ' customFormat="1"' if row_format else "", f' ht="{height * 0.75:.16g}"' if custom else "",
+                        ' hidden="1"' if hidden else "", ' customHeight="1"' if custom else "",
+                        f' outlineLevel="{level}"' if level else "", ' collapsed="1"' if collapsed else ""))
+
+    kept_rows: str | None = None  # the sheet's rows written ahead by keep_rows
+
+    def keep_rows(self) -> None:
+        """Write the sheet's rows now and keep them for each package made of this workbook from now on (render_formats:
+        a language's .xlsx and .xlsm have the same rows). Formats get their style indices while rows are written, so
+        this is called for every sheet, in order, with no cell, row or format added after; the column formats are
+        asked for their indices first, as XlsxWriter's `_write_cols` asks before the rows."""
+        if self.dim_rowmin is None or self.constant_memory:  # (XlsxWriter writes no rows, or writes them as it goes)
+            return
+        for column in sorted(self.col_info):
+            if self.col_info[column].column_format:
+                self.col_info[column].column_format._get_xf_index()
+        fh, self.fh = self.fh, io.StringIO()
+        try:
+            self._write_rows()
+            self.kept_rows = self.fh.getvalue()
+        finally:
+            self.fh = fh
 
     def _write_rows(self) -> None:
         """Every row with cells, a format or comments, its cells in column order, each row's cells as one string.
 
-        A cell of a kind XlsxWriter 3.3.1 stores as _WRITTEN_HERE says is written here as its `_write_cell` writes
-        it: the reference, the style of the cell's format (else its row's, else its column's), then the value;
-        the formula and its cached value escaped as XlsxWriter escapes them. Any other cell: XlsxWriter's method.
+        A row's <row> tag is written as XlsxWriter's `_write_row` writes it (its attributes made once per span and
+        row info). A cell of a kind in _WRITTEN_HERE is written as XlsxWriter 3.3.1's `_write_cell` writes it: the
+        reference, the style of the cell's format (else its row's, else its column's), then the value; the formula
+        and its cached value escaped as XlsxWriter escapes them. Any other cell: XlsxWriter's method.
         """
+        if self.kept_rows is not None:
+            self.fh.write(self.kept_rows)
+            return
         self._calculate_spans()
         table, info, lo, hi, write = self.table, self.row_info, self.dim_colmin, self.dim_colmax, self.fh.write
         styles: dict = {}  # Format -> ' s="N"': a format keeps the index it is given
@@ -171,7 +233,7 @@ class Worksheet(_XlsxWorksheet):
             return styles[fmt]
 
         column_formats = {c: i.column_format for c, i in self.col_info.items() if i.column_format is not None}
-        escape = self._escape_data
+        row_attributes: dict = {}  # (span, row info) -> what follows the row number in its <row> tag
         for row_num in range(self.dim_rowmin, self.dim_rowmax + 1):
             if row_num in info or row_num in self.comments or table[row_num]:
                 span = self.row_spans.get(row_num // 16)
@@ -179,16 +241,23 @@ class Worksheet(_XlsxWorksheet):
                 if not cells:
                     self._write_empty_row(row_num, span, info.get(row_num))
                     continue
-                self._write_row(row_num, span, info.get(row_num))
-                cols = sorted(cells)
-                if cols[0] < lo or cols[-1] > hi:  # never seen: every write widens the dimensions
-                    cols = [c for c in cols if lo <= c <= hi]
-                row_format = info[row_num].row_format if row_num in info else None
-                row_ref, out = f"{row_num + 1}\"", []
-                for col_num in cols:
-                    cell = cells[col_num]
-                    kind = _WRITTEN_HERE.get(type(cell))
-                    if kind is None:
+                row_info = info.get(row_num)
+                row_format = row_info.row_format if row_info else None
+                if self.excel_version == 2010:
+                    self._write_row(row_num, span, row_info)
+                    out = []
+                else:
+                    key = (span, *_fields(row_info)) if row_info else span
+                    attributes = row_attributes.get(key)
+                    if attributes is None:
+                        attributes = row_attributes[key] = self._row_attributes(span, row_info)
+                    out = [f'<row r="{row_num + 1}"{attributes}>']
+                row_ref = f"{row_num + 1}\""
+                for col_num, cell in sorted(cells.items()):  # (the columns are unique: cells are never compared)
+                    if col_num < lo or col_num > hi:  # never seen: every write widens the dimensions
+                        continue
+                    kind = type(cell)
+                    if kind not in _WRITTEN_HERE:
                         write("".join(out))
                         out = []
                         self._write_cell(row_num, col_num, cell)
@@ -196,24 +265,25 @@ class Worksheet(_XlsxWorksheet):
                     fmt = cell.format or row_format or column_formats.get(col_num)
                     letters = _COLUMNS.get(col_num) or _COLUMNS.setdefault(col_num, xl_col_to_name(col_num))
                     head = f'<c r="{letters}{row_ref}{(styles.get(fmt) or style(fmt)) if fmt else ""}'
-                    if kind == "string":
+                    if kind is CellStringTuple:
                         out.append(f'{head} t="s"><v>{cell.string}</v></c>')
-                    elif kind == "number":
-                        out.append(f"{head}><v>{cell.number:.16G}</v></c>")
-                    elif kind == "blank":
-                        out.append(f"{head}/>")
-                    else:
+                    elif kind is CellFormulaTuple:
                         value = cell.value
-                        if isinstance(value, bool):
+                        if isinstance(value, str):  # (a number XlsxWriter's _escape_data leaves as it is)
+                            if value:
+                                head += ' t="e"' if value in _ERROR_CODES else ' t="str"'
+                            if "&" in value or "<" in value or ">" in value:
+                                value = _escape(value)
+                        elif isinstance(value, bool):
                             head, value = head + ' t="b"', int(value)
-                        elif isinstance(value, str) and value:
-                            head += ' t="e"' if value in _ERROR_CODES else ' t="str"'
                         formula = cell.formula
                         if "&" in formula or "<" in formula or ">" in formula:
-                            formula = escape(formula)
-                        if type(value) is str and ("&" in value or "<" in value or ">" in value):
-                            value = escape(value)  # (a number, or text with none of them, it leaves as it is)
+                            formula = _escape(formula)
                         out.append(f"{head}><f>{formula}</f><v>{value}</v></c>")
+                    elif kind is CellBlankTuple:
+                        out.append(f"{head}/>")
+                    else:  # a number or a date's serial number
+                        out.append(f"{head}><v>{cell.number:.16G}</v></c>")
                 out.append("</row>")
                 write("".join(out))
 
@@ -227,18 +297,22 @@ _PART_ATTR = (stat.S_IFREG | 0o600) << 16
 class _SharedStrings(SharedStrings):
     def _write_sst_strings(self) -> None:
         """Each string as XlsxWriter's `_write_si` writes it, in one write: a plain string escaped as `_escape_data`
-        escapes it (only &, < and > change), `xml:space` as `_preserve_whitespace` says; a string with control
+        escapes it (only &, < and > change), `xml:space` where `_preserve_whitespace` finds whitespace (a first or
+        last character that str.isspace calls one: the test its expressions' \\s makes); a string with control
         characters or _xHHHH_ text to escape, or rich text, by XlsxWriter's method."""
-        out = []
-        for string in self.string_table.string_array:
-            if _CONTROL.search(string) or string.startswith("<r>"):
+        out, strings = [], self.string_table.string_array
+        # One search over them all when none needs it string by string ("\n" is no control character to escape, and
+        # an _xHHHH_ escape cannot run across it).
+        controls = _CONTROL.search("\n".join(strings)) is not None
+        for string in strings:
+            if controls and _CONTROL.search(string) or string.startswith("<r>"):
                 self.fh.write("".join(out))
                 out = []
                 self._write_si(string)
                 continue
             if "&" in string or "<" in string or ">" in string:
-                string = string.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-            out.append(f'<si><t xml:space="preserve">{string}</t></si>' if _preserve_whitespace(string)
+                string = _escape(string)
+            out.append(f'<si><t xml:space="preserve">{string}</t></si>' if string[:1].isspace() or string[-1:].isspace()
                        else f"<si><t>{string}</t></si>")
         self.fh.write("".join(out))
 
@@ -277,12 +351,25 @@ class Workbook(xlsxwriter.Workbook):
         self.drawing_edits: dict[_XlsxWorksheet, Callable[[str], str]] = {}
         self.parts: list = []
 
+    def keep_rows(self) -> None:
+        """Every sheet's rows written now, kept for each package made from now on (see Worksheet.keep_rows)."""
+        for worksheet in self.worksheets():
+            worksheet.keep_rows()
+
     def edit_drawing(self, worksheet: _XlsxWorksheet, edit: Callable[[str], str]) -> None:
         """Pass the XML of `worksheet`'s drawing (it must have one) through `edit` before it is zipped."""
         self.drawing_edits[worksheet] = edit
 
     def _get_packager(self) -> Packager:
         return _Packager(self)
+
+    def close(self) -> None:
+        """XlsxWriter's, then each worksheet lets go of the workbook's `add_format` it holds: the one cycle of a
+        workbook, so that a closed one is freed as soon as its last reference goes, instead of waiting for the
+        garbage collector to walk its cells (~17,000 objects a render; spi4xl renders with the collector off)."""
+        super().close()
+        for worksheet in self.worksheets():
+            worksheet.workbook_add_format = None
 
     def _store_workbook(self) -> None:
         dest, self.filename = self.filename, io.BytesIO()  # XlsxWriter's zip of no parts: thrown away

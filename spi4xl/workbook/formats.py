@@ -11,6 +11,7 @@ from itertools import accumulate
 from typing import Any
 
 FONT = {"font_name": "Calibri", "font_size": 10, "valign": "top"}
+FONT_SIZE = FONT["font_size"]
 LEVEL_FILLS = {"dimension": "#1F4E78", "standard": "#2E75B6", "practice": "#DDEBF7"}
 SEVERITY_FILLS = {"error": "#F8CBAD", "warning": "#FFE699"}
 INPUT_FILL = "#FFFDE7"
@@ -29,7 +30,9 @@ LINE_SPACING = 1.3
 def text_lines(text: str, width: float, size: float = FONT["font_size"], bold: bool = False) -> int:
     """Lines a wrapped cell of `width` (column-width units) needs for `text` at `size` points."""
     per_line = max(1, int(width * CHARS_PER_UNIT[bold] * FONT["font_size"] / size))
-    return sum(wrapped_lines(part, per_line) or 1 for part in text.split("\n")) if text else 1
+    if "\n" not in text:
+        return wrapped_lines(text, per_line) or 1 if text else 1
+    return sum(wrapped_lines(part, per_line) or 1 for part in text.split("\n"))
 
 
 def wrapped_lines(text: str, width: int) -> int:
@@ -42,10 +45,19 @@ def wrapped_lines(text: str, width: int) -> int:
     """
     if "\t" not in text and len(text) <= width and text.strip():  # fits on one line
         return 1
-    if _OTHER_WHITESPACE.search(text):  # as textwrap: tabs expanded, every whitespace a space
+    other = _OTHER_SPACE.search(text)
+    if other and _OTHER_WHITESPACE.search(text):  # as textwrap: tabs expanded, every whitespace a space
         text = text.expandtabs().translate(_WHITESPACE)
-    # Without hyphens textwrap's chunks are the runs of spaces and of the rest: a far simpler split.
-    chunks = [c for c in (_SPLIT if "-" in text else _SPACES)(text) if c]
+        other = _OTHER_SPACE.search(text)
+    if not other and "  " not in text and text and text[0] != " " and text[-1] != " ":  # words between single spaces
+        if "-" not in text:
+            return _lines_of_words(text.split(" "), width)
+        chunks = [c for word in text.split(" ") for c in (" ", *(_hyphenated(word) if "-" in word else (word,)))][1:]
+    else:
+        # textwrap's chunks: the runs of spaces and of the rest, the rest split again where it holds a hyphen
+        chunks = [c for c in _SPACES(text) if c]
+        if "-" in text:
+            chunks = [c for part in chunks for c in (_hyphenated(part) if "-" in part else (part,))]
     if max(map(len, chunks), default=0) > width:
         return _lines_breaking_words(chunks, width)
     ends = [0, *accumulate(map(len, chunks))]  # ends[k]: the length of chunks[:k]
@@ -58,6 +70,28 @@ def wrapped_lines(text: str, width: int) -> int:
         stop = bisect_right(ends, ends[first] + width, first) - 1  # chunks[first:stop] fill the line
         lines += stop - first - chunks[stop - 1].isspace() > 0  # its last chunk dropped when it is whitespace
         first = stop
+    return lines
+
+
+@lru_cache(maxsize=4096)  # hyphenated words come back (French: a third of the catalog's texts hold one)
+def _hyphenated(word: str) -> tuple[str, ...]:
+    """textwrap's chunks of a run of non-spaces: its expression looks at no space but to end a word, which the end
+    of the run does too."""
+    return tuple(c for c in _SPLIT(word) if c)
+
+
+def _lines_of_words(words: list[str], width: int) -> int:
+    """wrapped_lines of words each after a single space: a word goes to the next line when it and the space before
+    it do not fit (textwrap drops that space at the line's end, or at the next line's start)."""
+    lengths = list(map(len, words))
+    if max(lengths) > width:
+        return _lines_breaking_words([c for word in words for c in (" ", word)][1:], width)
+    lines, used = 1, lengths[0]
+    for length in lengths[1:]:
+        if used + 1 + length <= width:
+            used += 1 + length
+        else:
+            lines, used = lines + 1, length
     return lines
 
 
@@ -88,15 +122,18 @@ _SPLIT = textwrap.TextWrapper.wordsep_re.split
 _SPACES = re.compile("( +)").split
 _OTHER_WHITESPACE = re.compile("[\t\n\x0b\x0c\r]")  # textwrap's whitespace but the space
 _WHITESPACE = textwrap.TextWrapper.unicode_whitespace_trans
+_OTHER_SPACE = re.compile(r"[^\S ]")  # whitespace to str.strip (which textwrap drops by) but not a space
 
 
+@lru_cache(maxsize=16384)  # a row's texts and widths come back with every render of its language
 def row_height(*cells: tuple) -> float | None:
     """Height in points for a row whose wrapped cells are (text, width[, size[, bold]]); None when one line fits."""
     height, wraps = 0.0, False
-    for text, width, *rest in cells:
-        size = rest[0] if rest else FONT["font_size"]
-        lines = text_lines(text or "", width, size, *rest[1:2])
-        wraps |= lines > 1
+    for cell in cells:
+        size = cell[2] if len(cell) > 2 else FONT_SIZE
+        lines = text_lines(cell[0] or "", cell[1], size, len(cell) > 3 and cell[3])
+        if lines > 1:
+            wraps = True
         height = max(height, lines * size * LINE_SPACING + 3)
     return math.ceil(height / 0.75) * 0.75 if wraps else None  # Excel stores heights in 0.75-pt steps
 

@@ -12,18 +12,16 @@ import gc
 import hashlib
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
-from typing import Any, Callable, Iterable, Iterator, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, Mapping, Sequence
 
 from spi4xl.answers import answer_row, answer_table, parse_item_answer, term_lookup
 from spi4xl.audit import ASSESSMENT_TYPES, META_DATES, META_FIELDS, NUMBER_FORMAT, PLAN_STATUSES, Audit, answer_key, as_text
 from spi4xl.catalog.model import CORE_MODULE, EXCEL_CELL_LIMIT, PROFILES, Catalog, Indicator
 from spi4xl.errors import Spi4xlError
-from spi4xl.findings import Finding
-from spi4xl.migration import successor
 from spi4xl.catalog.departments import owns_field
 from spi4xl.identity import parse_time
-from spi4xl.merge import item_role
 from spi4xl.output import atomic_output, close_workbook
 from spi4xl.processes import start_forked
 from spi4xl.plan import GAPS, LOW_STANDARD, STATES, plan_rows
@@ -35,6 +33,9 @@ from spi4xl.workbook.formats import SEVERITY_FILLS, Formats, protect, row_height
 from spi4xl.workbook.printing import paper_for, print_one_page, print_table
 from spi4xl.workbook.names import departments_name, modules_name, origin_name, plan_status_name, profile_name, status_name
 from spi4xl.workbook.shapes import JOBS, add_sheet_buttons, name_button_shapes
+
+if TYPE_CHECKING:
+    from spi4xl.findings import Finding
 
 FORMATS = ("xlsx", "xlsm")
 
@@ -162,6 +163,10 @@ def _rows(ctx: RenderContext) -> Iterable[tuple[str, Any]]:
             yield from dim_rows
 
 
+_PRINCIPLE_COLUMNS = tuple((f"cp{n}", f"CP{n}") for n in range(1, 8))  # questionnaire column -> client protection principle
+
+
+@lru_cache(maxsize=8192)  # the same ~1,400 items in every render of a catalog
 def fingerprint(catalog: Catalog, code: str) -> str:
     """A short hash of the English text and scale: conversion uses it to spot indicators that changed meaning."""
     basis = catalog.text(code, "text", "en") + "|" + getattr(catalog.node(code), "scale", "")
@@ -212,12 +217,12 @@ def write_questionnaire(book, ctx: RenderContext) -> None:
                              ("practice", f"P:{ind.practice}"), ("module_code", ind.module)):
                 ws.write_string(r, c[cid], key)
             flags = {"unit": ind.module == CORE_MODULE, "indicator": True, "alinus01": ind.alinus,
-                     **{f"cp{n}": f"CP{n}" in ind.principles for n in range(1, 8)}}
+                     **{cid: principle in ind.principles for cid, principle in _PRINCIPLE_COLUMNS}}
             for cid in (cid for cid, on in flags.items() if on):
                 ws.write_number(r, c[cid], 1)
         severity = ctx.highlights.get(("questionnaire", code))
         answer_fmt = fmt.input_highlight[severity] if severity else fmt.input
-        ctx.cells[("questionnaire", code)] = f"{L.col_name(c['answer'])}{r + 1}"
+        ctx.cells[("questionnaire", code)] = f"{letters['answer']}{r + 1}"
         if not is_detail:
             ws.write_string(r, c["guidance"], ctx.ct(code, "guidance"), fmt.guidance)
             ws.write_string(r, c["department"], ctx.ct(f"department.{ind.department}"), fmt.wrap)
@@ -230,7 +235,7 @@ def write_questionnaire(book, ctx: RenderContext) -> None:
             raw_ev = audit.unparsed.get((code, "evidence"))
             ev_text = ctx.ct(f"evidence.{evidence}") if evidence else (raw_ev or "")
             ws.write_string(r, c["evidence"], ev_text, fmt.input) if ev_text else ws.write_blank(r, c["evidence"], None, fmt.input)
-            evidence_cells.append(L.cell_name(r, c["evidence"]))
+            evidence_cells.append(f"{letters['evidence']}{r + 1}")
         for cid, source in (("comment", audit.comments), ("flag", audit.flags)):
             text = source.get(code, "")
             ws.write_string(r, c[cid], text, fmt.input_wrap) if text else ws.write_blank(r, c[cid], None, fmt.input_wrap)
@@ -254,7 +259,7 @@ def write_questionnaire(book, ctx: RenderContext) -> None:
             answer = audit.answers.get(code)
             typed = ctx.catalog.answer_label(scale, answer, ctx.lang) if answer else audit.unparsed.get((code, "answer"), "")
             ws.write_string(r, c["answer"], typed, answer_fmt) if typed else ws.write_blank(r, c["answer"], None, answer_fmt)
-            valid.setdefault(scale, []).append(L.cell_name(r, c["answer"]))
+            valid.setdefault(scale, []).append(f"{letters['answer']}{r + 1}")
             lookup = _escape_wildcards(f'{A(r, "scale")}&"|"&TRIM({A(r, "answer")})')
             ws.write_formula(r, c["match"], f"=IFERROR(MATCH({lookup},l_key,0),0)", None, result.match)
             m = A(r, "match")
@@ -565,9 +570,10 @@ def write_results(book, ctx: RenderContext) -> None:
         child_rows.setdefault((level, parent), []).append(r)
     child_level = {"overall": "dimension", "dimension": "standard", "standard": "practice"}
     spans = ctx.spans
+    letters = {cid: L.col_name(i) for cid, i in c.items()}
     for r, (level, code, label, crit, parent, unit) in enumerate(rows, start=first):
         spans[level] = (spans.get(level, (r, r))[0], r)
-        A = lambda cid: L.cell_name(r, c[cid])
+        A = lambda cid: f"{letters[cid]}{r + 1}"  # noqa: E731 - L.cell_name(r, c[cid])
         ws.write_string(r, c["level"], level)
         ws.write_string(r, c["code"], code)
         ws.write_string(r, c["ref"], "" if level == "module" else code, fmt.level_result[level])
@@ -583,7 +589,7 @@ def write_results(book, ctx: RenderContext) -> None:
         ws.write_formula(r, c["scored"], f"=COUNTIFS({crit},q_scored,1)", fmt.result_int, unit.scored)
         if ctx.catalog.scoring.method == "mean_of_children" and level in child_level:
             kids = child_rows.get((child_level[level], code if level != "overall" else ""), [])
-            refs = ",".join(L.cell_name(k, c["score"]) for k in kids)
+            refs = ",".join(f"{letters['score']}{k + 1}" for k in kids)
             formula = f'=IFERROR(AVERAGE({refs}),"")' if refs else '=""'
         else:
             formula = f'=IF({A("scored")}>0,AVERAGEIFS(q_value,{crit},q_scored,1),"")'
@@ -671,13 +677,15 @@ def write_plan(book, ctx: RenderContext) -> None:
     letters = {cid: L.col_name(i) for cid, i in c.items()}
     A = lambda r, cid: f"${letters[cid]}{r + 1}"  # noqa: E731 - same-row reference, safe under sorting
     labels = [_q(ctx.t(f"plan_state.{s}")) for s in STATES]
+    state_labels = {s: ctx.t(f"plan_state.{s}") for s in (*STATES, "outside")}
+    outside, choices = _q(state_labels["outside"]), ",".join(f'"{x}"' for x in labels)  # the same on every row
     status_cells: list[str] = []
     rows = plan_rows(ctx.catalog, ctx.audit, ctx.scores)
     for r, row in enumerate(rows, start=L.FIRST_DATA_ROW):
         node = ctx.catalog.node(row.code)
         ind = node if isinstance(node, Indicator) else None
         state = STATES.index(row.state) + 1 if row.state else 0
-        label = ctx.t(f"plan_state.{row.state or 'outside'}")
+        label = state_labels[row.state or "outside"]
         ws.write_string(r, c["code"], row.code, fmt.wrap)
         m, st, std = A(r, "match"), A(r, "state"), A(r, "std_score")
         answer_cell = ctx.cells.get(("questionnaire", row.code))
@@ -687,8 +695,7 @@ def write_plan(book, ctx: RenderContext) -> None:
         ws.write_formula(r, c["state"], f"=IF({m}=0,0,IF({at('q_na')}=1,2,IF({at('q_scored')}=0,5,IF(AND("
                          f"{at('q_done')}=1,{at('q_value')}>=1),1,IF({at('q_value')}=0,4,IF({at('q_value')}<1,3,5))))))",
                          None, state)
-        ws.write_formula(r, c["gap"], f'=IF({st}=0,"{_q(ctx.t("plan_state.outside"))}",CHOOSE({st},'
-                         + ",".join(f'"{x}"' for x in labels) + "))", fmt.wrap, label)
+        ws.write_formula(r, c["gap"], f'=IF({st}=0,"{outside}",CHOOSE({st},{choices}))', fmt.wrap, label)
         ws.write_formula(r, c["std_score"], f'=IFERROR(INDEX(r_score,MATCH({A(r, "standard")},r_code,0)),"")',
                          fmt.percent_cell, _cached(row.standard_score))
         ws.write_formula(r, c["priority"], f'=IF({st}<3,"",IF({A(r, "protects")}=1,1,IF(AND(ISNUMBER({std}),'
@@ -717,7 +724,7 @@ def write_plan(book, ctx: RenderContext) -> None:
             ws.write_blank(r, c["due"], None, fmt.input_date)
         status = plan_status_name(entry["status"], ctx.lang) if entry.get("status") else ""
         ws.write_string(r, c["status"], status, fmt.input) if status else ws.write_blank(r, c["status"], None, fmt.input)
-        status_cells.append(L.cell_name(r, c["status"]))
+        status_cells.append(f"{letters['status']}{r + 1}")
         height = _fit(role, text=texts["text"], department=texts.get("department", ""), action=as_text(entry.get("action")),
                       comment=as_text(entry.get("comment")), gap=label)
         ws.set_row(r, height, None, {"hidden": row.state in ("met", "na")})
@@ -778,6 +785,8 @@ def write_merge(book, ctx: RenderContext) -> None:
     values and the rule that chose, a link to the item's cell here; no sheet for an audit never merged."""
     if not ctx.audit.merged:
         return
+    from spi4xl.merge import item_role  # only for a merged audit
+
     role, fmt = L.MERGE, ctx.fmt
     ws = _table_sheet(book, ctx, role)
     c = {col.id: i for i, col in enumerate(role.columns)}
@@ -840,6 +849,8 @@ def _orphans(ctx: RenderContext, listed: set[str]) -> list[ConversionEntry]:
     def status(code: str) -> tuple[str, str, str]:
         if ctx.catalog.node(code) is not None:
             return "hidden", code, ""
+        from spi4xl.migration import successor  # only for an item the catalog no longer has
+
         new = successor(ctx.catalog, code)  # merged into an item that holds another answer
         return ("merged", code, new) if new else ("removed", code, "")
 
@@ -935,9 +946,10 @@ def render_formats(catalog: Catalog, language: str, audit: Audit | None, outs: S
     """`render` to each of `outs` (say an .xlsx and an .xlsm: the same sheets, but for the start sheet's
     buttons, the VBA project and the xlwings.conf sheet), each file byte for byte what render() writes.
 
-    The sheets are written once. Each file after the first is finished in a forked copy of this process
-    (spi4xl.processes.start_forked) while this one finishes the first; where there is no fork, or the copy
-    failed, that file is rendered again from the start here (so a failure is reported as render() reports it).
+    The sheets are written once, and their rows' XML too (Workbook.keep_rows). Each file after the first is finished
+    in a forked copy of this process (spi4xl.processes.start_forked) while this one finishes the first; where there
+    is no fork, or the copy failed, that file is rendered again from the start here (so a failure is reported as
+    render() reports it).
     """
     outs = [Path(out) for out in outs]
     for out in outs:
@@ -953,11 +965,15 @@ def render_formats(catalog: Catalog, language: str, audit: Audit | None, outs: S
         from spi4xl.workbook import vba  # noqa: F401 - imported once, here, not in each forked copy that needs it
     with collector_paused():
         book, ctx = _write_sheets(catalog, language, audit, **options)
+        if len(outs) > 1:  # every format has these rows: written once, before the copies are made
+            book.keep_rows()
         copies = [(out, start_forked(lambda out=out: _finish(book, ctx, out, interpreters))) for out in outs[1:]]
         try:
             _finish(book, ctx, outs[0], interpreters)
         finally:  # even on Ctrl-C: a copy is never left writing (its file appears whole, or not at all)
             done = [(out, wait is not None and wait()) for out, wait in copies]
+        book = ctx = None  # freed here by their reference counts (book.Workbook.close breaks XlsxWriter's cycle),
+        # so the collector, on again, has not them all to walk
         for out in (out for out, ok in done if not ok):
             _finish(*_write_sheets(catalog, language, audit, **options), out, interpreters)
     return outs
