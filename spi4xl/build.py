@@ -7,13 +7,13 @@ import hashlib
 import re
 import tempfile
 from contextlib import nullcontext
-from dataclasses import dataclass
 from pathlib import Path
 
 from spi4xl.audit import Audit
 from spi4xl.catalog import load_catalog
 from spi4xl.catalog.model import CORE_MODULE, PROFILES, Catalog
 from spi4xl.errors import Spi4xlError
+from spi4xl.records import Record, record
 from spi4xl.resources import templates_dir
 
 TEMPLATES_DIR = templates_dir()
@@ -47,8 +47,8 @@ def interpreter_settings(win: str | None = None, mac: str | None = None) -> dict
     return settings
 
 
-@dataclass(frozen=True)
-class Target:
+@record
+class Target(Record):
     lang: str
     profile: str
     modules: tuple[str, ...] | None

@@ -11,7 +11,7 @@ import datetime as dt
 import gc
 import hashlib
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import field
 from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, Mapping, Sequence
@@ -25,6 +25,7 @@ from spi4xl.identity import parse_time
 from spi4xl.output import atomic_output, close_workbook
 from spi4xl.processes import start_forked
 from spi4xl.plan import GAPS, LOW_STANDARD, STATES, plan_rows
+from spi4xl.records import MutableRecord, Record, record
 from spi4xl.scoring import Scores, UnitScore, score
 from spi4xl.ui import ui
 from spi4xl.workbook import layout as L
@@ -40,8 +41,8 @@ if TYPE_CHECKING:
 FORMATS = ("xlsx", "xlsm")
 
 
-@dataclass(frozen=True)
-class ConversionEntry:
+@record
+class ConversionEntry(Record):
     """One item a conversion could not carry over as is (removed, merged beside another answer, or changed meaning)."""
 
     status: str  # "removed", "merged", "hidden" or "changed"
@@ -53,8 +54,8 @@ class ConversionEntry:
     flag: str = ""
 
 
-@dataclass
-class RenderContext:
+@record(frozen=False)
+class RenderContext(MutableRecord):
     """What the sheet writers share: the catalog, the audit and its scores, and what earlier writers found."""
 
     catalog: Catalog
@@ -309,8 +310,10 @@ def _escape_wildcards(expr: str) -> str:
     return f'SUBSTITUTE(SUBSTITUTE(SUBSTITUTE({expr},"~","~~"),"*","~*"),"?","~?")'
 
 
-@dataclass(frozen=True)
-class _RowResult:
+@record(slots=True)  # one per questionnaire row: a slotted record keeps its compiled, faster __init__
+class _RowResult(Record):
+    """What a questionnaire row's formulas give: the answer's row on its scale, done, not applicable, value."""
+
     match: int
     done: bool
     na: bool
@@ -901,8 +904,8 @@ def new_context(catalog: Catalog, language: str, audit: Audit, fmt: Formats, *,
     return ctx
 
 
-@dataclass(frozen=True)
-class SheetWriter:
+@record
+class SheetWriter(Record):
     """One sheet of the workbook: its role, the function that writes it, and the sheets it needs written first."""
 
     role: str
