@@ -167,3 +167,13 @@ def test_what_records_cannot_do_is_refused() -> None:
         record(type("Later", (Record,), later))
     with pytest.raises(TypeError, match="__post_init__"):
         record(type("Checked", (Record,), {"__annotations__": {"x": int}, "__post_init__": lambda self: None}))
+
+
+def test_made_of_fields_as_by_the_class() -> None:
+    assert Pair.of_fields({"left": 1, "right": 2, "note": "n", "seen": [3]}) == Pair(1, 2, "n", [3])
+    made = Pair.of_fields({"left": 1, "right": 2, "note": "n", "seen": [3]})
+    assert repr(made) == repr(Pair(1, 2, "n", [3])) and made.seen == [3]
+    for wrong in ({"left": 1}, {"left": 1, "right": 2, "note": "n", "seen": [], "other": 0},
+                  {"left": 1, "right": 2, "note": "n", "other": 0}):
+        with pytest.raises(TypeError, match="fields"):
+            Pair.of_fields(wrong)

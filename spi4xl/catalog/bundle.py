@@ -17,12 +17,13 @@ from typing import Any
 
 from spi4xl.bundles import bundle_text, read_bundle, sources_digest
 from spi4xl.catalog import model as m
+from spi4xl.records import Record
 
 FOLDER = "bundle"
 VERSION = 4  # of the encoding below: bump it when it changes, so older bundles are not read
-# Every dataclass of the model, so a class the model gains is bundled without another list to keep
+# Every record of the model, so a class the model gains is bundled without another list to keep
 _CLASSES = {name: cls for name, cls in vars(m).items()
-            if isinstance(cls, type) and dataclasses.is_dataclass(cls) and cls.__module__ == m.__name__}
+            if isinstance(cls, type) and issubclass(cls, Record) and cls.__module__ == m.__name__}
 
 
 def _sources(root: Path) -> str:
@@ -57,7 +58,7 @@ def _decoded(obj: dict[str, Any]) -> Any:
     decoding needs no second walk over the bundle; JSON arrays become the model's tuples."""
     name = obj.pop("__", None)
     if name is not None:
-        return _CLASSES[name](**{k: _tuples(v) if type(v) is list else v for k, v in obj.items()})  # most: scalars
+        return _CLASSES[name].of_fields({k: _tuples(v) if type(v) is list else v for k, v in obj.items()})  # most: scalars
     if "__map" in obj:
         return MappingProxyType({k: _tuples(v) for k, v in obj["__map"]})
     return obj
