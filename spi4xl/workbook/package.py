@@ -22,7 +22,7 @@ import struct
 import zipfile
 import zlib
 from pathlib import Path
-from typing import Iterable
+from typing import Iterable, NamedTuple
 from xml.parsers import expat
 
 from spi4xl.errors import Spi4xlError
@@ -104,13 +104,12 @@ def _local(name: str) -> str:
     return name.rsplit("}", 1)[-1]
 
 
-class _Element:
+class _Element(NamedTuple):
     """An element of a small XML part: local names from the root down to it, its attributes, its own text."""
 
-    __slots__ = ("path", "attrs", "text")  # a plain class: a NamedTuple would be compiled at import
-
-    def __init__(self, path: tuple[str, ...], attrs: dict[str, str]) -> None:
-        self.path, self.attrs, self.text = path, attrs, ""  # attribute names as expat gives them: "uri}local"
+    path: tuple[str, ...]
+    attrs: dict[str, str]  # names as expat gives them: "uri}local" when prefixed
+    text: str
 
 
 def _elements(data: bytes) -> list[_Element]:
@@ -118,17 +117,18 @@ def _elements(data: bytes) -> list[_Element]:
     itself, ~3 ms to import, is not needed for the few small parts read here)."""
     found: list[_Element] = []
     path: list[str] = []
-    open_: list[tuple[_Element, list[str]]] = []  # each open element and its text so far
+    open_: list[tuple[int, list[str]]] = []  # each open element: its index in `found`, its text so far
     parser = expat.ParserCreate(namespace_separator="}")
 
     def start(tag: str, attrs: dict[str, str]) -> None:
         path.append(_local(tag))
-        found.append(_Element(tuple(path), attrs))
-        open_.append((found[-1], []))
+        open_.append((len(found), []))
+        found.append(_Element(tuple(path), attrs, ""))
 
     def end(tag: str) -> None:
-        element, text = open_.pop()
-        element.text = "".join(text)
+        index, text = open_.pop()
+        if text:
+            found[index] = found[index]._replace(text="".join(text))
         path.pop()
 
     parser.StartElementHandler, parser.EndElementHandler = start, end
