@@ -22,8 +22,8 @@ import struct
 import zipfile
 import zlib
 from pathlib import Path
-from typing import Iterable, NamedTuple
-from xml.parsers import expat
+from typing import Iterable
+from xml.etree import ElementTree as ET
 
 from spi4xl.errors import Spi4xlError
 from spi4xl.workbook import layout as L
@@ -104,39 +104,6 @@ def _local(name: str) -> str:
     return name.rsplit("}", 1)[-1]
 
 
-class _Element(NamedTuple):
-    """An element of a small XML part: local names from the root down to it, its attributes, its own text."""
-
-    path: tuple[str, ...]
-    attrs: dict[str, str]  # names as expat gives them: "uri}local" when prefixed
-    text: str
-
-
-def _elements(data: bytes) -> list[_Element]:
-    """Every element of an XML document, in document order, by expat (ElementTree's own parser; ElementTree
-    itself, ~3 ms to import, is not needed for the few small parts read here)."""
-    found: list[_Element] = []
-    path: list[str] = []
-    open_: list[tuple[int, list[str]]] = []  # each open element: its index in `found`, its text so far
-    parser = expat.ParserCreate(namespace_separator="}")
-
-    def start(tag: str, attrs: dict[str, str]) -> None:
-        path.append(_local(tag))
-        open_.append((len(found), []))
-        found.append(_Element(tuple(path), attrs, ""))
-
-    def end(tag: str) -> None:
-        index, text = open_.pop()
-        if text:
-            found[index] = found[index]._replace(text="".join(text))
-        path.pop()
-
-    parser.StartElementHandler, parser.EndElementHandler = start, end
-    parser.CharacterDataHandler = lambda text: open_[-1][1].append(text) if open_ else None
-    parser.Parse(data, True)
-    return found
-
-
 class Package:
     """The zip of one workbook: its directory, the part of each sheet, and what is left of the budgets."""
 
@@ -202,49 +169,52 @@ class Package:
         else:
             self.inflate(info)
 
-    def _xml(self, name: str) -> list[_Element]:
-        """The elements of a small part; none when the package has no such part."""
+    def _xml(self, name: str) -> ET.Element | None:
         info = self.parts.get(name.lower())
         if info is None:
-            return []
+            return None
         data = self.inflate(info)
         if b"<!DOCTYPE" in data or b"<!ENTITY" in data:
             raise self.unreadable(f"{name} declares a document type")
         try:
-            return _elements(data)
-        except expat.ExpatError as exc:
+            return ET.fromstring(data)
+        except ET.ParseError as exc:
             raise self.unreadable(f"{name}: {exc}") from None
 
     def modified(self) -> str:
         """When the file was last saved, from its document properties (Excel and LibreOffice set it on every
         save); "" when it says nothing."""
-        found = [e for e in self._xml("docProps/core.xml") if len(e.path) == 2 and e.path[1] == "modified"]
-        return found[0].text.strip() if found else ""
+        root = self._xml("docProps/core.xml")
+        found = root.find("{http://purl.org/dc/terms/}modified") if root is not None else None
+        return (found.text or "").strip() if found is not None else ""
 
     def _relationships(self) -> tuple[str, dict[str, tuple[str, str]]]:
         """The workbook's folder and its relationships by id, found the way calamine finds them."""
-        targets = [e.attrs.get("Target", "") for e in self._xml("_rels/.rels") if e.path[-1] == "Relationship"
-                   and e.attrs.get("Type", "").endswith("/relationships/officeDocument")]
+        root = self._xml("_rels/.rels")
+        targets = [] if root is None else [
+            e.get("Target", "") for e in root.iter()
+            if _local(e.tag) == "Relationship" and e.get("Type", "").endswith("/relationships/officeDocument")]
         if not targets:
             raise self.unreadable("no workbook part")
         folder = targets[-1][: targets[-1].rfind("/") + 1]
         base = folder[1:] if folder.startswith("/") else folder
-        name = f"{base}_rels/workbook.xml.rels"
-        if name.lower() not in self.parts:
-            raise self.unreadable(f"no {name}")
-        return base, {e.attrs["Id"]: (e.attrs.get("Target", ""), e.attrs.get("Type", "")) for e in self._xml(name)
-                      if e.path[-1] == "Relationship" and "Id" in e.attrs}
+        root = self._xml(f"{base}_rels/workbook.xml.rels")
+        if root is None:
+            raise self.unreadable(f"no {base}_rels/workbook.xml.rels")
+        return base, {e.get("Id"): (e.get("Target", ""), e.get("Type", "")) for e in root.iter()
+                      if _local(e.tag) == "Relationship" and e.get("Id") is not None}
 
     def _sheets(self, base: str, relationships: dict[str, tuple[str, str]]) -> list[str]:
         """The part of every sheet, in the workbook's order (the order of calamine's sheet names)."""
+        root = self._xml(f"{base}workbook.xml")
         parts = []
-        for e in self._xml(f"{base}workbook.xml"):
-            if e.path[-1] != "sheet":
+        for e in () if root is None else root.iter():
+            if _local(e.tag) != "sheet":
                 continue
-            ids = [value for key, value in e.attrs.items() if _local(key) == "id"]
+            ids = [value for key, value in e.attrib.items() if _local(key) == "id"]
             target, kind = relationships.get(ids[-1] if ids else "", (None, ""))
             if target is None or kind.rsplit("/", 1)[-1] not in ("worksheet", "chartsheet", "dialogsheet"):
-                raise self.unreadable(f"sheet {e.attrs.get('name', '?')!r} has no part")
+                raise self.unreadable(f"sheet {e.get('name', '?')!r} has no part")
             parts.append(target[1:] if target.startswith("/") else base + target)
         return parts
 
@@ -299,11 +269,12 @@ class Package:
 
     def _style_formats(self) -> list[str]:
         """The number format code of every cell style (cellXfs), built-in formats by their code."""
-        # numFmts and cellXfs are children of the style sheet; the formats and styles are theirs
-        elements = self._xml(f"{self.base}styles.xml")
-        custom = {e.attrs.get("numFmtId"): e.attrs.get("formatCode", "") for e in elements if e.path[1:2] == ("numFmts",)
-                  and len(e.path) == 3}
-        ids = [e.attrs.get("numFmtId", "0") for e in elements if e.path[1:] == ("cellXfs", "xf")]
+        root = self._xml(f"{self.base}styles.xml")
+        if root is None:
+            return []
+        parts = {_local(e.tag): e for e in root}  # numFmts and cellXfs are children of the style sheet
+        custom = {e.get("numFmtId"): e.get("formatCode", "") for e in parts.get("numFmts", ())}
+        ids = [xf.get("numFmtId", "0") for xf in parts.get("cellXfs", ()) if _local(xf.tag) == "xf"]
         return [custom.get(fid) or BUILTIN_FORMATS.get(fid, f"[built-in {fid}]") for fid in ids]
 
     def spend_cells(self, count: int) -> None:
