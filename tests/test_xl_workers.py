@@ -8,6 +8,7 @@ import multiprocessing
 import os
 import pickle
 import time
+from typing import Awaitable, Callable
 
 import pytest
 
@@ -37,68 +38,64 @@ def pool(size: int) -> Pool:
     return Pool(size, multiprocessing.get_context("spawn"), echo, start)
 
 
-def test_calls_are_answered_by_at_most_size_workers_and_a_body_arrives_as_bytes() -> None:
+def with_pool(size: int, check: Callable[[Pool], Awaitable[None]]) -> None:
+    """Run `check` on a pool of `size` workers in an event loop of its own, the pool closed after."""
     async def main() -> None:
-        jobs = pool(2)
+        jobs = pool(size)
         try:
-            body = b'{"x": 1}' * 50_000
-            answers = await asyncio.gather(*(jobs.run("echo", i) for i in range(12)))
-            assert [a[2] for a in answers] == list(range(12))
-            assert len({pid for pid, _, _ in answers}) <= 2 == len(jobs.workers)
-            _, kind, value = await jobs.run("echo", pickle.PickleBuffer(body))
-            assert kind == "bytearray" and value == body  # sent beside the pickle, received into a bytearray
+            await check(jobs)
         finally:
             jobs.close()
 
     asyncio.run(main())
+
+
+def test_calls_are_answered_by_at_most_size_workers_and_a_body_arrives_as_bytes() -> None:
+    async def check(jobs: Pool) -> None:
+        body = b'{"x": 1}' * 50_000
+        answers = await asyncio.gather(*(jobs.run("echo", i) for i in range(12)))
+        assert [a[2] for a in answers] == list(range(12))
+        assert len({pid for pid, _, _ in answers}) <= 2 == len(jobs.workers)
+        _, kind, value = await jobs.run("echo", pickle.PickleBuffer(body))
+        assert kind == "bytearray" and value == body  # sent beside the pickle, received into a bytearray
+
+    with_pool(2, check)
 
 
 def test_a_job_that_raises_is_a_failure_with_its_traceback_and_the_worker_goes_on() -> None:
-    async def main() -> None:
-        jobs = pool(1)
-        try:
-            pid = (await jobs.run("echo", 1))[0]
-            with pytest.raises(WorkerFailed, match="ValueError: bad 7"):
-                await jobs.run("raise", 7)
-            assert (await jobs.run("echo", 2))[0] == pid
-        finally:
-            jobs.close()
+    async def check(jobs: Pool) -> None:
+        pid = (await jobs.run("echo", 1))[0]
+        with pytest.raises(WorkerFailed, match="ValueError: bad 7"):
+            await jobs.run("raise", 7)
+        assert (await jobs.run("echo", 2))[0] == pid
 
-    asyncio.run(main())
+    with_pool(1, check)
 
 
 def test_a_dead_worker_costs_its_call_only_and_a_fresh_one_serves_the_next() -> None:
-    async def main() -> None:
-        jobs = pool(1)
-        try:
-            first = (await jobs.run("echo", 1))[0]
-            waiting = asyncio.ensure_future(jobs.run("echo", 2))  # queued behind the call that kills its worker
-            with pytest.raises(WorkerDied):
-                await jobs.run("exit", None)
-            pid, _, value = await waiting
-            assert value == 2 and pid != first and len(jobs.workers) == 1
-        finally:
-            jobs.close()
+    async def check(jobs: Pool) -> None:
+        first = (await jobs.run("echo", 1))[0]
+        waiting = asyncio.ensure_future(jobs.run("echo", 2))  # queued behind the call that kills its worker
+        with pytest.raises(WorkerDied):
+            await jobs.run("exit", None)
+        pid, _, value = await waiting
+        assert value == 2 and pid != first and len(jobs.workers) == 1
 
-    asyncio.run(main())
+    with_pool(1, check)
 
 
 def test_cancelled_calls_lose_no_worker_and_no_answer_reaches_another_call() -> None:
-    async def main() -> None:
-        jobs = pool(1)
-        try:
-            running = asyncio.ensure_future(jobs.run("sleep", 0.3))
-            queued = asyncio.ensure_future(jobs.run("echo", "queued"))
-            await asyncio.sleep(0.1)
-            queued.cancel()  # cancelled while it waits for the worker
-            running.cancel()  # cancelled mid-call: its worker is retired, its late answer never read
-            await asyncio.gather(running, queued, return_exceptions=True)
-            assert (await jobs.run("echo", "next"))[2] == "next"
-            assert len(jobs.workers) == 1
-        finally:
-            jobs.close()
+    async def check(jobs: Pool) -> None:
+        running = asyncio.ensure_future(jobs.run("sleep", 0.3))
+        queued = asyncio.ensure_future(jobs.run("echo", "queued"))
+        await asyncio.sleep(0.1)
+        queued.cancel()  # cancelled while it waits for the worker
+        running.cancel()  # cancelled mid-call: its worker is retired, its late answer never read
+        await asyncio.gather(running, queued, return_exceptions=True)
+        assert (await jobs.run("echo", "next"))[2] == "next"
+        assert len(jobs.workers) == 1
 
-    asyncio.run(main())
+    with_pool(1, check)
 
 
 def test_close_ends_the_workers() -> None:
