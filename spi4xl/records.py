@@ -1,4 +1,4 @@
-"""Frozen dataclasses made without compiling code: `@record` classes share their methods through `Record`.
+"""spi4xl's dataclasses, made without compiling code: `@record` classes share their methods through `Record`.
 
 Python 3.11 writes the source of every method a dataclass gets and compiles it with `exec` when the class is
 made: six methods for a frozen class, ~1.1 ms a class here, and `spi4xl score` made ~30 of them before it read a
@@ -85,9 +85,9 @@ class Record:
     def of_fields(cls, values: dict[str, Any]) -> Any:
         """The record whose fields are exactly `values` (one for each __init__ parameter, as a compiled bundle
         holds them: no default to apply), a third of calling the class's cost: the catalog makes ~550 so."""
-        names = _INITS.get(cls) or _init_of(cls)
-        if len(values) != len(names[0]) or not values.keys() <= names[2]:
-            raise TypeError(f"{cls.__qualname__}: fields {sorted(values)} are not {list(names[0])}")
+        order, _, names = _INITS.get(cls) or _init_of(cls)
+        if len(values) != len(order) or not values.keys() <= names:
+            raise TypeError(f"{cls.__qualname__}: fields {sorted(values)} are not {list(order)}")
         made = object.__new__(cls)
         made.__dict__.update(values)
         return made
