@@ -52,6 +52,19 @@ def test_free_texts_of_blanks_only_are_kept(tmp_path):
     assert {("meta.missing", "country"), ("org.missing", text_field)} <= {(f.code, f.item) for f in validate(audit, CATALOG)}
 
 
+def test_answers_and_evidence_of_spaces_only_are_kept_and_found(tmp_path):
+    """An answer or evidence cell holding only spaces looks empty but is not: it is kept as typed and reported
+    (Hypothesis found a 1.0.0 answer of a no-break space lost)."""
+    audit = random_audit(5, fill=0)
+    ind = next(i for i in CATALOG.indicators() if not i.is_checklist)
+    audit.unparsed[(ind.code, "answer")] = "\u00a0"
+    audit.unparsed[(ind.code, "evidence")] = "  "
+    path = render(CATALOG, audit.language, audit, tmp_path / "audit.xlsx")
+    result = read_workbook(path)
+    assert result.audit == audit
+    assert {("answer.invalid", ind.code), ("evidence.invalid", ind.code)} <= {(f.code, f.item) for f in result.findings}
+
+
 @pytest.mark.slow
 @SLOW
 @given(audit=audits(), pair=st.sampled_from(list(itertools.permutations(LANGS, 2))))

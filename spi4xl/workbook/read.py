@@ -249,7 +249,8 @@ def _read_questionnaire(t: L.Table, catalog: Catalog, result: ReadResult, path: 
         result.cells[("questionnaire", code)] = f"{answer_col}{r + 1}"
         if fp is not None:
             result.fingerprints[code] = as_text(fp)
-        if raw is not None and (typed := as_text(raw)).strip():
+        if raw is not None:  # anything typed, spaces alone included (an answer cell that only looks empty)
+            typed = as_text(raw)
             node = catalog.node(code)
             scale = as_text(scale) or getattr(node, "scale", "")
             parsed = parse_answer(catalog, scale, raw) if scale in catalog.scales else None
@@ -261,13 +262,14 @@ def _read_questionnaire(t: L.Table, catalog: Catalog, result: ReadResult, path: 
                     if scale in catalog.scales else "?"
                 result.findings.append(Finding("answer.invalid", "error", code, "questionnaire", t.address(r, "answer"),
                                                {"raw": typed, "allowed": allowed}))
-        if raw_ev is not None and level == "indicator" and (ev := as_text(raw_ev).strip()):
+        if raw_ev is not None and level == "indicator":
+            ev = as_text(raw_ev).strip()
             if (ev_code := evidence.get(answer_key(ev))) is not None:
                 audit.evidence[code] = ev_code
             else:
                 audit.unparsed[(code, "evidence")] = as_text(raw_ev)
                 result.findings.append(Finding("evidence.invalid", "warning", code, "questionnaire",
-                                               t.address(r, "evidence"), {"raw": ev}))
+                                               t.address(r, "evidence"), {"raw": ev or as_text(raw_ev)}))
 
 
 def _report_missing_rows(catalog: Catalog, result: ReadResult) -> None:
