@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import zipfile
+from datetime import datetime, timezone
 from fractions import Fraction
 
 import pytest
@@ -17,6 +18,8 @@ from spi4xl.workbook.render import render
 EDGE_FORMULAS = ("=SUM(A1:A3)", "{=SUM(A1:A3*B1:B3)}", "=FILTER(A1:A3,B1:B3>0)", "=_xlfn.XLOOKUP(1,A:A,B:B)",
                  "=ASINGLE(A1)", "=SORTBY(A1:A3,B1:B3)", '=IF(A1="FILTER(",1,0)', "=LAMBDA(x,x+1)(2)", "=xlookup(1,A:A,B:B)",
                  "SUM(1)", "=SEQUENCE(3)+RANDARRAY(2)", "=list_evidence", "{=A1:B1}", "=_xlfn.IFS", "1E+15", "=IFS (1)")
+
+CREATED = datetime(2026, 1, 1, tzinfo=timezone.utc)  # the files compared byte for byte share their creation time
 
 
 class PlainWorkbook(xlsxwriter.Workbook):
@@ -155,6 +158,7 @@ def test_a1_notation_keywords_and_other_cell_kinds_are_written_as_xlsxwriter_wri
     itself (rich strings, booleans, URLs, array formulas), must still come out as plain XlsxWriter's."""
     def fill(workbook_class, path):
         wb = workbook_class(str(path))
+        wb.set_properties({"created": CREATED})  # else each file stamps its own second: a flaky compare
         ws, bold = wb.add_worksheet("S"), wb.add_format({"bold": True})
         ws.write_string("A1", "a1 <&>", bold)
         ws.write_number("B2", 2.5)
@@ -201,6 +205,7 @@ def test_rows_kept_ahead_give_the_same_file(tmp_path):
     while packaging: style indices in the same order (column formats first, as XlsxWriter asks), empty sheets too."""
     def fill(workbook_class, path, keep):
         wb = workbook_class(str(path))
+        wb.set_properties({"created": CREATED})  # else each file stamps its own second: a flaky compare
         wb.add_worksheet("First"), wb.add_worksheet("Second"), wb.add_worksheet("Empty")
         first, second = wb.worksheets()[0], wb.worksheets()[1]
         red, bold, wide = (wb.add_format(p) for p in ({"font_color": "red"}, {"bold": True}, {"italic": True}))
