@@ -13,8 +13,10 @@ number of calls, a timeout per call). Printed per round and overall: Score laten
 max, errors (any status but 200, or no answer), /healthz latency median and p95 during the load, and
 the memory (PSS) of the server with its workers before the first round and after each one, and the CPU time per
 call of the server's process, of its workers and of this client (/proc), beside the load average.
-Goals (issue 10): 0 errors, Score p95 under 2 s, /healthz p95 under 100 ms, memory flat across rounds
-(the last round within 10 % of the first). Exit code 1 when a goal is missed. --json for the numbers.
+Goals (issue 10): 0 errors, Score p95 under 2 s, /healthz p95 under 100 ms, memory flat across rounds: the high
+point of the last three rounds within 10 % of that of the first three (the server's process keeps the high point of
+the bodies of a round held at once, which moves by ~10 % from round to round with how they arrive: a growth shows
+as a rise of the high points, one low round is not one). Exit code 1 when a goal is missed. --json for the numbers.
 """
 
 from __future__ import annotations
@@ -327,7 +329,8 @@ def main() -> int:
         "healthz_p95_ms": max(r["healthz_p95_ms"] for r in rounds),
         "memory_mb": [round(m) for m in memory], "rounds_detail": rounds,
     }
-    growth = (memory[-1] - memory[1]) / memory[1]
+    first, last = max(memory[1:4]), max(memory[-3:])
+    growth = (last - first) / first
     met = (summary["errors"] == 0 and summary["score_p95_s"] < GOALS["score_p95_s"]
            and summary["healthz_p95_ms"] < GOALS["healthz_p95_ms"] and growth <= GOALS["memory_growth"])
     if args.json:
@@ -338,9 +341,11 @@ def main() -> int:
               f"worst p95 {summary['score_p95_s']:.2f} s, {summary['throughput_rps']:.1f} calls/s (median round), "
               f"{summary['errors']} errors, worst /healthz p95 "
               f"{summary['healthz_p95_ms']:.0f} ms; server memory {memory[0]:.0f} MB before, "
-              f"{memory[1]:.0f} MB after round 1, {memory[-1]:.0f} MB after round {args.rounds}")
+              f"{memory[1]:.0f} MB after round 1, {memory[-1]:.0f} MB after round {args.rounds}; high point of the "
+              f"first three rounds {first:.0f} MB, of the last three {last:.0f} MB ({growth:+.1%})")
         print(f"goals (0 errors, p95 < {GOALS['score_p95_s']} s, /healthz p95 < {GOALS['healthz_p95_ms']:.0f} ms, "
-              f"memory within {GOALS['memory_growth']:.0%} after round 1): {'met' if met else 'NOT met'}")
+              f"memory: the last rounds' high point within {GOALS['memory_growth']:.0%} of the first rounds'): "
+              f"{'met' if met else 'NOT met'}")
     return 0 if met else 1
 
 
