@@ -21,32 +21,38 @@ from operator import attrgetter
 from typing import Any, Callable, TypeVar, dataclass_transform
 
 T = TypeVar("T", bound=type)
-_KEYS: dict[type, Callable[[Any], tuple]] = {}
-_SHOWN: dict[type, tuple[str, ...]] = {}
-# per class: the __init__ parameters in order, the defaults of those that have one ((True, factory) or (False, value)),
-# and the parameters as a set
-_INITS: dict[type, tuple[tuple[str, ...], dict[str, tuple[bool, Any]], frozenset[str]]] = {}
 
 
-def _key_of(cls: type) -> Callable[[Any], tuple]:
-    """The function giving an object's compared fields as a tuple (what the generated __eq__ and __hash__ use)."""
-    names = [f.name for f in dataclasses.fields(cls) if f.compare]
-    if len(names) == 1:
-        one = attrgetter(names[0])
-        key = lambda obj: (one(obj),)  # noqa: E731 - attrgetter of one name gives the bare value
-    elif names:
-        key = attrgetter(*names)
-    else:
-        key = lambda obj: ()  # noqa: E731
-    _KEYS[cls] = key
-    return key
+class _Spec:
+    """What `Record`'s methods need of a class's fields, worked out once per class."""
+
+    __slots__ = ("order", "defaults", "names", "key", "shown")
+
+    def __init__(self, cls: type) -> None:
+        fields = dataclasses.fields(cls)
+        init = [f for f in fields if f.init]
+        self.order = tuple(f.name for f in init)  # the __init__ parameters in order
+        self.names = frozenset(self.order)
+        # of those that have one: (True, factory) or (False, value)
+        self.defaults = {f.name: (False, f.default) if f.default is not dataclasses.MISSING else (True, f.default_factory)
+                         for f in init if f.default is not dataclasses.MISSING or f.default_factory is not dataclasses.MISSING}
+        compared = [f.name for f in fields if f.compare]
+        # the compared fields as a tuple, as the generated __eq__ and __hash__ use them (attrgetter of one name
+        # gives the bare value)
+        self.key: Callable[[Any], tuple] = (
+            attrgetter(*compared) if len(compared) > 1
+            else (lambda obj, one=attrgetter(compared[0]): (one(obj),)) if compared
+            else (lambda obj: ()))
+        self.shown = tuple(f.name for f in fields if f.repr)
 
 
-def _init_of(cls: type) -> tuple[tuple[str, ...], dict[str, tuple[bool, Any]], frozenset[str]]:
-    fields = [f for f in dataclasses.fields(cls) if f.init]
-    defaults = {f.name: (False, f.default) if f.default is not dataclasses.MISSING else (True, f.default_factory)
-                for f in fields if f.default is not dataclasses.MISSING or f.default_factory is not dataclasses.MISSING}
-    _INITS[cls] = found = tuple(f.name for f in fields), defaults, frozenset(f.name for f in fields)
+_SPECS: dict[type, _Spec] = {}
+
+
+def _spec(cls: type) -> _Spec:
+    found = _SPECS.get(cls)
+    if found is None:
+        found = _SPECS[cls] = _Spec(cls)
     return found
 
 
@@ -57,7 +63,8 @@ class Record:
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         cls = self.__class__
-        names, defaults, _ = _INITS.get(cls) or _init_of(cls)
+        spec = _spec(cls)
+        names, defaults = spec.order, spec.defaults
         if len(args) > len(names):
             raise TypeError(f"{cls.__qualname__}.__init__() takes {len(names) + 1} positional arguments but "
                             f"{len(args) + 1} were given")
@@ -85,9 +92,9 @@ class Record:
     def of_fields(cls, values: dict[str, Any]) -> Any:
         """The record whose fields are exactly `values` (one for each __init__ parameter, as a compiled bundle
         holds them: no default to apply), a third of calling the class's cost: the catalog makes ~550 so."""
-        order, _, names = _INITS.get(cls) or _init_of(cls)
-        if len(values) != len(order) or not values.keys() <= names:
-            raise TypeError(f"{cls.__qualname__}: fields {sorted(values)} are not {list(order)}")
+        spec = _spec(cls)
+        if len(values) != len(spec.order) or not values.keys() <= spec.names:
+            raise TypeError(f"{cls.__qualname__}: fields {sorted(values)} are not {list(spec.order)}")
         made = object.__new__(cls)
         made.__dict__.update(values)
         return made
@@ -101,19 +108,16 @@ class Record:
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
-        key = _KEYS.get(self.__class__) or _key_of(self.__class__)
+        key = _spec(self.__class__).key
         return key(self) == key(other)
 
     def __hash__(self) -> int:
-        return hash((_KEYS.get(self.__class__) or _key_of(self.__class__))(self))
+        return hash(_spec(self.__class__).key(self))
 
     @reprlib.recursive_repr()
     def __repr__(self) -> str:
         cls = self.__class__
-        names = _SHOWN.get(cls)
-        if names is None:
-            names = _SHOWN[cls] = tuple(f.name for f in dataclasses.fields(cls) if f.repr)
-        return f"{cls.__qualname__}({', '.join(f'{n}={getattr(self, n)!r}' for n in names)})"
+        return f"{cls.__qualname__}({', '.join(f'{n}={getattr(self, n)!r}' for n in _spec(cls).shown)})"
 
 
 class MutableRecord(Record):

@@ -27,9 +27,9 @@ LINE_SPACING = 1.3
 
 
 @lru_cache(maxsize=16384)  # the same labels come back with every render and every server job
-def text_lines(text: str, width: float, size: float = FONT["font_size"], bold: bool = False) -> int:
+def text_lines(text: str, width: float, size: float = FONT_SIZE, bold: bool = False) -> int:
     """Lines a wrapped cell of `width` (column-width units) needs for `text` at `size` points."""
-    per_line = max(1, int(width * CHARS_PER_UNIT[bold] * FONT["font_size"] / size))
+    per_line = max(1, int(width * CHARS_PER_UNIT[bold] * FONT_SIZE / size))
     if "\n" not in text:
         return wrapped_lines(text, per_line) or 1 if text else 1
     return sum(wrapped_lines(part, per_line) or 1 for part in text.split("\n"))

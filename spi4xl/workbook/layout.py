@@ -245,6 +245,11 @@ def col_name(col: int) -> str:
     return name
 
 
+def column_letters(columns: Mapping[str, int]) -> dict[str, str]:
+    """Column id -> its letters, for writers that name many cells of a table's columns."""
+    return {cid: col_name(c) for cid, c in columns.items()}
+
+
 def cell_name(row: int, col: int, row_abs: bool = False, col_abs: bool = False) -> str:
     """A1 text of a 0-based (row, col), '$' on the absolute parts (XlsxWriter's xl_rowcol_to_cell, without it)."""
     return f"{'$' if col_abs else ''}{col_name(col)}{'$' if row_abs else ''}{row + 1}"

@@ -186,7 +186,7 @@ def write_questionnaire(book, ctx: RenderContext) -> None:
             ws.write_string(1, i, ctx.t(col.header), fmt.header)
     c = {col.id: i for i, col in enumerate(role.columns)}
     W = {col.id: col.width for col in role.columns}
-    letters = {cid: L.col_name(i) for cid, i in c.items()}
+    letters = L.column_letters(c)
     A = lambda r, cid: f"${letters[cid]}{r + 1}"  # same-row reference, safe under sorting
     valid: dict[str, list[str]] = {}
     evidence_cells: list[str] = []
@@ -573,7 +573,7 @@ def write_results(book, ctx: RenderContext) -> None:
         child_rows.setdefault((level, parent), []).append(r)
     child_level = {"overall": "dimension", "dimension": "standard", "standard": "practice"}
     spans = ctx.spans
-    letters = {cid: L.col_name(i) for cid, i in c.items()}
+    letters = L.column_letters(c)
     for r, (level, code, label, crit, parent, unit) in enumerate(rows, start=first):
         spans[level] = (spans.get(level, (r, r))[0], r)
         A = lambda cid: f"{letters[cid]}{r + 1}"  # noqa: E731 - L.cell_name(r, c[cid])
@@ -677,7 +677,7 @@ def write_plan(book, ctx: RenderContext) -> None:
     ws = _table_sheet(book, ctx, role)
     ws.write_comment(1, role.col("priority"), ctx.t("plan.note"), {"x_scale": 3, "y_scale": 2})
     c = {col.id: i for i, col in enumerate(role.columns)}
-    letters = {cid: L.col_name(i) for cid, i in c.items()}
+    letters = L.column_letters(c)
     A = lambda r, cid: f"${letters[cid]}{r + 1}"  # noqa: E731 - same-row reference, safe under sorting
     labels = [_q(ctx.t(f"plan_state.{s}")) for s in STATES]
     state_labels = {s: ctx.t(f"plan_state.{s}") for s in (*STATES, "outside")}
